@@ -1,0 +1,42 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO   := engagements/demo
+
+.PHONY: demo test lab venv browser bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## make demo: install, generate the demo client, run it end to end, print where the deliverables are
+demo: venv
+	$(BIN)/workbench demo $(DEMO)
+
+## make test: the whole test suite (notebooks, browser and crash tests included)
+test: venv browser
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+## make lab: JupyterLab on the project with the demo engagement ready
+lab: venv
+	test -f $(DEMO)/engagement.yaml || $(BIN)/workbench demo $(DEMO)
+	$(BIN)/jupyter lab --notebook-dir=. notebooks/00_workshop.ipynb
+
+## make browser: headless Chromium for the report and workshop checks (Debian's package)
+browser:
+	@bash .ci/ensure-chromium || echo "chromium unavailable: browser tests will be skipped"
+
+## make bench: the benchmarks (by hand; they print tables)
+bench: venv
+	$(BIN)/python benchmarks/import.py
+	$(BIN)/python benchmarks/segment.py
+	$(BIN)/python benchmarks/batch.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,82 @@
+"""One exception family. The command line turns any of these into one clear message
+and exit status 1, never a traceback."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+MAX_EXAMPLES = 20  # examples shown per kind of problem
+
+
+class WorkbenchError(Exception):
+    """Base of every error a user may see. ``str(err)`` is the whole message."""
+
+
+class ConfigError(WorkbenchError):
+    """engagement.yaml or an override file is invalid (names file, key, value, allowed)."""
+
+
+class LockError(WorkbenchError):
+    """Another run holds the engagement."""
+
+
+class RunError(WorkbenchError):
+    """A notebook failed; the message names the notebook and the cell."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input file.
+
+    kind: catalogue key under ``ingest.problem.*`` (e.g. ``"bad_date"``)
+    file: file name as the user knows it (inside ``data/``)
+    row: the row as the user sees it: ``"line 12"`` in text, ``"Sheet1!C12"`` in Excel
+    column: the column header as it stands in the file ("" for whole-row problems)
+    value: the offending value, shortened
+    """
+
+    kind: str
+    file: str
+    row: str = ""
+    column: str = ""
+    value: str = ""
+
+
+class InputError(WorkbenchError):
+    """Problems in the client's input files, all of them, grouped by kind.
+
+    Raised once per import with every problem found, so the consultant fixes the
+    export in one pass. Rendered in the engagement's language.
+    """
+
+    def __init__(self, problems: list[Problem], lang: str = "ru") -> None:
+        self.problems = list(problems)
+        self.lang = lang
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        from workbench.i18n import t
+
+        lang = self.lang
+        groups: "OrderedDict[tuple[str, str], list[Problem]]" = OrderedDict()
+        for p in self.problems:
+            groups.setdefault((p.file, p.kind), []).append(p)
+        lines = [t("errors.input_header", lang, n=len(self.problems))]
+        for (file, kind), items in groups.items():
+            lines.append(
+                t("errors.group", lang, file=file, n=len(items),
+                  what=t(f"errors.problem.{kind}", lang))
+            )
+            for p in items[:MAX_EXAMPLES]:
+                where = ", ".join(x for x in (p.row, p.column and t("errors.column", lang, column=p.column)) if x)
+                value = t("errors.value", lang, value=_short(p.value)) if p.value != "" else ""
+                lines.append(f"  - {where}{': ' if where and value else ''}{value}".rstrip())
+            if len(items) > MAX_EXAMPLES:
+                lines.append("  " + t("errors.more", lang, n=len(items) - MAX_EXAMPLES))
+        lines.append(t("errors.nothing_written", lang))
+        return "\n".join(lines)
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = str(value).replace("\n", "\\n").replace("\r", "\\r")
+    return text if len(text) <= limit else text[: limit - 1] + "…"

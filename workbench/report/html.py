@@ -1,0 +1,95 @@
+"""Small HTML building blocks for report sections. Every client string is escaped here.
+
+Sections are plain HTML strings styled by the report template's CSS
+(``templates/report/``); notebooks ``display(HTML(...))`` them and nbconvert carries
+them into ``report.html``.
+"""
+from __future__ import annotations
+
+import html as _html
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+
+def esc(value: Any) -> str:
+    """Escape any value for HTML text or attribute context."""
+    return _html.escape("" if value is None else str(value), quote=True)
+
+
+def section(anchor: str, title: str, body: str, level: int = 2) -> str:
+    """A report section ``<section id=anchor><hN>title</hN>body</section>``.
+
+    ``anchor`` must be our own identifier (letters, digits, dashes), never client text.
+    """
+    if not all(ch.isalnum() or ch in "-_" for ch in anchor):
+        raise ValueError(f"section anchor {anchor!r}: letters, digits, - and _ only")
+    return (f'<section class="wb-section" id="{anchor}"><h{level} id="h-{anchor}">{esc(title)}'
+            f"</h{level}>{body}</section>")
+
+
+def para(text: str, cls: str = "") -> str:
+    """A paragraph of plain text (escaped)."""
+    return f'<p class="{esc(cls)}">{esc(text)}</p>' if cls else f"<p>{esc(text)}</p>"
+
+
+def bullets(items: Sequence[str]) -> str:
+    return "<ul>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>"
+
+
+def table(df: pd.DataFrame, headers: Mapping[str, str] | None = None,
+          formats: Mapping[str, Callable[[Any], str]] | None = None,
+          numeric: Sequence[str] = (), cls: str = "wb-table", max_rows: int | None = None,
+          caption: str = "", row_classes: Sequence[str] | None = None) -> str:
+    """Render a DataFrame as an escaped HTML table.
+
+    headers: column -> displayed label (columns not listed are shown under their name)
+    formats: column -> function turning a value into display text (escaped afterwards)
+    numeric: columns aligned right
+    max_rows: cut after this many rows (the caller states the cut in the caption)
+    row_classes: one CSS class per row (our own codes, e.g. tier names)
+    """
+    headers = headers or {}
+    formats = formats or {}
+    shown = df if max_rows is None else df.head(max_rows)
+    cols = list(shown.columns)
+    head = "".join(
+        f'<th class="{"num" if c in numeric else ""}">{esc(headers.get(c, c))}</th>' for c in cols)
+    rows = []
+    values = {c: shown[c].tolist() for c in cols}
+    for i in range(len(shown)):
+        cells = []
+        for c in cols:
+            v = values[c][i]
+            text = formats[c](v) if c in formats else ("" if _missing(v) else v)
+            cells.append(f'<td class="{"num" if c in numeric else ""}">{esc(text)}</td>')
+        rc = f' class="{esc(row_classes[i])}"' if row_classes is not None else ""
+        rows.append(f"<tr{rc}>{''.join(cells)}</tr>")
+    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
+    return (f'<div class="wb-table-wrap"><table class="{esc(cls)}">{cap}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def kpi_tiles(items: Sequence[tuple[str, str, str]]) -> str:
+    """A row of headline numbers: (label, value, note)."""
+    tiles = "".join(
+        f'<div class="wb-tile"><div class="wb-tile-value">{esc(v)}</div>'
+        f'<div class="wb-tile-label">{esc(label)}</div>'
+        + (f'<div class="wb-tile-note">{esc(note)}</div>' if note else "") + "</div>"
+        for label, v, note in items)
+    return f'<div class="wb-tiles">{tiles}</div>'
+
+
+def callout(text: str, kind: str = "info") -> str:
+    """A highlighted remark; kind is one of info, warn, risk, ok."""
+    if kind not in ("info", "warn", "risk", "ok"):
+        raise ValueError(f"callout kind {kind!r}: allowed info, warn, risk, ok")
+    return f'<div class="wb-callout wb-{kind}">{esc(text)}</div>'
+
+
+def _missing(v: Any) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,212 @@
+"""The ``workbench`` command. Heavy libraries are imported inside the commands that need them."""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+
+from workbench.errors import WorkbenchError
+from workbench.i18n import LANGUAGES, t
+
+SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def _lang_of(path: str | None) -> str:
+    """The engagement's language for messages printed before it is loaded (default ru)."""
+    if path:
+        cfg = Path(path) / "engagement.yaml"
+        try:
+            for line in cfg.read_text(encoding="utf-8").splitlines():
+                if line.startswith("language:"):
+                    value = line.split(":", 1)[1].split("#")[0].strip().strip("\"'")
+                    if value in LANGUAGES:
+                        return value
+        except OSError:
+            pass
+    return "ru"
+
+
+# --- new ---------------------------------------------------------------------------------
+def engagement_path(raw: str, lang: str) -> Path:
+    """Validate ``engagements/<slug>``: a plain slug directly inside an engagements folder."""
+    path = Path(raw)
+    if ".." in path.parts or not SLUG_RE.match(path.name or ""):
+        if ".." in path.parts:
+            raise WorkbenchError(t("run.slug_escape", lang, value=raw))
+        raise WorkbenchError(t("run.slug_invalid", lang, value=repr(path.name)))
+    parent = path.parent.resolve()
+    if path.resolve().parent != parent or path.resolve().name != path.name:
+        raise WorkbenchError(t("run.slug_escape", lang, value=raw))  # a symlink elsewhere
+    return path
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from workbench.config import render_template
+
+    lang = args.lang
+    path = engagement_path(args.path, lang)
+    if path.exists() and any(path.iterdir()):
+        raise WorkbenchError(t("run.exists", lang, path=str(path)))
+    inputs: dict[str, str] = {}
+    files: list[tuple[Path, str]] = []
+    for spec in args.data or []:
+        name, _, file = spec.rpartition("=") if "=" in spec and spec.split("=", 1)[0] in ("sales", "customers") \
+            else ("", "", spec)
+        src = Path(file)
+        if not src.is_file():
+            raise WorkbenchError(t("run.data_missing", lang, path=str(src)))
+        name = name or ("sales" if "sales" not in inputs else "customers")
+        if name in inputs:
+            raise WorkbenchError(t("run.exists", lang, path=f"inputs.{name}"))
+        inputs[name] = f"data/{src.name}"
+        files.append((src, src.name))
+    (path / "data").mkdir(parents=True, exist_ok=True)
+    for src, name in files:
+        shutil.copy2(src, path / "data" / name)  # the client's file, byte for byte
+    text = render_template(args.client, lang, inputs.get("sales", "data/sales.csv"), inputs.get("customers", ""))
+    from workbench.io import atomic
+
+    atomic.write_text(path / "engagement.yaml", text)
+    print(t("run.created", lang, path=str(path)))
+    return 0
+
+
+# --- import --------------------------------------------------------------------------------
+def cmd_import(args: argparse.Namespace) -> int:
+    from workbench.config import load_engagement
+    from workbench.ingest import render_report_text
+    from workbench.steps import import_step
+
+    eng = load_engagement(args.path)
+    result = import_step(eng)
+    if args.json:
+        print(json.dumps(result.report, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(render_report_text(result.report, eng.lang))
+        print(t("run.import_ok", eng.lang, path=str(eng.work_dir)))
+    return 0
+
+
+# --- segment --------------------------------------------------------------------------------
+def cmd_segment(args: argparse.Namespace) -> int:
+    from workbench import steps
+
+    eng_dir = args.path
+    from workbench.config import load_engagement
+
+    eng = load_engagement(eng_dir)
+    steps.import_step(eng)
+    ctx = steps.context(eng_dir, args.month or "", args.lang or "",
+                        out_dir=str(eng.deliverables_dir / (args.month or steps.latest_month(eng))))
+    res = steps.segment_step(ctx)
+    tiers = res.customers["tier"].value_counts().to_dict()
+    summary = {"month": ctx.month, "customers": int(len(res.customers)),
+               "tiers": {k: int(v) for k, v in tiers.items()},
+               "abc": {k: int(v) for k, v in res.customers["abc"].value_counts().to_dict().items()},
+               "key_accounts": int(res.customers["key_account"].sum()),
+               "segments_csv": str(ctx.out_dir / "segments.csv")}
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        for key, value in summary.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+# --- run ------------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    from workbench.run import run_engagement
+
+    res = run_engagement(args.path, month=args.month, lang=args.lang, pdf=args.pdf,
+                         echo=lambda m: print(m, file=sys.stderr))
+    _print_deliverables(res.deliverables, res.month, args.lang or _lang_of(args.path))
+    return 0
+
+
+def _print_deliverables(folder: Path, month: str, lang: str) -> None:
+    print(t("run.deliverables", lang, month=month))
+    for name in ("report.html", "report.pdf", "workbook.xlsx", "segments.csv", "notebooks"):
+        p = folder / name
+        if p.exists():
+            print(f"  {p}")
+
+
+# --- demo -----------------------------------------------------------------------------------
+def cmd_demo(args: argparse.Namespace) -> int:
+    from workbench.demo import create_demo
+    from workbench.run import run_engagement
+
+    path = create_demo(Path(args.path))
+    res = run_engagement(path, lang=args.lang, echo=lambda m: print(m, file=sys.stderr))
+    print(t("run.demo_ready", "ru"))
+    _print_deliverables(res.deliverables, res.month, args.lang or "ru")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="workbench", description="B2B client-base workbench: "
+                                "import, segmentation, development maps, CJM, traction.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("new", help="create an engagement folder with a documented engagement.yaml")
+    s.add_argument("path", help="engagements/<slug>")
+    s.add_argument("--client", required=True, help='client name, e.g. "ООО «Альфа»"')
+    s.add_argument("--data", action="append", metavar="[sales=|customers=]FILE",
+                   help="client export to copy into data/ (first: sales, second: customers)")
+    s.add_argument("--lang", choices=LANGUAGES, default="ru")
+    s.set_defaults(func=cmd_new)
+
+    s = sub.add_parser("import", help="read and validate the inputs, print the import report")
+    s.add_argument("path")
+    s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("segment", help="segment the base without notebooks; writes segments.csv")
+    s.add_argument("path")
+    s.add_argument("--month", help="reporting month YYYY-MM (default: latest)")
+    s.add_argument("--lang", choices=LANGUAGES)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_segment)
+
+    s = sub.add_parser("run", help="run the engagement's notebooks and write the deliverables")
+    s.add_argument("path")
+    s.add_argument("--month", help="reporting month YYYY-MM (default: the month of the latest sale)")
+    s.add_argument("--lang", choices=LANGUAGES)
+    s.add_argument("--pdf", action="store_true", help="also print the report to PDF (headless Chromium)")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("demo", help="generate the demo engagement and run it end to end")
+    s.add_argument("path", nargs="?", default="engagements/demo")
+    s.add_argument("--lang", choices=LANGUAGES)
+    s.set_defaults(func=cmd_demo)
+
+    for name, module in (("actuals", "workbench.traction_cli"), ("batch", "workbench.batch")):
+        try:
+            import importlib.util
+
+            if importlib.util.find_spec(module) is None:
+                continue
+        except ImportError:
+            continue
+        mod = __import__(module, fromlist=["register"])
+        mod.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except WorkbenchError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""The demo client: a fictional Russian B2B distributor, generated deterministically.
+
+About 400 customers over 24 months: a few dominant customers, steady and sporadic
+buyers, customers who bought regularly and then stopped, one-off buyers, newcomers,
+and returns. Delivered the way a real client sends it: a 1C-style cp1251 ``;`` CSV
+with decimal commas and no-break-space thousands, and a customers workbook (.xlsx)
+with a title row, industry, headcount and manager.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SEED = 20261
+LAST_MONTH = "2026-10"   # the demo's latest month of sales
+MONTHS = 24
+CLIENT = "ООО «Демо-Дистрибуция»"
+FIRM = "Консалтинговая группа «Вектор»"
+
+_PREFIX = ["ООО", "ООО", "ООО", "АО", "ПАО"]
+_ROOT = ["Север", "Юг", "Восток", "Урал", "Волга", "Сибирь", "Балт", "Дон", "Нева", "Ока",
+         "Кама", "Приморье", "Тайга", "Степь", "Альфа", "Вега", "Орион", "Меридиан", "Гранит", "Исток"]
+_SUFFIX = ["Трейд", "Снаб", "Торг", "Логистик", "Маркет", "Опт", "Ресурс", "Комплект", "Пром",
+           "Фуд", "Агро", "Строй", "Сервис", "Профи", "Инвест", "Техно", "Склад", "Дистрибуция"]
+_INDUSTRY = ["Розничная торговля", "HoReCa", "Производство", "Строительство", "Логистика",
+             "Оптовая торговля", "Общепит", "Госзаказчик"]
+_MANAGERS = ["Иванова Анна", "Петров Сергей", "Смирнова Ольга", "Кузнецов Дмитрий",
+             "Попова Мария", "Соколов Игорь"]
+_PRODUCTS = ["Бумага офисная А4", "Картриджи лазерные", "Канцелярский набор", "Упаковочная плёнка",
+             "Коробки гофрированные", "Перчатки нитриловые", "Моющие средства", "Салфетки бумажные",
+             "Стрейч-плёнка", "Скотч упаковочный", "Мешки для мусора", "Бахилы", "Полотенца бумажные",
+             "Антисептик", "Чистящие средства", "Губки и ветошь", "Контейнеры пищевые",
+             "Одноразовая посуда", "Этикетки термо", "Кассовая лента"]
+
+
+@dataclass(frozen=True)
+class DemoFiles:
+    sales_csv: Path
+    customers_xlsx: Path
+
+
+def _month_starts() -> pd.DatetimeIndex:
+    end = pd.Period(LAST_MONTH, "M")
+    return pd.period_range(end - (MONTHS - 1), end, freq="M").to_timestamp()
+
+
+def generate(rng_seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (sales lines, customers) of the demo client as DataFrames.
+
+    sales: date, customer_name, inn, document, product, quantity, amount (RUB), manager
+    customers: customer_name, inn, industry, headcount, manager
+    """
+    rng = np.random.default_rng(rng_seed)
+    months = _month_starts()
+    n = 400
+    # archetype -> count; ordered so the dominant customers come first.
+    kinds = (["dominant"] * 4 + ["steady"] * 36 + ["regular"] * 120 + ["sporadic"] * 100
+             + ["sleeper"] * 40 + ["oneoff"] * 64 + ["newcomer"] * 36)
+    assert len(kinds) == n
+    names: list[str] = []
+    seen: set[str] = set()
+    while len(names) < n:
+        name = f"{rng.choice(_PREFIX)} «{rng.choice(_ROOT)}{rng.choice(['', '-'])}{rng.choice(_SUFFIX)}»"
+        if rng.random() < 0.25:
+            name = name[:-1] + f"-{int(rng.integers(2, 99))}»"
+        if name not in seen:
+            seen.add(name)
+            names.append(name)
+    inns = [f"{int(rng.integers(100_000_000, 9_999_999_999)):010d}" for _ in range(n)]
+    inns[7] = "0274062111"  # a real-looking INN with a leading zero
+    managers = [_MANAGERS[i % len(_MANAGERS)] for i in rng.permutation(n)]
+    headcount = np.round(np.exp(rng.normal(3.6, 1.2, n))).astype(int) + 3
+    scale = {"dominant": 2_600_000, "steady": 180_000, "regular": 90_000, "sporadic": 60_000,
+             "sleeper": 120_000, "oneoff": 50_000, "newcomer": 110_000}
+    rows = []
+    doc = 1000
+    for i, kind in enumerate(kinds):
+        base = scale[kind] * float(np.exp(rng.normal(0, 0.35)))
+        if kind == "dominant":
+            base *= [1.6, 1.0, 0.8, 0.6][i]
+            headcount[i] = int(rng.integers(300, 2500))
+        if kind == "steady":
+            active = np.ones(MONTHS, bool)
+            noise = 0.06
+        elif kind == "dominant":
+            active = np.ones(MONTHS, bool)
+            noise = 0.15
+        elif kind == "regular":
+            active = rng.random(MONTHS) < rng.uniform(0.35, 0.8)
+            noise = 0.45
+        elif kind == "sporadic":
+            active = rng.random(MONTHS) < rng.uniform(0.08, 0.25)
+            noise = 0.6
+        elif kind == "sleeper":
+            stop = int(rng.integers(10, 19))
+            active = np.zeros(MONTHS, bool)
+            active[:stop] = rng.random(stop) < 0.85
+            noise = 0.3
+        elif kind == "oneoff":
+            active = np.zeros(MONTHS, bool)
+            active[int(rng.integers(0, MONTHS))] = True
+            noise = 0.5
+        else:  # newcomer: started within the last 5 months
+            start = MONTHS - int(rng.integers(1, 6))
+            active = np.zeros(MONTHS, bool)
+            active[start:] = rng.random(MONTHS - start) < 0.9
+            active[start] = True
+            noise = 0.3
+        # some regular customers grow (a trend signal for strategic prospects)
+        growth = 1.0 + (0.04 if (kind == "regular" and i % 5 == 0) else 0.0)
+        for m in np.flatnonzero(active):
+            month_total = base * growth ** m * float(np.exp(rng.normal(0, noise)))
+            if kind in ("regular", "sporadic", "sleeper") and int(m) % 12 == 11:
+                month_total *= 1.3  # the December peak
+            day = int(rng.integers(1, 28))
+            date = months[m] + pd.Timedelta(days=day)
+            n_lines = int(rng.integers(1, 5))
+            weights = rng.dirichlet(np.ones(n_lines))
+            doc += 1
+            for w in weights:
+                product = _PRODUCTS[int(rng.integers(0, len(_PRODUCTS)))]
+                price = float(rng.choice([85.5, 120.0, 349.9, 990.0, 1450.0, 2300.0]))
+                amount = round(month_total * w, 2)
+                qty = max(1, round(amount / price))
+                rows.append((date, names[i], inns[i], f"РН-{doc:06d}", product, qty, amount, managers[i]))
+    sales = pd.DataFrame(rows, columns=["date", "customer_name", "inn", "document", "product",
+                                        "quantity", "amount", "manager"])
+    # returns: about 1.5 % of lines come back later as a negative line
+    ret = sales.sample(frac=0.015, random_state=rng_seed).copy()
+    ret["amount"] = -(ret["amount"] * rng.uniform(0.2, 1.0, len(ret))).round(2)
+    ret["quantity"] = -ret["quantity"]
+    ret["date"] = ret["date"] + pd.Timedelta(days=9)
+    ret["document"] = "ВЗ-" + ret["document"].str[3:]
+    last_day = (pd.Period(LAST_MONTH, "M").to_timestamp(how="end")).normalize()
+    ret = ret[ret["date"] <= last_day]
+    sales = pd.concat([sales, ret], ignore_index=True).sort_values(["date", "document"], kind="stable")
+    customers = pd.DataFrame({
+        "customer_name": names, "inn": inns,
+        "industry": [_INDUSTRY[int(k)] for k in rng.integers(0, len(_INDUSTRY), n)],
+        "headcount": headcount, "manager": managers,
+    })
+    return sales.reset_index(drop=True), customers
+
+
+def _ru_number(values: pd.Series, decimals: int) -> pd.Series:
+    """Numbers as 1C writes them: no-break-space thousands, decimal comma."""
+    text = values.map(lambda v: f"{v:,.{decimals}f}")
+    return text.str.replace(",", "\u00a0", regex=False).str.replace(".", ",", regex=False)
+
+
+def write_files(data_dir: Path, seed: int = SEED) -> DemoFiles:
+    """Write the demo client's exports into ``data_dir``; return their paths."""
+    from openpyxl import Workbook
+
+    sales, customers = generate(seed)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    out = pd.DataFrame({
+        "Дата": sales["date"].dt.strftime("%d.%m.%Y"),
+        "Документ": sales["document"],
+        "Контрагент": sales["customer_name"],
+        "ИНН": sales["inn"],
+        "Номенклатура": sales["product"],
+        "Количество": _ru_number(sales["quantity"].astype(float), 0),
+        "Сумма": _ru_number(sales["amount"], 2),
+        "Менеджер": sales["manager"],
+    })
+    sales_path = data_dir / "sales_1c.csv"
+    text = out.to_csv(sep=";", index=False, lineterminator="\r\n")
+    sales_path.write_bytes(text.encode("cp1251"))
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Контрагенты"
+    ws.append(["Справочник контрагентов"])
+    ws.append([])
+    ws.append(["Контрагент", "ИНН", "Отрасль", "Численность сотрудников", "Ответственный менеджер"])
+    for rec in customers.itertuples(index=False):
+        ws.append([rec.customer_name, rec.inn, rec.industry, int(rec.headcount), rec.manager])
+    for row in ws.iter_rows(min_row=4, min_col=2, max_col=2):
+        for cell in row:
+            cell.data_type = "s"
+            cell.number_format = "@"
+    customers_path = data_dir / "customers.xlsx"
+    wb.save(customers_path)
+    return DemoFiles(sales_path, customers_path)
+
+
+def logo_svg() -> str:
+    """The fictional consulting firm's logo (SVG text)."""
+    return ('<svg xmlns="http://www.w3.org/2000/svg" width="160" height="40" viewBox="0 0 160 40">'
+            '<rect width="40" height="40" rx="8" fill="#1f4e79"/>'
+            '<path d="M8 10 L20 30 L32 10" stroke="#fff" stroke-width="5" fill="none"/>'
+            '<text x="48" y="27" font-family="DejaVu Sans, Arial" font-size="18" fill="#1f4e79">ВЕКТОР</text>'
+            "</svg>")
+
+
+DEMO_CALENDAR = """    seasonal:                 # the source's FMCG example: May holidays, October budgets, December peak
+      - {month: 5, kind: holidays}
+      - {month: 10, kind: budget}
+      - {month: 12, kind: peak}
+    events:
+      - {month: "2027-02", kind: release, name: "Новый каталог расходных материалов"}
+      - {month: "2027-06", kind: law, name: "Маркировка упаковки"}"""
+
+
+def create_demo(path: Path) -> Path:
+    """Create (or refresh) the demo engagement at ``path`` and return it.
+
+    The client's files and engagement.yaml are regenerated deterministically; the
+    consultant's overrides, actuals and history in the folder are kept.
+    """
+    from workbench.config import render_template
+    from workbench.io import atomic
+
+    path = Path(path)
+    files = write_files(path / "data")
+    text = render_template(CLIENT, "ru", f"data/{files.sales_csv.name}", f"data/{files.customers_xlsx.name}")
+    text = text.replace('  firm: ""   ', f'  firm: "{FIRM}"', 1).replace('  logo: ""   ', '  logo: "logo.svg"', 1)
+    lines = text.splitlines()
+    out = []
+    skip = False
+    for line in lines:
+        if line.strip().startswith("seasonal: []"):
+            out.append(DEMO_CALENDAR)
+            skip = True
+            continue
+        if skip and line.strip().startswith("events: []"):
+            skip = False
+            continue
+        out.append(line)
+    atomic.write_text(path / "engagement.yaml", "\n".join(out) + "\n")
+    atomic.write_text(path / "logo.svg", logo_svg())
+    return path

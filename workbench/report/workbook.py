@@ -1,0 +1,37 @@
+"""workbook.xlsx: one coherent workbook from the results of this run's steps."""
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from workbench.config import Engagement
+from workbench.i18n import t
+from workbench.report import fmt
+from workbench.report.xlsx import Book
+
+# step result name -> (module, function adding its sheets), in workbook order
+SHEET_WRITERS = (
+    ("segment", "workbench.report.segment_report", "add_segment_sheets"),
+    ("maps", "workbench.report.maps_report", "add_maps_sheets"),
+    ("cjm", "workbench.report.cjm_report", "add_cjm_sheets"),
+    ("traction", "workbench.report.traction_report", "add_traction_sheets"),
+)
+
+
+def build_workbook(step_dir: Path, eng: Engagement, month: str, lang: str) -> Workbook:
+    """Build the workbook from the result objects the notebooks saved in ``step_dir``.
+
+    Steps that did not run (no saved result) contribute no sheets.
+    """
+    from workbench.steps import load_result
+
+    book = Book(lang, title=t("report.title", lang, client=eng.client, month=fmt.month(month, lang)))
+    for name, module, function in SHEET_WRITERS:
+        result = load_result(step_dir, name)
+        if result is None:
+            continue
+        writer = getattr(importlib.import_module(module), function)
+        writer(book, result, lang)
+    return book.workbook()

@@ -1,0 +1,212 @@
+"""Running an engagement: import, the notebooks in order (papermill), then the deliverables.
+
+Everything is built aside (``.tmp-*`` folders) and promoted only when the whole run
+succeeded, so a failed run leaves the previous deliverables untouched. One run per
+engagement at a time (``workbench.io.lock``).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench.config import NOTEBOOKS_DIR, Engagement, load_engagement
+from workbench.errors import RunError, WorkbenchError
+from workbench.i18n import LANGUAGES, t
+from workbench.io import atomic
+from workbench.io.lock import EngagementLock
+
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+PARAMETERS = ("engagement_dir", "month", "lang", "step_dir", "out_dir", "refresh_import")
+CELL_TIMEOUT = 600  # seconds per cell; papermill has no whole-notebook limit
+
+
+@dataclass
+class RunResult:
+    engagement: str
+    month: str
+    deliverables: Path
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def pipeline_notebooks(folder: Path = NOTEBOOKS_DIR) -> list[Path]:
+    """The engagement's notebooks in run order: ``01_*.ipynb`` … (``00_workshop`` is live-only)."""
+    found = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if not p.name.startswith("00_"))
+    if not found:
+        raise RunError(t("run.no_notebooks", "ru", folder=str(folder)))
+    return found
+
+
+def check_parameters(notebook: Path, params: dict[str, Any], lang: str) -> None:
+    """Refuse parameter names that are not identifiers declared in the notebook's parameters cell.
+
+    papermill only warns about unknown names, and a name is pasted into code as it is.
+    """
+    import papermill
+
+    declared = set(papermill.inspect_notebook(str(notebook)).keys())
+    for name in params:
+        if not str(name).isidentifier() or name not in declared:
+            raise RunError(t("run.unknown_parameter", lang, notebook=notebook.name, name=repr(name),
+                             allowed=", ".join(sorted(declared))))
+    for name, value in params.items():
+        if not isinstance(value, (str, bool)):
+            raise RunError(f"{notebook.name}: parameter {name} must be text or a flag")
+
+
+def execute_notebook(notebook: Path, output: Path, params: dict[str, Any], lang: str) -> None:
+    """Execute one notebook with papermill; raise RunError naming the notebook and cell."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    check_parameters(notebook, params, lang)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(output), parameters=params, kernel_name="python3",
+            progress_bar=False, log_output=False, cwd=str(notebook.parent),
+            execution_timeout=CELL_TIMEOUT, report_mode=False,
+        )
+    except PapermillExecutionError as exc:
+        error = f"{exc.ename}: {_first_line(exc.evalue)}"
+        raise RunError(t("run.notebook_failed", lang, notebook=notebook.name,
+                         cell=f"{exc.cell_index} (In [{exc.exec_count}])", error=error)) from None
+    except Exception as exc:  # kernel death, timeouts: still one line
+        raise RunError(t("run.notebook_failed", lang, notebook=notebook.name, cell="?",
+                         error=f"{type(exc).__name__}: {_first_line(str(exc))}")) from exc
+
+
+def _first_line(text: str) -> str:
+    # The evalue of a WorkbenchError can be many lines (every input problem): keep them.
+    return text.strip() if "\n" in text.strip() and len(text) < 4000 else (text.strip().splitlines() or [""])[0]
+
+
+def run_engagement(path: str | Path, month: str | None = None, lang: str | None = None,
+                   pdf: bool = False, echo: Callable[[str], None] = print) -> RunResult:
+    """Run an engagement end to end for one reporting month; return where the deliverables are.
+
+    month: 'YYYY-MM'; default the month of the latest transaction.
+    lang: 'ru' | 'en'; default the engagement's language.
+    Raises WorkbenchError (InputError, ConfigError, RunError, LockError) with a one-message reason.
+    """
+    eng = load_engagement(path)
+    lang = lang or eng.lang
+    if lang not in LANGUAGES:
+        raise WorkbenchError(t("run.bad_lang", eng.lang, value=lang, allowed=", ".join(LANGUAGES)))
+    if month and not MONTH_RE.match(month):
+        raise WorkbenchError(t("run.bad_month", lang, value=month))
+    with EngagementLock(eng.root, f"workbench run {month or ''}".strip(), lang):
+        return _run_locked(eng, month, lang, pdf, echo)
+
+
+def _run_locked(eng: Engagement, month: str | None, lang: str, pdf: bool,
+                echo: Callable[[str], None]) -> RunResult:
+    from workbench import steps
+    from workbench.io.log import run_log
+
+    log = run_log(eng)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    atomic.clean_leftovers(eng.deliverables_dir)
+    atomic.clean_leftovers(eng.work_dir)
+    t0 = time.perf_counter()
+    result = steps.import_step(eng)
+    timings["import"] = time.perf_counter() - t0
+    log(f"import rows={len(result.ledger)} customers={len(result.customers)}")
+    latest = steps.latest_month(eng)
+    month = month or latest
+    if month > latest:
+        raise WorkbenchError(t("run.month_no_data", lang, month=month, latest=latest))
+    tag = f"{atomic.TMP_PREFIX}{month}-{os.getpid()}"
+    stage_out = eng.deliverables_dir / tag
+    stage_work = eng.work_dir / tag
+    stage_out.mkdir(parents=True)
+    stage_work.mkdir(parents=True)
+    try:
+        executed = []
+        for nb in pipeline_notebooks():
+            echo(t("run.running", lang, engagement=eng.slug, notebook=nb.name))
+            t0 = time.perf_counter()
+            params = {"engagement_dir": str(eng.root), "month": month, "lang": lang,
+                      "step_dir": str(stage_work), "out_dir": str(stage_out), "refresh_import": False}
+            out_nb = stage_out / "notebooks" / nb.name
+            try:
+                execute_notebook(nb, out_nb, params, lang)
+            finally:
+                timings[nb.stem] = time.perf_counter() - t0
+            log(f"notebook {nb.name} ok in {timings[nb.stem]:.1f}s")
+            executed.append(out_nb)
+        t0 = time.perf_counter()
+        build_deliverables(eng, month, lang, stage_work, stage_out, executed)
+        timings["deliverables"] = time.perf_counter() - t0
+        if pdf:
+            t0 = time.perf_counter()
+            print_pdf(stage_out / "report.html", stage_out / "report.pdf", lang)
+            timings["pdf"] = time.perf_counter() - t0
+        commit_history(eng, month, stage_work)
+        atomic.promote_dir(stage_work, eng.work_dir / month)
+        final = eng.deliverables_dir / month
+        atomic.promote_dir(stage_out, final)
+    except BaseException as exc:
+        shutil.rmtree(stage_out, ignore_errors=True)
+        shutil.rmtree(stage_work, ignore_errors=True)
+        log(f"run failed: {type(exc).__name__}")
+        raise
+    timings["total"] = time.perf_counter() - started
+    log(f"run ok month={month} in {timings['total']:.1f}s")
+    return RunResult(eng.slug, month, final, timings)
+
+
+def build_deliverables(eng: Engagement, month: str, lang: str, step_dir: Path, out_dir: Path,
+                       executed: list[Path]) -> None:
+    """Write report.html and workbook.xlsx into ``out_dir`` from this run's results."""
+    import nbformat
+
+    from workbench.io.xlsxout import write_workbook
+    from workbench.report.assemble import logo_data_uri, merge_for_report, render_report
+    from workbench.report.summary import render_summary_html
+    from workbench.report.workbook import build_workbook
+    from workbench.steps import load_findings
+
+    notebooks = [nbformat.read(str(p), as_version=4) for p in executed]
+    summary = render_summary_html(load_findings(step_dir), lang)
+    merged = merge_for_report(notebooks, summary)
+    logo = eng.settings["consultant"]["logo"]
+    html = render_report(merged, {
+        "client": eng.client, "firm": eng.settings["consultant"]["firm"],
+        "logo_uri": logo_data_uri(eng.root / logo if logo else None),
+        "month": month, "lang": lang, "currency": eng.settings["currency"],
+    })
+    atomic.write_text(out_dir / "report.html", html)
+    write_workbook(build_workbook(step_dir, eng, month, lang), out_dir / "workbook.xlsx")
+
+
+def commit_history(eng: Engagement, month: str, step_dir: Path) -> None:
+    """Store the month's snapshot in the engagement's history database (when traction ran)."""
+    try:
+        from workbench.history import commit_snapshot
+    except ImportError:
+        return
+    commit_snapshot(eng, month, step_dir)
+
+
+def print_pdf(html_path: Path, pdf_path: Path, lang: str) -> None:
+    """Print the report to PDF with headless Chromium (Debian's ``chromium``)."""
+    import subprocess
+    import tempfile
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if not browser:
+        raise WorkbenchError(t("run.pdf_failed", lang, reason=t("run.pdf_no_chromium", lang)))
+    with tempfile.TemporaryDirectory() as profile:
+        cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run", "--no-pdf-header-footer",
+               f"--user-data-dir={profile}", f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0 or not pdf_path.is_file():
+        raise WorkbenchError(t("run.pdf_failed", lang, reason=_first_line(proc.stderr or str(proc.returncode))))

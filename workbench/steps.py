@@ -1,0 +1,195 @@
+"""The steps of an engagement, as the notebooks call them.
+
+Each step reads the previous step's results, calls the pure functions of its module,
+and leaves its own results in the run's step folder: tables (Parquet), the result
+object (for the workbook), and findings for the executive summary. Files are read and
+written through ``workbench.io``; the analysis itself never sees a path.
+"""
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from workbench import columns as C
+from workbench.config import Engagement, load_engagement
+from workbench.errors import WorkbenchError
+from workbench.i18n import LANGUAGES, t
+from workbench.io import atomic, tables
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where one run of one month stands.
+
+    engagement: the validated engagement
+    month: reporting month 'YYYY-MM'
+    lang: language of the deliverables
+    step_dir: intermediate results of this run (work/<month> when run live)
+    out_dir: deliverables of this run (work/<month>/preview when run live)
+    """
+
+    engagement: Engagement
+    month: str
+    lang: str
+    step_dir: Path
+    out_dir: Path
+
+    @property
+    def currency(self) -> str:
+        return str(self.engagement.settings["currency"])
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self.engagement.settings
+
+
+def context(engagement_dir: str, month: str = "", lang: str = "", step_dir: str = "",
+            out_dir: str = "") -> Context:
+    """Build the Context a notebook works in (parameters as papermill passes them).
+
+    Empty ``month`` means the month of the latest transaction (importing first if the
+    canonical tables are missing); empty ``lang`` the engagement's language.
+    """
+    eng = load_engagement(engagement_dir)
+    lang = lang or eng.lang
+    if lang not in LANGUAGES:
+        raise WorkbenchError(t("run.bad_lang", "ru", value=lang, allowed=", ".join(LANGUAGES)))
+    if not month:
+        month = latest_month(eng)
+    step = Path(step_dir) if step_dir else tables.month_dir(eng.work_dir, month)
+    out = Path(out_dir) if out_dir else step / "preview"
+    step.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    return Context(eng, month, lang, step, out)
+
+
+# --- import ---------------------------------------------------------------------------
+def import_step(eng: Engagement) -> Any:
+    """Import the engagement's inputs and write the canonical tables; return the ImportResult."""
+    from workbench.ingest import import_engagement, write_import
+
+    result = import_engagement(eng)
+    write_import(eng, result)
+    return result
+
+
+def latest_month(eng: Engagement) -> str:
+    """The month of the latest transaction ('YYYY-MM'); imports first if needed."""
+    ledger_path = eng.work_dir / "ledger.parquet"
+    if not ledger_path.is_file():
+        import_step(eng)
+    dates = pd.read_parquet(ledger_path, columns=[C.DATE])[C.DATE]
+    return pd.Timestamp(dates.max()).strftime("%Y-%m")
+
+
+def load_import_report(ctx: Context) -> dict[str, Any]:
+    return tables.read_json(ctx.engagement.work_dir / "import_report.json")
+
+
+def load_ledger(ctx: Context) -> pd.DataFrame:
+    return tables.read_parquet(ctx.engagement.work_dir / "ledger.parquet")
+
+
+def load_customers(ctx: Context) -> pd.DataFrame:
+    return tables.read_parquet(ctx.engagement.work_dir / "customers.parquet")
+
+
+def import_summary(ctx: Context, refresh: bool = False) -> dict[str, Any]:
+    """The import report for the notebook (re-importing when ``refresh``); saves findings."""
+    from workbench.ingest import import_findings
+
+    if refresh:
+        import_step(ctx.engagement)
+    report = load_import_report(ctx)
+    save_findings(ctx, "import", import_findings(report, ctx.lang, ctx.currency))
+    return report
+
+
+# --- results between steps ------------------------------------------------------------
+def save_result(ctx: Context, name: str, result: Any) -> None:
+    """Keep a step's result object for the workbook built at the end of this run."""
+    atomic.write_bytes(ctx.step_dir / f"{name}.pickle", pickle.dumps(result, protocol=5))
+
+
+def load_result(step_dir: Path, name: str) -> Any:
+    """Load a result saved by ``save_result`` in this run's own step folder."""
+    path = Path(step_dir) / f"{name}.pickle"
+    if not path.is_file():
+        return None
+    return pickle.loads(path.read_bytes())  # noqa: S301 - written by this run, in its own folder
+
+
+def save_findings(ctx: Context, step: str, findings: list[dict[str, Any]]) -> None:
+    for f in findings:
+        f.setdefault("step", step)
+    tables.write_json(findings, ctx.step_dir / "findings" / f"{step}.json")
+
+
+def load_findings(step_dir: Path) -> list[dict[str, Any]]:
+    folder = Path(step_dir) / "findings"
+    out: list[dict[str, Any]] = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        out.extend(tables.read_json(path))
+    return out
+
+
+# --- segmentation ---------------------------------------------------------------------
+def segment_step(ctx: Context) -> Any:
+    """Segment the base as of ctx.month; write segments.csv to the deliverables."""
+    from workbench.io.csvout import write_csv_for_excel
+    from workbench.report.segment_report import segment_findings
+    from workbench.segment import segment, segments_csv_frame
+
+    res = segment(load_ledger(ctx), load_customers(ctx), ctx.settings["segmentation"], ctx.month, ctx.lang)
+    tables.write_parquet(res.customers, ctx.step_dir / "segments.parquet")
+    write_csv_for_excel(segments_csv_frame(res, ctx.lang), ctx.out_dir / "segments.csv")
+    save_result(ctx, "segment", res)
+    save_findings(ctx, "segment", segment_findings(res, ctx.lang, ctx.currency))
+    return res
+
+
+def load_segments(ctx: Context) -> pd.DataFrame:
+    path = ctx.step_dir / "segments.parquet"
+    if not path.is_file():
+        segment_step(ctx)
+    return tables.read_parquet(path)
+
+
+# --- development maps -----------------------------------------------------------------
+def maps_step(ctx: Context) -> Any:
+    """Draft the development maps for the planning year; keep the checkpoints."""
+    from workbench.io.overrides import read_map_overrides
+    from workbench.maps import draft_maps, load_map_templates
+    from workbench.report.maps_report import maps_findings
+    from workbench.config import TEMPLATES_DIR
+
+    eng = ctx.engagement
+    templates = load_map_templates(TEMPLATES_DIR / "maps", eng.root / "templates" / "maps")
+    overrides = read_map_overrides(eng)
+    res = draft_maps(load_segments(ctx), load_ledger(ctx), ctx.settings["maps"], ctx.month, templates,
+                     ctx.lang, overrides=overrides)
+    tables.write_parquet(res.checkpoints, ctx.step_dir / "checkpoints_maps.parquet")
+    save_result(ctx, "maps", res)
+    save_findings(ctx, "maps", maps_findings(res, ctx.lang, ctx.currency))
+    return res
+
+
+# --- CJM --------------------------------------------------------------------------------
+def cjm_step(ctx: Context) -> Any:
+    """Build the CJM tables per tier and per individual-map customer; keep the task list."""
+    from workbench.cjm import build_cjms, load_cjm_templates
+    from workbench.config import TEMPLATES_DIR
+    from workbench.report.cjm_report import cjm_findings
+
+    eng = ctx.engagement
+    templates = load_cjm_templates(TEMPLATES_DIR / "cjm", eng.root, ctx.settings["cjm"]["stages"])
+    plan_start = ctx.settings["maps"]["start_month"] or None
+    res = build_cjms(load_segments(ctx), templates, ctx.month, ctx.lang, plan_start=plan_start)
+    tables.write_parquet(res.tasks, ctx.step_dir / "checkpoints_cjm.parquet")
+    save_result(ctx, "cjm", res)
+    save_findings(ctx, "cjm", cjm_findings(res, ctx.lang))
+    return res

@@ -77,10 +77,11 @@ def cmd_new(args: argparse.Namespace) -> int:
 # --- import --------------------------------------------------------------------------------
 def cmd_import(args: argparse.Namespace) -> int:
     from workbench.config import load_engagement
+
+    eng = load_engagement(args.path)
     from workbench.ingest import render_report_text
     from workbench.steps import import_step
 
-    eng = load_engagement(args.path)
     result = import_step(eng)
     if args.json:
         print(json.dumps(result.report, ensure_ascii=False, indent=2, default=str))

@@ -48,13 +48,17 @@ class Context:
 
 
 def context(engagement_dir: str, month: str = "", lang: str = "", step_dir: str = "",
-            out_dir: str = "") -> Context:
+            out_dir: str = "", refresh_import: bool = False) -> Context:
     """Build the Context a notebook works in (parameters as papermill passes them).
 
     Empty ``month`` means the month of the latest transaction (importing first if the
-    canonical tables are missing); empty ``lang`` the engagement's language.
+    canonical tables are missing); empty ``lang`` the engagement's language;
+    ``refresh_import`` re-reads the client's files first (live use; ``workbench run``
+    imports once before the notebooks).
     """
     eng = load_engagement(engagement_dir)
+    if refresh_import:
+        import_step(eng)
     lang = lang or eng.lang
     if lang not in LANGUAGES:
         raise WorkbenchError(t("run.bad_lang", "ru", value=lang, allowed=", ".join(LANGUAGES)))
@@ -98,12 +102,10 @@ def load_customers(ctx: Context) -> pd.DataFrame:
     return tables.read_parquet(ctx.engagement.work_dir / "customers.parquet")
 
 
-def import_summary(ctx: Context, refresh: bool = False) -> dict[str, Any]:
-    """The import report for the notebook (re-importing when ``refresh``); saves findings."""
+def import_summary(ctx: Context) -> dict[str, Any]:
+    """The last import report, for the notebook; saves the import findings."""
     from workbench.ingest import import_findings
 
-    if refresh:
-        import_step(ctx.engagement)
     report = load_import_report(ctx)
     save_findings(ctx, "import", import_findings(report, ctx.lang, ctx.currency))
     return report

@@ -1,0 +1,72 @@
+"""The workbench command: new, errors as one message with exit status 1."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from workbench.cli import main
+from workbench.config import load_engagement
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "workbench.cli", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_new_creates_a_documented_engagement_and_copies_data(tmp_path, capsys):
+    sales = tmp_path / "выгрузка.csv"
+    sales.write_bytes("Контрагент;Дата;Сумма\r\n".encode("cp1251"))
+    customers = tmp_path / "clients.xlsx"
+    customers.write_bytes(b"PK-not-really")
+    rc = main(["new", str(tmp_path / "engagements" / "alfa"), "--client", "ООО «Альфа»",
+               "--data", str(sales), "--data", str(customers), "--lang", "en"])
+    assert rc == 0
+    eng = load_engagement(tmp_path / "engagements" / "alfa")
+    assert eng.client == "ООО «Альфа»" and eng.lang == "en"
+    assert eng.settings["inputs"]["sales"]["file"] == "data/выгрузка.csv"
+    assert eng.settings["inputs"]["customers"]["file"] == "data/clients.xlsx"
+    assert (eng.data_dir / "выгрузка.csv").read_bytes() == sales.read_bytes()
+    text = eng.config_path.read_text(encoding="utf-8")
+    assert "# A = customers making the first 80 % of revenue" in text  # documented defaults
+    assert "window_months: 12" in text
+    assert "Created engagement" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("engagements/../outside", "leads outside the engagements/ folder"),
+    ("engagements/../../etc", "leads outside the engagements/ folder"),
+    ("engagements/.hidden", "is not allowed"),
+    ("engagements/a b", "is not allowed"),
+])
+def test_new_refuses_a_slug_that_escapes(tmp_path, capsys, bad, message):
+    rc = main(["new", str(tmp_path / bad) if not bad.startswith("engagements/..") else bad,
+               "--client", "X", "--lang", "en"])
+    assert rc == 1
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "outside").exists()
+
+
+def test_new_refuses_an_existing_folder_and_a_missing_file(tmp_path, capsys):
+    target = tmp_path / "engagements" / "beta"
+    target.mkdir(parents=True)
+    (target / "keep.txt").write_text("x")
+    assert main(["new", str(target), "--client", "X", "--lang", "en"]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert main(["new", str(tmp_path / "engagements" / "gamma"), "--client", "X", "--lang", "en",
+                 "--data", str(tmp_path / "missing.csv")]) == 1
+    assert "missing.csv not found" in capsys.readouterr().err
+
+
+def test_config_error_is_one_message_without_traceback(tmp_path):
+    folder = tmp_path / "engagements" / "bad"
+    folder.mkdir(parents=True)
+    (folder / "engagement.yaml").write_text("client: X\nlanguage: en\ncurrency: GBP\ninputs: {sales: {file: s.csv}}\n")
+    out = run_cli("import", str(folder), cwd=tmp_path)
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    assert 'currency: value "GBP" is not allowed' in out.stderr
+    assert yaml.safe_load((folder / "engagement.yaml").read_text())["currency"] == "GBP"

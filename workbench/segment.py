@@ -352,8 +352,10 @@ def _aggregate(ledger: pd.DataFrame, next_start: pd.Timestamp, window_months: in
     pdays = pd.DataFrame({"c": codes[purchase], "d": day[purchase]}).drop_duplicates()
     pdays = pdays.sort_values(["c", "d"], kind="stable")
     gaps = pdays["d"].diff().to_numpy(dtype=float)
-    same = np.r_[False, pdays["c"].to_numpy()[1:] == pdays["c"].to_numpy()[:-1]]
-    gap_df = pd.DataFrame({"c": pdays["c"].to_numpy()[same], "g": gaps[same]})
+    pc = pdays["c"].to_numpy()
+    same = np.zeros(len(pc), dtype=bool)
+    same[1:] = pc[1:] == pc[:-1]
+    gap_df = pd.DataFrame({"c": pc[same], "g": gaps[same]})
     median_gap = gap_df.groupby("c")["g"].median().reindex(range(n)).to_numpy(dtype=float)
 
     # Revenue per XYZ period inside the window: a dense (customers x periods) matrix.

@@ -60,25 +60,41 @@ def check_parameters(notebook: Path, params: dict[str, Any], lang: str) -> None:
 
 
 def execute_notebook(notebook: Path, output: Path, params: dict[str, Any], lang: str) -> None:
-    """Execute one notebook with papermill; raise RunError naming the notebook and cell."""
+    """Execute one notebook with papermill; raise RunError naming the notebook and cell.
+
+    Kernels talk over IPC sockets of their own (see workbench.kernels); a kernel that
+    dies before replying is started once more.
+    """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from workbench.kernels import UniqueIPCKernelManager
+
     check_parameters(notebook, params, lang)
     output.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        papermill.execute_notebook(
-            str(notebook), str(output), parameters=params, kernel_name="python3",
-            progress_bar=False, log_output=False, cwd=str(notebook.parent),
-            execution_timeout=CELL_TIMEOUT, report_mode=False,
-        )
-    except PapermillExecutionError as exc:
-        error = f"{exc.ename}: {_first_line(exc.evalue)}"
-        raise RunError(t("run.notebook_failed", lang, notebook=notebook.name,
-                         cell=f"{exc.cell_index} (In [{exc.exec_count}])", error=error)) from None
-    except Exception as exc:  # kernel death, timeouts: still one line
-        raise RunError(t("run.notebook_failed", lang, notebook=notebook.name, cell="?",
-                         error=f"{type(exc).__name__}: {_first_line(str(exc))}")) from exc
+    for attempt in (1, 2):
+        try:
+            papermill.execute_notebook(
+                str(notebook), str(output), parameters=params, kernel_name="python3",
+                progress_bar=False, log_output=False, cwd=str(notebook.parent),
+                execution_timeout=CELL_TIMEOUT, report_mode=False,
+                kernel_manager_class=UniqueIPCKernelManager,
+            )
+            return
+        except PapermillExecutionError as exc:
+            error = f"{exc.ename}: {_first_line(exc.evalue)}"
+            raise RunError(t("run.notebook_failed", lang, notebook=notebook.name,
+                             cell=f"{exc.cell_index} (In [{exc.exec_count}])", error=error)) from None
+        except Exception as exc:  # kernel death, timeouts: still one line
+            if attempt == 1 and _kernel_died(exc):
+                continue
+            raise RunError(t("run.notebook_failed", lang, notebook=notebook.name, cell="?",
+                             error=f"{type(exc).__name__}: {_first_line(str(exc))}")) from exc
+
+
+def _kernel_died(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__} {exc}"
+    return "DeadKernel" in text or "Kernel died" in text or "kernel_info" in text
 
 
 def _first_line(text: str) -> str:

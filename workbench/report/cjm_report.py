@@ -1,0 +1,283 @@
+"""Rendering of the B2B CJM tables: an HTML section (anchor ``cjm``), workbook sheets and
+findings. Render only: nothing here touches the disk. Every client string is escaped
+(HTML) or written as a text cell (Excel)."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from workbench.cjm import CJMResult
+from workbench.i18n import t
+from workbench.report import fmt
+from workbench.report import html as H
+from workbench.report.xlsx import BORDER, HEADER_FILL, HEADER_FONT, TITLE_FONT, Book, set_value
+
+# Colours by row group: (group header, row / filled cell). Pyramid of the elements of value.
+LEVEL_COLOURS: dict[str, tuple[str, str]] = {
+    "progress": ("BF9000", "FFF2CC"),
+    "table_stakes": ("7F7F7F", "EDEDED"),
+    "functional": ("2F75B5", "DDEBF7"),
+    "ease_of_doing_business": ("548235", "E2EFDA"),
+    "individual": ("C55A11", "FCE4D6"),
+    "inspirational": ("7030A0", "EADCF4"),
+}
+
+_CSS = """<style>
+.wb-cjm-wrap{max-height:78vh;overflow:auto;border:1px solid #d0d0d0;margin:.5em 0 1em}
+table.wb-cjm-grid{border-collapse:separate;border-spacing:0;font-size:12px;line-height:1.25;table-layout:fixed}
+table.wb-cjm-grid th,table.wb-cjm-grid td{border-right:1px solid #e0e0e0;border-bottom:1px solid #e0e0e0;
+ padding:3px 5px;vertical-align:top;width:9.5em;overflow-wrap:anywhere}
+table.wb-cjm-grid thead th{position:sticky;top:0;z-index:2;background:#1F4E79;color:#fff;font-weight:600}
+table.wb-cjm-grid .wb-cjm-row{position:sticky;left:0;z-index:1;width:13em;text-align:left;font-weight:600}
+table.wb-cjm-grid thead th.wb-cjm-row{z-index:3}
+table.wb-cjm-grid tr.wb-cjm-group th{color:#fff;text-align:left;font-weight:700}
+table.wb-cjm-grid td:empty{background:#fff}
+.wb-cjm-role{display:block;font-size:11px;font-weight:700;opacity:.8}
+.wb-cjm-note{color:#555;font-size:90%}
+""" + "".join(
+    f".wb-cjm-grid tr.wb-cjm-g-{k} th{{background:#{dark}}}"
+    f".wb-cjm-grid tr.wb-cjm-{k} .wb-cjm-row,.wb-cjm-grid tr.wb-cjm-{k} td.wb-cjm-on{{background:#{light}}}\n"
+    for k, (dark, light) in LEVEL_COLOURS.items()) + "</style>"
+
+
+def _group_key(rec: dict[str, Any]) -> str:
+    return "progress" if rec["row_kind"] == "progress" else str(rec["level"])
+
+
+def _group_label(rec: dict[str, Any], lang: str) -> str:
+    if rec["row_kind"] == "progress":
+        return str(t("cjm.level", lang)["progress"])
+    label = str(t("cjm.level", lang)[rec["level"]])
+    if rec["subgroup"]:
+        label += " — " + str(t("cjm.subgroup", lang)[rec["subgroup"]])
+    return label
+
+
+def _groups(grid: pd.DataFrame) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """Rows grouped by (progress | level, subgroup), in order: [(key, first record, records)]."""
+    out: list[tuple[str, Any, list[dict[str, Any]]]] = []
+    for rec in grid.to_dict("records"):
+        key = (rec["row_kind"], rec["level"], rec["subgroup"])
+        if not out or out[-1][0] != key:
+            out.append((key, rec, []))
+        out[-1][2].append(rec)
+    return [(_group_key(first), first, recs) for _, first, recs in out]
+
+
+def _note(res: CJMResult, cjm_id: str, lang: str) -> str:
+    info = res.meta[cjm_id]
+    parts = [t("cjm.customers_note", lang, n=info["customers"])] if info["kind"] == "group" else []
+    if info["kind"] == "individual" and info["manager"]:
+        parts.append(t("cjm.manager_note", lang, manager=info["manager"]))
+    parts.append(t("cjm.legend", lang))
+    return " · ".join(parts)
+
+
+def render_cjm_html(cjm_result: CJMResult, lang: str) -> str:
+    """The report section ``<section id="cjm">``: one compact table per CJM (sticky header and
+    first column, rows grouped and coloured by level), its stage rules, and the nurturing mix."""
+    res = cjm_result
+    if not res.tables:
+        return H.section("cjm", t("cjm.title", lang), H.para(t("cjm.empty", lang)))
+    parts = [_CSS, H.para(t("cjm.intro", lang))]
+    stage_head = "".join(f"<th>{H.esc(s['label'])}</th>" for s in res.stages)
+    n_cols = len(res.stages) + 1
+    for cjm_id, grid in res.grids.items():
+        tidy = res.tables[cjm_id]
+        cells = {(r["row"], r["stage"]): r for r in tidy.to_dict("records")}
+        body = []
+        for key, first, recs in _groups(grid):
+            body.append(f'<tr class="wb-cjm-group wb-cjm-g-{key}"><th colspan="{n_cols}">'
+                        f"{H.esc(_group_label(first, lang))}</th></tr>")
+            for rec in recs:
+                tds = []
+                for s in res.stages:
+                    c = cells.get((rec["row"], s["code"]))
+                    if c is None:
+                        tds.append("<td></td>")
+                    else:
+                        tds.append(f'<td class="wb-cjm-on"><span class="wb-cjm-role">{H.esc(c["role_label"])}'
+                                   f'</span>{H.esc(c["action"])}</td>')
+                body.append(f'<tr class="wb-cjm-{key}"><th class="wb-cjm-row" scope="row">'
+                            f'{H.esc(rec["row_label"])}</th>{"".join(tds)}</tr>')
+        table = (f'<div class="wb-cjm-wrap"><table class="wb-cjm-grid"><thead><tr>'
+                 f'<th class="wb-cjm-row">{H.esc(t("cjm.row_header", lang))}</th>{stage_head}</tr></thead>'
+                 f'<tbody>{"".join(body)}</tbody></table></div>')
+        rules = res.rules[cjm_id]
+        headers = t("cjm.rules_headers", lang)
+        rules_html = H.table(rules[list(headers)], headers=headers,
+                             formats={"month": lambda m: fmt.month(m, lang, short=True),
+                                      "deadline": lambda m: fmt.month(m, lang, short=True)},
+                             numeric=("cells",), caption=t("cjm.rules_title", lang))
+        parts.append(f'<h3 id="{H.esc(_anchor(cjm_id))}">{H.esc(res.meta[cjm_id]["title"])}</h3>'
+                     f'<p class="wb-cjm-note">{H.esc(_note(res, cjm_id, lang))}</p>{table}{rules_html}')
+    if len(res.nurturing):
+        nurt = res.nurturing.assign(segment=[t("cjm.tier", lang).get(s, s) for s in res.nurturing["segment"]])
+        headers = t("cjm.nurturing_headers", lang)
+        parts.append(f"<h3>{H.esc(t('cjm.nurturing_title', lang))}</h3>" + H.para(t("cjm.nurturing_intro", lang))
+                     + H.table(nurt[list(headers)], headers=headers,
+                               numeric=[c for c in headers if c != "segment"]))
+    return H.section("cjm", t("cjm.title", lang), '<div class="wb-cjm">' + "".join(parts) + "</div>")
+
+
+def _anchor(cjm_id: str) -> str:
+    """An HTML id made of our own characters only (customer ids are hashed, never echoed)."""
+    import hashlib
+
+    kind, _, rest = cjm_id.partition(":")
+    if rest.isascii() and rest.replace("_", "").isalnum():
+        return f"cjm-{rest}"
+    return "cjm-" + hashlib.sha1(rest.encode("utf-8")).hexdigest()[:10]
+
+
+# ----------------------------------------------------------------------------- workbook
+GRID_FIRST_ROW = 4  # title, note, header
+
+
+def _fill(colour: str) -> PatternFill:
+    return PatternFill("solid", fgColor=colour)
+
+
+def _sheet_name(res: CJMResult, cjm_id: str, lang: str) -> str:
+    info = res.meta[cjm_id]
+    prefix = t("cjm.sheet_prefix", lang)
+    if info["kind"] == "group":
+        return f"{prefix} {t('cjm.tier', lang).get(info['segment'], info['segment'])}"
+    return f"{prefix} {info['customer_name'] or info['customer_id']}"
+
+
+def add_cjm_sheets(book: Book, cjm_result: CJMResult, lang: str) -> None:
+    """Add one sheet per CJM (stages as columns; progresses then value elements, grouped and
+    coloured by level; wrapped text; frozen headers; A3 landscape; the stage rules below the
+    grid), then the task-list sheet and the nurturing sheet. Modifies ``book`` only."""
+    res = cjm_result
+    wrap = Alignment(wrap_text=True, vertical="top")
+    stage_width, label_width = 30.0, 34.0
+    for cjm_id, grid in res.grids.items():
+        info = res.meta[cjm_id]
+        ws = book.add_sheet(_sheet_name(res, cjm_id, lang), title=info["title"])
+        set_value(ws.cell(row=1, column=1), info["title"])
+        ws.cell(row=1, column=1).font = TITLE_FONT
+        set_value(ws.cell(row=2, column=1), _note(res, cjm_id, lang))
+        ws.cell(row=2, column=1).font = Font(italic=True, color="555555")
+        header = [t("cjm.row_header", lang)] + [s["label"] for s in res.stages]
+        for j, text in enumerate(header, start=1):
+            cell = ws.cell(row=3, column=j)
+            set_value(cell, text)
+            cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, BORDER
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions["A"].width = label_width
+        for j in range(2, len(header) + 1):
+            ws.column_dimensions[get_column_letter(j)].width = stage_width
+        r = GRID_FIRST_ROW
+        for key, first, recs in _groups(grid):
+            dark, light = LEVEL_COLOURS[key]
+            for j in range(1, len(header) + 1):
+                cell = ws.cell(row=r, column=j)
+                cell.fill, cell.border = _fill(dark), BORDER
+            set_value(ws.cell(row=r, column=1), _group_label(first, lang))
+            ws.cell(row=r, column=1).font = Font(bold=True, color="FFFFFF")
+            r += 1
+            for rec in recs:
+                label = ws.cell(row=r, column=1)
+                set_value(label, rec["row_label"])
+                label.fill, label.border, label.alignment = _fill(light), BORDER, wrap
+                label.font = Font(bold=True)
+                lines = math.ceil(len(str(rec["row_label"])) / label_width)
+                for j, s in enumerate(res.stages, start=2):
+                    text = rec[s["code"]]
+                    cell = ws.cell(row=r, column=j)
+                    cell.border, cell.alignment = BORDER, wrap
+                    if text:
+                        set_value(cell, text)
+                        cell.fill = _fill(light)
+                        lines = max(lines, math.ceil(len(text) / (stage_width - 2)))
+                ws.row_dimensions[r].height = 15 * max(1, lines) + 2
+                r += 1
+        # stage rules below the grid
+        r += 1
+        rules = res.rules[cjm_id]
+        headers = t("cjm.rules_headers", lang)
+        set_value(ws.cell(row=r, column=1), t("cjm.rules_title", lang))
+        ws.cell(row=r, column=1).font = Font(bold=True, size=12, color="1F4E79")
+        r += 1
+        for j, col in enumerate(headers, start=1):
+            cell = ws.cell(row=r, column=j)
+            set_value(cell, headers[col])
+            cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, BORDER
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+        for rec in rules.to_dict("records"):
+            r += 1
+            for j, col in enumerate(headers, start=1):
+                value = rec[col]
+                if col in ("month", "deadline"):
+                    value = fmt.month(value, lang, short=True)
+                cell = ws.cell(row=r, column=j)
+                set_value(cell, value)
+                cell.border, cell.alignment = BORDER, wrap
+        ws.freeze_panes = ws.cell(row=GRID_FIRST_ROW, column=2)
+        Book.print_setup(ws, landscape=True, paper="A3", header_row=3)
+
+    tasks = res.tasks
+    if len(tasks):
+        owner = t("cjm.owner", lang)
+        shown = tasks.assign(
+            map_id=[res.meta[m]["title"] for m in tasks["map_id"]],
+            segment=[t("cjm.tier", lang).get(s, s) for s in tasks["segment"]],
+            owner=[owner.get(o, o) for o in tasks["owner"]],
+        )
+        headers = t("cjm.tasks_headers", lang)
+        book.add_table(t("cjm.tasks_sheet", lang), shown[list(headers)], title=t("cjm.tasks_title", lang),
+                       headers=headers, kinds={"baseline": "decimal", "target": "decimal"},
+                       widths={"activity": 50, "kpi_name": 40, "map_id": 28}, wrap=("activity", "kpi_name", "map_id"),
+                       landscape=True)
+    if len(res.nurturing):
+        headers = t("cjm.nurturing_headers", lang)
+        nurt = res.nurturing.assign(segment=[t("cjm.tier", lang).get(s, s) for s in res.nurturing["segment"]])
+        book.add_table(t("cjm.nurturing_title", lang), nurt[list(headers)], title=t("cjm.nurturing_title", lang),
+                       headers=headers, kinds={c: "int" for c in headers if c != "segment"},
+                       description=t("cjm.nurturing_intro", lang))
+
+
+# ----------------------------------------------------------------------------- findings
+def cjm_findings(cjm_result: CJMResult, lang: str) -> list[dict[str, Any]]:
+    """Findings for the summary: dicts with severity ('risk'|'warn'|'info'|'ok'), headline,
+    number (display text), action, weight (higher = more important), most important first."""
+    res = cjm_result
+    out: list[dict[str, Any]] = []
+    if not res.tables:
+        return out
+    out.append({"severity": "info", "weight": 1,
+                "headline": t("cjm.f_built", lang, n=len(res.tables), tasks=len(res.tasks)),
+                "number": fmt.number(len(res.tasks), lang), "action": t("cjm.f_built_action", lang)})
+    if len(res.dropped):
+        n = int((res.dropped["row"] != "").sum())
+        out.append({"severity": "warn", "weight": 3, "headline": t("cjm.f_dropped", lang, n=n),
+                    "number": fmt.number(n, lang),
+                    "action": t("cjm.f_dropped_action", lang, stages=", ".join(s["code"] for s in res.stages))})
+    no_manager = [m for m in res.meta.values() if m["kind"] == "individual" and not m["manager"]]
+    if no_manager:
+        out.append({"severity": "warn", "weight": 3,
+                    "headline": t("cjm.f_no_manager", lang, n=len(no_manager)),
+                    "number": fmt.number(len(no_manager), lang), "action": t("cjm.f_no_manager_action", lang)})
+    gaps = 0
+    for cjm_id, rules in res.rules.items():
+        empty = rules.loc[rules["cells"] == 0, "stage_label"].tolist()
+        if empty:
+            gaps += 1
+            out.append({"severity": "warn", "weight": 2,
+                        "headline": t("cjm.f_gaps", lang, title=res.meta[cjm_id]["title"], stages=", ".join(empty)),
+                        "number": fmt.number(len(empty), lang), "action": t("cjm.f_gaps_action", lang)})
+    if len(res.nurturing):
+        open_n = int(res.nurturing["open_to_talk"].sum()) if "open_to_talk" in res.nurturing else 0
+        buy_n = int(res.nurturing["buy_now"].sum()) if "buy_now" in res.nurturing else 0
+        out.append({"severity": "info", "weight": 1, "headline": t("cjm.f_open", lang, n=open_n, buy=buy_n),
+                    "number": fmt.number(open_n, lang), "action": t("cjm.f_open_action", lang)})
+    if not gaps:
+        out.append({"severity": "ok", "weight": 0, "headline": t("cjm.f_full", lang),
+                    "number": fmt.number(len(res.tables), lang), "action": t("cjm.f_full_action", lang)})
+    return sorted(out, key=lambda f: -f["weight"])

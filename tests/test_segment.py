@@ -351,3 +351,47 @@ def test_empty_ledger_and_bad_month():
     assert res.abc_xyz["customers"].sum() == 0
     with pytest.raises(WorkbenchError, match="ГГГГ-ММ"):
         segment(make_ledger([("a", "2026-01-01", 10)]), None, settings(), "2026-13")
+
+
+# ------------------------------------------------------------------------------ report
+def hostile_result(lang: str = "ru") -> SegmentationResult:
+    led, cust = tier_case()
+    led[C.CUSTOMER_NAME] = led[C.CUSTOMER_NAME].mask(led[C.CUSTOMER_ID] == "big", "<script>alert(1)</script>")
+    led[C.CUSTOMER_NAME] = led[C.CUSTOMER_NAME].mask(led[C.CUSTOMER_ID] == "mid", '=HYPERLINK("http://x","y")')
+    return segment(led, cust, settings(), MONTH, lang=lang)
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_html_escapes_hostile_names_and_has_the_anchors(lang):
+    from workbench.report.segment_report import render_segment_html
+
+    html = render_segment_html(hostile_result(lang), lang, "RUB")
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    for anchor in ("segmentation", "pareto", "abc-xyz", "tiers", "rfm", "concentration", "action-lists"):
+        assert f'id="{anchor}"' in html
+    assert ("1\u00a0000\u00a0₽" in html) if lang == "ru" else ("RUB\u00a01,000" in html or "₽" not in html)
+
+
+def test_workbook_writes_formula_like_names_as_text():
+    from workbench.report.segment_report import add_segment_sheets
+    from workbench.report.xlsx import Book
+
+    book = Book("ru")
+    add_segment_sheets(book, hostile_result("ru"), "ru")
+    wb = book.workbook()
+    ws = wb.worksheets[1]
+    cells = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=HYPER")]
+    assert cells and all(c.data_type == "s" for c in cells)
+    assert len(wb.worksheets) == 4  # contents + customers + ABC-XYZ + tiers
+    money = [c for c in ws[4] if c.number_format == "#,##0"]
+    assert money  # revenue written as a number with the money format
+
+
+def test_findings_flag_mono_client_first():
+    from workbench.report.segment_report import segment_findings
+
+    found = segment_findings(hostile_result("ru"), "ru", "RUB")
+    assert found[0]["severity"] == "risk" and found[0]["number"] == "60,0\u00a0%"
+    assert all(set(f) == {"severity", "headline", "number", "action", "weight"} for f in found)
+    assert [f["weight"] for f in found] == sorted((f["weight"] for f in found), reverse=True)

@@ -100,8 +100,8 @@ class _Problems:
         self.lang = lang
         self.by_file: OrderedDict[str, list[str]] = OrderedDict()
 
-    def add(self, source: str, key: str, *args: Any, **kwargs: Any) -> None:
-        self.by_file.setdefault(source, []).append(str(t(key, self.lang, *args, **kwargs)))
+    def add(self, source: str, message: str, /, **kwargs: Any) -> None:
+        self.by_file.setdefault(source, []).append(str(t(message, self.lang, **kwargs)))
 
     def raise_if_any(self) -> None:
         if not self.by_file:

@@ -1,0 +1,447 @@
+"""The B2B CJM table: shipped templates, validation, build, task list, report, workbook."""
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+import yaml
+
+from workbench import columns as C
+from workbench.cjm import (COMMITTEE_ROLES, HOURGLASS, OWNER_ROLES, TIERS, build_cjms, largest_remainder,
+                           load_cjm_templates)
+from workbench.errors import ConfigError, WorkbenchError
+from workbench.report.cjm_report import LEVEL_COLOURS, add_cjm_sheets, cjm_findings, render_cjm_html
+from workbench.report.xlsx import Book
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+CJM_DIR = TEMPLATES / "cjm"
+SEGMENT_FILES = ("vip", "strategic", "typical", "ballast", "key_account")
+HOSTILE = '<script>alert("x")</script>=SUM(A1)'
+
+
+@pytest.fixture(scope="module")
+def tpl():
+    return load_cjm_templates(TEMPLATES, None, [])
+
+
+def segments_frame(n_typical: int = 3) -> pd.DataFrame:
+    rows = [
+        ("7701", "Альфа", "vip", "individual", "Иванов"),
+        ("7702", "Бета", "vip", "group", "Иванов"),
+        ("7703", "Гамма", "strategic", "group", "Петров"),
+        ("7704", HOSTILE, "strategic", "individual", ""),
+        ("7705", "Дельта", "ballast", "group", "Сидоров"),
+    ] + [(f"8{i:03d}", f"Типичный {i}", "typical", "group", "Петров") for i in range(n_typical)]
+    df = pd.DataFrame(rows, columns=[C.CUSTOMER_ID, C.CUSTOMER_NAME, C.TIER, C.MAP, C.MANAGER])
+    return df.assign(**{C.LIFECYCLE: "active", C.ABC_XYZ: "AX"})
+
+
+def write_override(eng: Path, name: str, data: dict) -> Path:
+    path = eng / "overrides" / "cjm" / f"{name}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def raw(name: str) -> dict:
+    return yaml.safe_load((CJM_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+# ----------------------------------------------------------------------------- shipped templates
+def test_forty_elements_in_levels_and_subgroups(tpl):
+    elements = tpl["elements"]
+    assert len(elements) == 40
+    assert Counter(e["level"] for e in elements.values()) == {
+        "table_stakes": 4, "functional": 5, "ease_of_doing_business": 21, "individual": 7, "inspirational": 3}
+    assert Counter((e["level"], e["subgroup"]) for e in elements.values()) == {
+        ("table_stakes", ""): 4,
+        ("functional", "economic"): 2, ("functional", "performance"): 3,
+        ("ease_of_doing_business", "productivity"): 5, ("ease_of_doing_business", "operational"): 4,
+        ("ease_of_doing_business", "access"): 3, ("ease_of_doing_business", "relationship"): 5,
+        ("ease_of_doing_business", "strategic"): 4,
+        ("individual", "career"): 3, ("individual", "personal"): 4,
+        ("inspirational", "purpose"): 3,
+    }
+    assert list(elements)[:4] == ["meeting_specifications", "acceptable_price", "regulatory_compliance",
+                                  "ethical_standards"]
+    assert elements["fun_perks"]["ru"] == "Приятные бонусы" and elements["fun_perks"]["en"] == "Fun & perks"
+    assert all(e["ru"].strip() and e["en"].strip() for e in elements.values())
+
+
+def test_stages_and_roles_named_in_both_languages(tpl):
+    assert [s["code"] for s in tpl["stages"]] == list(HOURGLASS)
+    assert tpl["custom_stages"] is False
+    assert tuple(tpl["roles"]) == COMMITTEE_ROLES
+    for item in list(tpl["stages"]) + list(tpl["roles"].values()):
+        assert item["ru"].strip() and item["en"].strip()
+    assert {p["stage"] for p in tpl["progresses"].values()} == set(HOURGLASS)
+
+
+def test_progresses_are_customer_actions(tpl):
+    # Russian labels of progresses are the customer's past-tense verbs ("Запросил", "Подписал"),
+    # never a manager's infinitive ("Отправить", "Договориться").
+    for code, p in tpl["progresses"].items():
+        words = p["ru"].split()
+        assert any(w.endswith(("л", "лся")) for w in words), (code, p["ru"])
+        assert not any(w.endswith(("ть", "ться")) for w in words), (code, p["ru"])
+    for name in SEGMENT_FILES:
+        data = raw(name)
+        for row in data["cells"]:
+            assert row in tpl["progresses"] or row in tpl["elements"], (name, row)
+
+
+@pytest.mark.parametrize("name", SEGMENT_FILES)
+def test_every_filled_cell_has_role_and_action_in_both_languages(tpl, name):
+    data = raw(name)
+    seg = tpl["segments"][name]
+    assert seg["cells"], name
+    n_raw = sum(len(by_stage) for by_stage in data["cells"].values())
+    assert len(seg["cells"]) == n_raw
+    for cell in seg["cells"]:
+        assert cell["role"] in COMMITTEE_ROLES
+        assert cell["ru"].strip() and cell["en"].strip()
+    progress_rows = {c["row"] for c in seg["cells"] if c["row_kind"] == "progress"}
+    assert progress_rows <= set(seg["checkpoints"])
+    assert set(seg["stages"]) == set(HOURGLASS)
+    for rule in seg["stages"].values():
+        assert rule["owners"] and set(rule["owners"]) <= set(OWNER_ROLES)
+    # every stage of the funnel has at least one task in the shipped templates
+    assert {c["stage"] for c in seg["cells"]} == set(HOURGLASS)
+    # the elements chosen for the segment exist and the cells use elements from the pyramid
+    assert set(seg["elements"]) <= set(tpl["elements"])
+
+
+def test_handoff_rule_from_the_article(tpl):
+    handoff = tpl["segments"]["strategic"]["stages"]["trust"]["handoff"]
+    assert "кейс" in handoff["ru"] and "вебинар" in handoff["ru"] and "трижды" in handoff["ru"]
+    assert "webinar" in handoff["en"]
+
+
+# ----------------------------------------------------------------------------- validation
+def test_unknown_stage_role_element_listed_at_once(tmp_path):
+    data = raw("vip")
+    data["cells"]["read_case"] = {"atention": {"role": "boss", "ru": "x", "en": "y"}}
+    data["cells"]["signed_contract"]["sale"]["role"] = "boss"
+    data["elements"] = data["elements"] + ["happiness"]
+    path = write_override(tmp_path, "vip", data)
+    with pytest.raises(ConfigError) as err:
+        load_cjm_templates(TEMPLATES, tmp_path, [], lang="en")
+    msg = str(err.value)
+    assert str(path) in msg
+    assert ('cells.read_case.atention: stage "atention" is unknown; allowed stages: attention, trust, contact, '
+            'warmup, sale, after_sales, referral') in msg
+    assert ('cells.signed_contract.sale.role: committee role "boss" is unknown; allowed roles: '
+            'champion, decision_maker, blocker, influencer, expert, user') in msg
+    assert 'elements[15]: value element "happiness" is unknown; allowed elements: meeting_specifications, ' in msg
+
+
+def test_unknown_role_pinned_wording_ru(tmp_path):
+    data = raw("typical")
+    data["cells"]["read_case"]["trust"]["role"] = "директор"
+    write_override(tmp_path, "typical", data)
+    with pytest.raises(ConfigError, match=r"typical\.yaml:\n  - cells\.read_case\.trust\.role: роль \"директор\" "
+                                          r"в закупочном комитете неизвестна; допустимые роли: champion, "
+                                          r"decision_maker, blocker, influencer, expert, user"):
+        load_cjm_templates(TEMPLATES, tmp_path, [])
+
+
+def test_unknown_stage_pinned_wording(tmp_path):
+    data = raw("ballast")
+    data["cells"]["repeat_order"] = {"repeat": {"role": "champion", "ru": "x", "en": "y"}}
+    write_override(tmp_path, "ballast", data)
+    with pytest.raises(ConfigError, match=r"cells\.repeat_order\.repeat: stage \"repeat\" is unknown; "
+                                          r"allowed stages: attention, trust, contact, warmup, sale, "
+                                          r"after_sales, referral"):
+        load_cjm_templates(TEMPLATES, tmp_path, [], lang="en")
+
+
+def test_unknown_row_and_owner_and_missing_checkpoint(tmp_path):
+    data = raw("strategic")
+    data["cells"]["called_customer"] = {"contact": {"role": "champion", "ru": "Позвонить", "en": "Call"}}
+    data["stages"]["sale"]["owners"] = ["boss"]
+    del data["checkpoints"]["read_case"]
+    write_override(tmp_path, "strategic", data)
+    with pytest.raises(ConfigError) as err:
+        load_cjm_templates(TEMPLATES, tmp_path, [], lang="en")
+    msg = str(err.value)
+    assert 'cells.called_customer: row "called_customer" is neither a progress nor a value element; ' \
+           "allowed progresses: requested_tech_info, " in msg
+    assert 'stages.sale.owners[0]: responsible role "boss" is unknown; allowed roles: hunter, closer, farmer, ' \
+           "kam, presale, marketing" in msg
+    assert "checkpoints.read_case: the progress read_case has a cell but no checkpoint" in msg
+
+
+def test_unknown_override_file_lists_allowed_names(tmp_path):
+    write_override(tmp_path, "vipp", raw("vip"))
+    with pytest.raises(ConfigError, match=r"vipp\.yaml: unknown CJM template file; allowed names: "
+                                          r"elements\.yaml, stages\.yaml, roles\.yaml, progresses\.yaml, "
+                                          r"vip\.yaml"):
+        load_cjm_templates(TEMPLATES, tmp_path, [], lang="en")
+
+
+def test_bad_yaml_names_the_file(tmp_path):
+    path = tmp_path / "overrides" / "cjm" / "roles.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text("roles: [\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"roles\.yaml is not valid YAML"):
+        load_cjm_templates(TEMPLATES, tmp_path, [], lang="en")
+
+
+def test_edited_copy_wins(tmp_path):
+    data = raw("vip")
+    data["cells"]["read_case"]["trust"]["ru"] = "Новое действие"
+    write_override(tmp_path, "vip", data)
+    tpl = load_cjm_templates(TEMPLATES, tmp_path, [])
+    cell = next(c for c in tpl["segments"]["vip"]["cells"] if c["row"] == "read_case")
+    assert cell["ru"] == "Новое действие"
+    assert tpl["sources"]["vip"].endswith(str(Path("overrides") / "cjm" / "vip.yaml"))
+    assert tpl["sources"]["typical"] == str(CJM_DIR / "typical.yaml")
+
+
+CUSTOM = [{"code": "lead", "ru": "Лид", "en": "Lead"}, {"code": "deal", "ru": "Сделка", "en": "Deal"},
+          {"code": "client", "ru": "Клиент", "en": "Client"}]
+
+
+def test_custom_stages_replace_the_hourglass_and_report_left_out_cells(tmp_path):
+    data = raw("vip")
+    data["stages"] = {"lead": {"offset": 0, "owners": ["kam"]}, "deal": {"offset": 2, "owners": ["kam"]},
+                      "client": {"offset": 4, "owners": ["farmer"]}}
+    data["cells"] = {
+        "read_case": {"lead": {"role": "champion", "ru": "Кейс", "en": "Case"}},
+        "signed_contract": {"deal": {"role": "decision_maker", "ru": "Договор", "en": "Contract"},
+                            "sale": {"role": "decision_maker", "ru": "Старый", "en": "Old"}},
+        "repeat_order": {"client": {"role": "champion", "ru": "Повтор", "en": "Repeat"}},
+        "acceptable_price": {"deal": {"role": "decision_maker", "ru": "Цена", "en": "Price"}},
+    }
+    write_override(tmp_path, "vip", data)
+    tpl = load_cjm_templates(TEMPLATES, tmp_path, CUSTOM)
+    assert [s["code"] for s in tpl["stages"]] == ["lead", "deal", "client"]
+    res = build_cjms(segments_frame(), tpl, "2026-11", "ru")
+    grid = res.grids["cjm:vip"]
+    assert list(grid.columns)[5:] == ["lead", "deal", "client"]
+    assert grid.set_index("row").at["signed_contract", "deal"] == "ЛПР: Договор"
+    vip_dropped = res.dropped[res.dropped["template"] == "vip"]
+    assert vip_dropped[["row", "stage"]].values.tolist() == [["signed_contract", "sale"]]
+    # the other shipped templates still use the hourglass: their cells are all reported
+    assert set(res.dropped["template"]) == set(SEGMENT_FILES)
+    assert len(res.tables["cjm:typical"]) == 0
+    findings = cjm_findings(res, "ru")
+    assert any(f["severity"] == "warn" and "вне этапов" in f["headline"] for f in findings)
+    # the element cell takes the KPI of the progress at its stage
+    tasks = res.tasks[res.tasks[C.MAP_ID] == "cjm:vip"]
+    assert tasks[C.KPI].tolist() == ["progress_read_case", "progress_signed_contract", "progress_repeat_order",
+                                     "progress_signed_contract"]
+    assert tasks[C.DEADLINE].tolist() == ["2026-12", "2027-02", "2027-04", "2027-02"]
+    assert tasks[C.OWNER].tolist() == ["kam", "kam", "farmer", "kam"]
+
+
+def test_custom_stages_still_refuse_a_typo(tmp_path):
+    data = raw("vip")
+    data["cells"]["read_case"] = {"laed": {"role": "champion", "ru": "x", "en": "y"}}
+    write_override(tmp_path, "vip", data)
+    with pytest.raises(ConfigError, match=r'stage "laed" is unknown; allowed stages: lead, deal, client'):
+        load_cjm_templates(TEMPLATES, tmp_path, CUSTOM, lang="en")
+
+
+def test_per_customer_override(tmp_path):
+    data = raw("key_account")
+    data["cells"] = {"requested_tech_info": {"attention": {"role": "expert", "ru": "Только для Альфы",
+                                                           "en": "Alpha only"}}}
+    path = tmp_path / "overrides" / "cjm" / "customers" / "7701.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    tpl = load_cjm_templates(TEMPLATES, tmp_path, [])
+    res = build_cjms(segments_frame(), tpl, "2026-11", "ru")
+    assert res.tables["cjm:7701"]["action"].tolist() == ["Только для Альфы"]
+    assert len(res.tables["cjm:7704"]) == len(tpl["segments"]["key_account"]["cells"])
+
+
+# ----------------------------------------------------------------------------- build
+def test_build_ids_tables_and_grids(tpl):
+    res = build_cjms(segments_frame(), tpl, "2026-11", "ru")
+    assert list(res.tables) == ["cjm:vip", "cjm:strategic", "cjm:typical", "cjm:ballast", "cjm:7701", "cjm:7704"]
+    assert res.meta["cjm:7701"]["title"] == "Индивидуальная CJM: Альфа"
+    assert res.meta["cjm:7704"]["customer_name"] == HOSTILE
+    vip = res.tables["cjm:vip"]
+    assert {"row_kind", "level", "subgroup", "row", "row_label", "stage", "role", "action"} <= set(vip.columns)
+    first = vip.iloc[0]
+    assert (first["row_kind"], first["row"], first["stage"], first["role"]) == (
+        "progress", "requested_tech_info", "attention", "expert")
+    assert vip["row_kind"].tolist() == sorted(vip["row_kind"].tolist(), key=lambda k: k != "progress")
+    spec = vip[vip["row"] == "meeting_specifications"].iloc[0]
+    assert (spec["level"], spec["subgroup"], spec["action"]) == (
+        "table_stakes", "", "Продемонстрировать эксперту соответствие техническим требованиям")
+    grid = res.grids["cjm:vip"].set_index("row")
+    assert grid.at["meeting_specifications", "attention"] == \
+        "Эксперт: Продемонстрировать эксперту соответствие техническим требованиям"
+    assert grid.at["meeting_specifications", "trust"] == ""
+    # elements chosen for the segment are rows even where no cell is filled yet
+    assert "product_quality" in grid.index
+    en = build_cjms(segments_frame(), tpl, "2026-11", "en")
+    assert en.grids["cjm:vip"].set_index("row").at["meeting_specifications", "attention"] == \
+        "Expert: Show the expert that the specification is met"
+    rules = res.rules["cjm:strategic"].set_index("stage")
+    assert rules.at["trust", "owners"] == "marketing, farmer"
+    assert rules.at["trust", "owners_label"] == "Маркетинг, Фермер"
+    assert "трижды" in rules.at["trust", "handoff"]
+
+
+def test_nurturing_sums_to_segment_size(tpl):
+    assert largest_remainder(10, [0.03, 0.40, 0.57]) == [0, 4, 6]
+    assert largest_remainder(37, [0.03, 0.40, 0.57]) == [1, 15, 21]
+    assert largest_remainder(0, [0.03, 0.40, 0.57]) == [0, 0, 0]
+    res = build_cjms(segments_frame(n_typical=37), tpl, "2026-11", "ru")
+    nurt = res.nurturing.set_index("segment")
+    assert nurt.loc["typical", ["customers", "buy_now", "open_to_talk", "not_ready"]].tolist() == [37, 1, 15, 21]
+    assert (nurt["buy_now"] + nurt["open_to_talk"] + nurt["not_ready"] == nurt["customers"]).all()
+    assert nurt.loc["vip", "customers"] == 2  # the whole tier, individual maps included
+    for n in range(0, 120):
+        assert sum(largest_remainder(n, [0.03, 0.40, 0.57])) == n
+
+
+def test_task_list_in_checkpoint_format(tpl):
+    res = build_cjms(segments_frame(), tpl, "2026-11", "ru")
+    tasks = res.tasks
+    assert tuple(tasks.columns) == C.CHECKPOINT_COLUMNS
+    assert len(tasks) == sum(len(t) for t in res.tables.values())
+    for col in (C.MAP_ID, C.MAP_KIND, C.MONTH, C.TRACK, C.ACTIVITY, C.OWNER, C.KPI, C.KPI_NAME, C.UNIT,
+                C.DEADLINE, C.KPI_SOURCE):
+        assert tasks[col].notna().all() and (tasks[col].astype(str).str.strip() != "").all(), col
+    assert tasks[C.TARGET].notna().all() and (tasks[C.TARGET] > 0).all()
+    assert (tasks[C.BASELINE] == 0).all()
+    assert set(tasks[C.MAP_KIND]) == {"cjm"}
+    assert set(tasks[C.TRACK]) <= {"sales", "marketing"} and "marketing" in set(tasks[C.TRACK])
+    assert set(tasks[C.OWNER]) <= set(OWNER_ROLES)
+    assert tasks[C.KPI].str.startswith("progress_").all()
+    assert set(tasks[C.KPI_SOURCE]) == {"entered"}
+    assert (tasks[C.DEADLINE] >= tasks[C.MONTH]).all()
+    assert tasks[C.MONTH].min() == "2026-12"  # plan_start None -> the month after the reporting month
+    first = tasks.iloc[0]
+    assert (first[C.MAP_ID], first[C.SEGMENT], first[C.CUSTOMER_ID], first[C.OWNER], first[C.KPI], first[C.TARGET],
+            first[C.UNIT], first[C.DEADLINE]) == ("cjm:vip", "vip", "", "kam", "progress_requested_tech_info", 0.6,
+                                                  "share", "2026-12")
+    assert first[C.ACTIVITY] == "Договориться, чтобы эксперт запросил техническую информацию по новому продукту"
+    ind = tasks[tasks[C.MAP_ID] == "cjm:7701"]
+    assert set(ind[C.CUSTOMER_ID]) == {"7701"} and set(ind[C.SEGMENT]) == {""}
+    assert set(ind[C.UNIT]) == {"count"} and set(ind[C.TARGET]) == {1.0}
+    later = build_cjms(segments_frame(), tpl, "2026-11", "ru", plan_start="2027-03")
+    assert later.tasks[C.MONTH].min() == "2027-03"
+    assert later.tasks[C.DEADLINE].max() == "2027-12"  # key account: referral at offset 9
+
+
+def test_build_is_pure(tpl):
+    seg = segments_frame()
+    seg_before = seg.copy(deep=True)
+    tpl_before = copy.deepcopy(tpl)
+    build_cjms(seg, tpl, "2026-11", "ru")
+    pd.testing.assert_frame_equal(seg, seg_before)
+    assert tpl == tpl_before
+
+
+def test_bad_inputs(tpl):
+    seg = segments_frame()
+    with pytest.raises(WorkbenchError, match=r"unknown tiers \"gold\"; allowed tiers: vip, strategic, typical, "
+                                             r"ballast"):
+        build_cjms(seg.assign(tier="gold"), tpl, "2026-11", "en")
+    with pytest.raises(WorkbenchError, match=r"lacks the columns: map"):
+        build_cjms(seg.drop(columns="map"), tpl, "2026-11", "en")
+    with pytest.raises(WorkbenchError, match=r"month: expected a month as YYYY-MM"):
+        build_cjms(seg, tpl, "2026-13", "en")
+
+
+def test_empty_segments(tpl):
+    res = build_cjms(segments_frame().head(0), tpl, "2026-11", "en")
+    assert res.tables == {} and len(res.tasks) == 0
+    assert tuple(res.tasks.columns) == C.CHECKPOINT_COLUMNS
+    assert "No CJM" in render_cjm_html(res, "en")
+    assert cjm_findings(res, "en") == []
+
+
+# ----------------------------------------------------------------------------- report
+def test_html_escapes_hostile_customer_name(tpl):
+    res = build_cjms(segments_frame(), tpl, "2026-11", "en")
+    out = render_cjm_html(res, "en")
+    assert out.startswith('<section class="wb-section" id="cjm">')
+    assert "<script>" not in out
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;=SUM(A1)" in out
+    assert "position:sticky" in out
+    assert 'class="wb-cjm-group wb-cjm-g-table_stakes"' in out
+    assert "Show the expert that the specification is met" in out
+    assert "Nurturing mix" in out and "Qualification criteria" in out
+    ru = render_cjm_html(build_cjms(segments_frame(), tpl, "2026-11", "ru"), "ru")
+    assert "Система подогрева" in ru and "Nurturing" not in ru
+
+
+def test_findings_shape(tpl):
+    res = build_cjms(segments_frame(), tpl, "2026-11", "ru")
+    findings = cjm_findings(res, "ru")
+    assert findings
+    for f in findings:
+        assert set(f) == {"severity", "headline", "number", "action", "weight"}
+        assert f["severity"] in ("risk", "warn", "info", "ok")
+    assert [f["weight"] for f in findings] == sorted((f["weight"] for f in findings), reverse=True)
+    # the hostile customer's individual CJM has no manager
+    assert any("без ответственного менеджера: 1" in f["headline"] for f in findings)
+    assert any(f["severity"] == "ok" for f in findings)  # the shipped templates cover every stage
+
+
+def test_workbook_cells_and_styles(tpl, tmp_path):
+    res = build_cjms(segments_frame(), tpl, "2026-11", "ru")
+    book = Book("ru")
+    add_cjm_sheets(book, res, "ru")
+    path = tmp_path / "cjm.xlsx"
+    book.workbook().save(path)
+    wb = openpyxl.load_workbook(path)
+    assert "CJM VIP" in wb.sheetnames and "Задачи CJM" in wb.sheetnames
+    ws = wb["CJM VIP"]
+    assert ws["A1"].value == "CJM: VIP-клиенты"
+    assert ws["B3"].value == "Привлечение внимания (узнать)"
+    assert ws.freeze_panes == "B4"
+    assert ws.page_setup.orientation == "landscape"
+    assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A3) == 8
+    labels = {ws.cell(row=r, column=1).value: r for r in range(4, ws.max_row + 1)}
+    assert labels["Прогрессы (действия клиента)"] == 4
+    r = labels["Запросил техническую информацию"]
+    cell = ws.cell(row=r, column=2)
+    assert cell.value == "Эксперт: Договориться, чтобы эксперт запросил техническую информацию по новому продукту"
+    assert cell.alignment.wrap_text is True
+    assert cell.fill.fgColor.rgb.endswith(LEVEL_COLOURS["progress"][1])
+    r = labels["Соответствие техническим требованиям"]
+    cell = ws.cell(row=r, column=2)
+    assert cell.value == "Эксперт: Продемонстрировать эксперту соответствие техническим требованиям"
+    assert cell.fill.fgColor.rgb.endswith(LEVEL_COLOURS["table_stakes"][1])
+    assert ws.cell(row=r - 1, column=1).value == "Базовые требования"
+    assert ws.cell(row=r - 1, column=1).fill.fgColor.rgb.endswith(LEVEL_COLOURS["table_stakes"][0])
+    r = labels["Экспертиза"]
+    assert ws.cell(row=r, column=3).fill.fgColor.rgb.endswith(LEVEL_COLOURS["ease_of_doing_business"][1])
+    assert ws.cell(row=r, column=2).value is None  # only the cells where the customer moves are filled
+    assert "Квалификация, передача и ответственные" in labels
+    # the hostile name stays text, never a formula
+    hostile = next(wb[n] for n in wb.sheetnames if "script" in n)
+    assert hostile["A1"].value == f"Индивидуальная CJM: {HOSTILE}"
+    assert hostile["A1"].data_type == "s"
+    tasks = wb["Задачи CJM"]
+    header = [c.value for c in tasks[2]]
+    assert header[:3] == ["CJM", "Сегмент", "Клиент"] and "Цель" in header and "Срок" in header
+    assert tasks.cell(row=3, column=header.index("Действие менеджера") + 1).value == \
+        "Договориться, чтобы эксперт запросил техническую информацию по новому продукту"
+    assert "Система подогрева" in wb.sheetnames
+
+
+def test_catalogues_hold_the_same_keys():
+    def keys(lang: str) -> set[str]:
+        data = yaml.safe_load((ROOT / "workbench" / "i18n" / lang / "cjm.yaml").read_text(encoding="utf-8"))
+        out = set()
+        for k, v in data.items():
+            out.add(k)
+            if isinstance(v, dict):
+                out |= {f"{k}.{s}" for s in v}
+        return out
+
+    assert keys("ru") == keys("en")
+    assert set(TIERS) <= {k.split(".")[1] for k in keys("en") if k.startswith("tier.")}

@@ -11,8 +11,15 @@ import pytest
 import yaml
 
 from workbench import columns as C
-from workbench.cjm import (COMMITTEE_ROLES, HOURGLASS, OWNER_ROLES, TIERS, build_cjms, largest_remainder,
-                           load_cjm_templates)
+from workbench.cjm import (
+    COMMITTEE_ROLES,
+    HOURGLASS,
+    OWNER_ROLES,
+    TIERS,
+    build_cjms,
+    largest_remainder,
+    load_cjm_templates,
+)
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.report.cjm_report import LEVEL_COLOURS, add_cjm_sheets, cjm_findings, render_cjm_html
 from workbench.report.xlsx import Book
@@ -300,7 +307,7 @@ def test_nurturing_sums_to_segment_size(tpl):
     assert nurt.loc["typical", ["customers", "buy_now", "open_to_talk", "not_ready"]].tolist() == [37, 1, 15, 21]
     assert (nurt["buy_now"] + nurt["open_to_talk"] + nurt["not_ready"] == nurt["customers"]).all()
     assert nurt.loc["vip", "customers"] == 2  # the whole tier, individual maps included
-    for n in range(0, 120):
+    for n in range(120):
         assert sum(largest_remainder(n, [0.03, 0.40, 0.57])) == n
 
 

@@ -119,7 +119,7 @@ def _show(value: Any) -> str:
 
 
 def _labelled_list(data: Any, list_key: str, source: str, pr: _Problems,
-                   extra: tuple[str, ...]) -> "OrderedDict[str, dict[str, Any]]":
+                   extra: tuple[str, ...]) -> OrderedDict[str, dict[str, Any]]:
     """Validate ``{list_key: [{code, ru, en, **extra}, ...]}``; return code -> item."""
     out: OrderedDict[str, dict[str, Any]] = OrderedDict()
     if not isinstance(data, dict) or not isinstance(data.get(list_key), list):
@@ -344,8 +344,7 @@ def _segment_template(data: Any, expected: str, name: str, source: str, pr: _Pro
             continue
         for stage, cell in by_stage.items():
             cpath = f"{path}.{stage}"
-            if not stage_ok(stage, cpath, str(row)):
-                continue
+            in_columns = stage_ok(stage, cpath, str(row))
             if not isinstance(cell, dict):
                 pr.add(source, "config.expected_mapping", key=cpath, value=_show(cell))
                 continue
@@ -365,7 +364,7 @@ def _segment_template(data: Any, expected: str, name: str, source: str, pr: _Pro
                 pr.add(source, "cjm.unknown_owner", key=f"{cpath}.owner", value=_show(cell["owner"]),
                        allowed=", ".join(OWNER_ROLES))
                 ok = False
-            if ok:
+            if ok and in_columns:
                 out["cells"].append({"row": row, "row_kind": kind, "stage": stage, "role": cell["role"],
                                      "ru": cell["ru"], "en": cell["en"], "owner": cell.get("owner", "")})
 
@@ -682,6 +681,18 @@ def _tasks(cjm_id: str, tpl: dict[str, Any], templates: dict[str, Any], tidy: pd
     return pd.DataFrame(rows, columns=list(C.CHECKPOINT_COLUMNS)) if rows else _empty(C.CHECKPOINT_COLUMNS)
 
 
-__all__ = ["load_cjm_templates", "validate_cjm_templates", "build_cjms", "CJMResult", "add_months",
-           "largest_remainder", "HOURGLASS", "LEVELS", "SUBGROUPS", "COMMITTEE_ROLES", "OWNER_ROLES",
-           "TIERS", "NURTURING"]
+__all__ = [
+    "COMMITTEE_ROLES",
+    "HOURGLASS",
+    "LEVELS",
+    "NURTURING",
+    "OWNER_ROLES",
+    "SUBGROUPS",
+    "TIERS",
+    "CJMResult",
+    "add_months",
+    "build_cjms",
+    "largest_remainder",
+    "load_cjm_templates",
+    "validate_cjm_templates",
+]

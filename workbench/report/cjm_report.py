@@ -128,7 +128,7 @@ def _anchor(cjm_id: str) -> str:
     """An HTML id made of our own characters only (customer ids are hashed, never echoed)."""
     import hashlib
 
-    kind, _, rest = cjm_id.partition(":")
+    _, _, rest = cjm_id.partition(":")
     if rest.isascii() and rest.replace("_", "").isalnum():
         return f"cjm-{rest}"
     return "cjm-" + hashlib.sha1(rest.encode("utf-8")).hexdigest()[:10]

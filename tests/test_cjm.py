@@ -145,6 +145,8 @@ def test_unknown_stage_role_element_listed_at_once(tmp_path):
     assert ('cells.signed_contract.sale.role: committee role "boss" is unknown; allowed roles: '
             'champion, decision_maker, blocker, influencer, expert, user') in msg
     assert 'elements[15]: value element "happiness" is unknown; allowed elements: meeting_specifications, ' in msg
+    # the contents of a cell under an unknown stage are checked too
+    assert 'cells.read_case.atention.role: committee role "boss" is unknown' in msg
 
 
 def test_unknown_role_pinned_wording_ru(tmp_path):

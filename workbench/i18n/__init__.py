@@ -27,7 +27,16 @@ def catalogue(lang: str) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for key, value in data.items():
             out[f"{path.stem}.{key}"] = value
+            _flatten(out, f"{path.stem}.{key}", value)
     return out
+
+
+def _flatten(out: dict[str, Any], prefix: str, value: Any) -> None:
+    """Nested mappings are also reachable key by key: ``errors.problem.bad_date``."""
+    if isinstance(value, dict):
+        for sub, item in value.items():
+            out.setdefault(f"{prefix}.{sub}", item)
+            _flatten(out, f"{prefix}.{sub}", item)
 
 
 def t(key: str, lang: str = "ru", /, **kwargs: Any) -> Any:

@@ -1,0 +1,575 @@
+"""Open client files: bytes -> decoded text table (CSV/TSV/TXT) or xlsx cells.
+
+This is the only module that opens the client's raw files. Files are opened
+read-only and never modified. Every cell comes out as text (identifiers such as
+INN keep their leading zeros); numbers and dates are parsed by ``workbench.ingest``.
+
+A reader is chosen by file suffix from ``READERS`` (``register()`` adds one). Any
+failure while reading becomes a ``ReadError`` carrying a problem kind from the
+``errors.problem.*`` catalogue, chained with ``from exc``; ``workbench.ingest``
+turns it into the engagement-language ``InputError``.
+
+Two steps, because the header row is found by recognising column names
+(``workbench.ingest``), which the reader does not know:
+
+1. ``open_source(path, name, sheet)`` -> ``Source``: decoding decided, first rows
+   available through ``Source.preview(delimiter)``.
+2. ``Source.body(delimiter, start, ncols)`` -> ``Body``: the data rows below the
+   header as whole text columns (pyarrow), with their physical row numbers.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as _dt
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+MAX_UNPACKED_BYTES = 500 * 1024 ** 2   # xlsx: budget for the sum of uncompressed zip members
+MAX_ZIP_MEMBERS = 10_000
+MAX_TEXT_BYTES = 4 * 1024 ** 3         # text files above this are refused (memory)
+PREVIEW_ROWS = 40                      # rows searched for the header
+PREVIEW_BYTES = 512 * 1024
+TEXT_DELIMITERS = (";", "\t", ",")
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+_PROLOG_BYTES = 64 * 1024
+_DOCTYPE_RE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_ROOT_RE = re.compile(rb"<[A-Za-z_]")
+_FORMULA_RE = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_REF_RE = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
+_CELL_OPEN_RE = re.compile(rb"<(?:\w+:)?c[\s>]")
+
+
+class ReadError(Exception):
+    """A file cannot be read. ``kind`` is a key under ``errors.problem.*``."""
+
+    def __init__(self, kind: str, value: str = "", row: int | None = None) -> None:
+        super().__init__(f"{kind}: {value}")
+        self.kind = kind
+        self.value = value
+        self.row = row  # physical line (text) when known
+
+
+@dataclass
+class Body:
+    """Data rows of one table, below the header, as whole text columns.
+
+    cells: one pyarrow string array per header column ("" for an empty cell)
+    rows: physical row number of each data row (line in a text file, Excel row number)
+    numbers: xlsx only: per column, float value of numeric cells (NaN elsewhere)
+    date_cells: xlsx only: per column, how many cells were Excel dates (text is ISO)
+    ragged: (row, number of fields) of text rows whose field count differs from the header
+    blank_lines: wholly empty physical lines skipped by the parser (text only)
+    formula_cells: xlsx only: (row, column index) of formulas without a cached value
+    """
+
+    cells: list[pa.Array]
+    rows: np.ndarray
+    numbers: list[np.ndarray] | None = None
+    date_cells: list[int] | None = None
+    ragged: list[tuple[int, int]] = field(default_factory=list)
+    blank_lines: int = 0
+    formula_cells: list[tuple[int, int]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return int(len(self.rows))
+
+
+class Source:
+    """An opened client file. Subclasses: ``TextSource``, ``XlsxSource``."""
+
+    format: str = ""
+    file: str = ""
+    encoding: str = ""
+    sheet: str = ""
+    delimiters: tuple[str, ...] = ("",)
+
+    def preview(self, delimiter: str) -> list[tuple[int, int, list[str]]]:
+        """The first rows: (first physical row, last physical row, cells as text), blank rows left out.
+
+        A text record spans several physical lines when a quoted field holds a line break.
+        """
+        raise NotImplementedError
+
+    def body(self, delimiter: str, start: int, ncols: int) -> Body:
+        """Data rows from physical row ``start`` on, cut or padded to ``ncols`` columns."""
+        raise NotImplementedError
+
+
+# --- registry -----------------------------------------------------------------------
+
+Opener = Callable[[Path, str, str], Source]
+READERS: dict[str, Opener] = {}
+
+
+def register(suffix: str, opener: Opener) -> None:
+    """Register ``opener(path, display_name, sheet) -> Source`` for a file suffix (".csv")."""
+    READERS[suffix.lower()] = opener
+
+
+def known_types() -> list[str]:
+    return sorted(READERS)
+
+
+def open_source(path: Path, name: str, sheet: str = "") -> Source:
+    """Open ``path`` with the reader registered for its suffix.
+
+    Raises ReadError (never another exception): not_found, unsupported_type,
+    unreadable, legacy_xls, encrypted, too_large, bad_encoding, mixed_encoding, ...
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ReadError("not_found", str(path.name))
+    opener = READERS.get(path.suffix.lower())
+    if opener is None:
+        raise ReadError("unsupported_type", f"{path.suffix or path.name} ({', '.join(known_types())})")
+    try:
+        return opener(path, name, sheet)
+    except ReadError:
+        raise
+    except MemoryError as exc:
+        raise ReadError("too_large", path.name) from exc
+    except Exception as exc:  # any library failure on arbitrary bytes is "unreadable"
+        raise ReadError("unreadable", f"{type(exc).__name__}: {exc}") from exc
+
+
+def read_bytes(path: Path, limit: int) -> bytes:
+    """Read a whole file (opened read-only); refuse files above ``limit`` bytes."""
+    size = path.stat().st_size
+    if size > limit:
+        raise ReadError("too_large", f"{size} B")
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+# --- text (CSV / TSV / TXT) ------------------------------------------------------------
+
+def detect_encoding(data: bytes) -> str:
+    """Tell UTF-8 (with or without BOM), UTF-16 (BOM) and cp1251 apart, strictly.
+
+    Strict UTF-8 first: Russian text in cp1251 is practically never valid UTF-8. Then
+    cp1251, which decodes every byte but 0x98. Never latin-1 (mojibake without error).
+    The caller confirms cp1251 by recognising the header.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        enc = "utf-8-sig"
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    else:
+        enc = "utf-8"
+    if data.isascii():
+        return enc
+    try:
+        data.decode(enc)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        if enc == "utf-8-sig":  # the BOM promises UTF-8: other bytes mean a second encoding
+            raise ReadError("mixed_encoding", repr(data[exc.start:exc.start + 8])[2:-1], row=line) from exc
+        bad = data.find(b"\x98")  # the one byte cp1251 does not define
+        if bad >= 0:
+            raise ReadError("bad_encoding", repr(data[bad:bad + 8])[2:-1],
+                            row=data.count(b"\n", 0, bad) + 1) from exc
+        return "cp1251"
+    return enc
+
+
+def looks_like_utf8(text: str) -> bool:
+    """True when ``text``, decoded as cp1251, is really UTF-8 Cyrillic (mojibake like "РћРћРћ")."""
+    try:
+        raw = text.encode("cp1251")
+    except UnicodeEncodeError:
+        return False
+    if raw.isascii():
+        return False
+    try:
+        back = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return any("\u0400" <= ch <= "\u04ff" for ch in back)
+
+
+class TextSource(Source):
+    """A delimited text file, decoded once; data rows parsed by pyarrow.csv."""
+
+    format = "text"
+    delimiters = TEXT_DELIMITERS
+
+    def __init__(self, path: Path, name: str, sheet: str = "") -> None:
+        data = read_bytes(path, MAX_TEXT_BYTES)
+        self.file = name
+        if not data.strip(b" \t\r\n\x00"):
+            raise ReadError("empty", name)
+        if data.startswith(OLE2_MAGIC):
+            raise ReadError(_ole2_kind(data), name)
+        if data.startswith(ZIP_MAGIC):
+            raise ReadError("unsupported_type", f"{path.suffix}: zip/xlsx")
+        self.encoding = detect_encoding(data)
+        if self.encoding == "utf-16":
+            # Excel's "Unicode text": decode once and carry on as UTF-8 bytes.
+            data = data.decode("utf-16").encode("utf-8")
+            self._arrow_encoding = "utf8"
+        elif self.encoding == "utf-8-sig":
+            data = data[len(codecs.BOM_UTF8):]
+            self._arrow_encoding = "utf8"
+        elif self.encoding == "cp1251":
+            self._arrow_encoding = "cp1251"
+        else:
+            self._arrow_encoding = "utf8"
+        self._codec = "utf-8" if self._arrow_encoding == "utf8" else "cp1251"
+        self.data = data
+        head = data[:PREVIEW_BYTES]
+        if len(data) > PREVIEW_BYTES and b"\n" in head:
+            head = head[: head.rindex(b"\n") + 1]
+        self._head = head.decode(self._codec, errors="replace").replace("\x00", "")
+
+    # csv module rows with their physical line numbers (blank records left out)
+    @staticmethod
+    def _records(lines: io.StringIO, delimiter: str, first_line: int,
+                 limit: int | None) -> list[tuple[int, int, list[str]]]:
+        reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
+        out: list[tuple[int, int, list[str]]] = []
+        last = 0
+        for rec in reader:
+            line = first_line + last
+            last = reader.line_num
+            if not rec:
+                continue
+            out.append((line, first_line + last - 1, rec))
+            if limit is not None and len(out) >= limit:
+                break
+        return out
+
+    def preview(self, delimiter: str) -> list[tuple[int, int, list[str]]]:
+        try:
+            return self._records(io.StringIO(self._head, newline=""), delimiter, 1, PREVIEW_ROWS)
+        except csv.Error as exc:
+            raise ReadError("unreadable", str(exc)) from exc
+
+    def _offset_of_line(self, line: int) -> int:
+        """Byte offset of the start of physical line ``line`` (1-based)."""
+        pos = 0
+        for _ in range(line - 1):
+            nxt = self.data.find(b"\n", pos)
+            if nxt < 0:
+                return len(self.data)
+            pos = nxt + 1
+        return pos
+
+    def body(self, delimiter: str, start: int, ncols: int) -> Body:
+        offset = self._offset_of_line(start)
+        end = len(self.data)
+        # Trailing empty lines are not data; the final line terminator is not a blank line.
+        while end > offset and self.data[end - 1:end] in (b"\n", b"\r", b" ", b"\t"):
+            end -= 1
+        trailing_blank = max(self.data.count(b"\n", end) - 1, 0)
+        if end <= offset:
+            return Body(cells=[pa.array([], pa.string()) for _ in range(ncols)],
+                        rows=np.zeros(0, dtype=np.int64), blank_lines=trailing_blank)
+        names = [f"c{i}" for i in range(ncols)]
+        invalid: list[int] = []
+
+        def on_invalid(row: Any) -> str:
+            invalid.append(row.actual_columns)
+            return "skip"
+
+        buf = pa.BufferReader(pa.py_buffer(self.data)[offset:end])
+        try:
+            table = pa_csv.read_csv(
+                buf,
+                read_options=pa_csv.ReadOptions(column_names=names, encoding=self._arrow_encoding),
+                parse_options=pa_csv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
+                                                  newlines_in_values=False, ignore_empty_lines=True,
+                                                  invalid_row_handler=on_invalid),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                    quoted_strings_can_be_null=False),
+            )
+        except (pa.ArrowInvalid, UnicodeDecodeError, ValueError):
+            table = None  # let the exact (slow) path find and name the problem
+        nlines = self.data.count(b"\n", offset, end) + 1
+        empties = self._empty_lines(offset, end) if table is not None else []
+        if table is not None and not invalid and table.num_rows == nlines - len(empties):
+            rows = np.arange(start, start + nlines, dtype=np.int64)
+            if empties:
+                rows = np.delete(rows, np.asarray(empties, dtype=np.int64) - start)
+            cells = [table.column(i).combine_chunks() for i in range(ncols)]
+            return Body(cells=cells, rows=rows, blank_lines=len(empties) + trailing_blank)
+        return self._body_exact(offset, end, start, delimiter, ncols, trailing_blank)
+
+    def _empty_lines(self, offset: int, end: int) -> list[int]:
+        """Physical line numbers of empty lines (pyarrow skips them) between offset and end."""
+        out: list[int] = []
+        data = self.data
+        for pat in (b"\n\n", b"\n\r\n"):
+            pos = data.find(pat, offset, end)
+            while pos >= 0:
+                out.append(data.count(b"\n", 0, pos + 1) + 1)
+                pos = data.find(pat, pos + 1, end)
+        if data[offset:offset + 1] == b"\n" or data[offset:offset + 2] == b"\r\n":
+            out.append(data.count(b"\n", 0, offset) + 1)
+        return sorted(set(out))
+
+    def _body_exact(self, offset: int, end: int, start: int, delimiter: str, ncols: int,
+                    trailing_blank: int) -> Body:
+        """The slow, exact path (Python csv): quoted line breaks, empty and ragged lines."""
+        chunk = self.data[offset:end]
+        try:
+            text = chunk.decode(self._codec)
+        except UnicodeDecodeError as exc:
+            raise ReadError("bad_encoding", repr(chunk[exc.start:exc.start + 8])[2:-1],
+                            row=start + chunk.count(b"\n", 0, exc.start)) from exc
+        text = text.replace("\x00", "")
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
+                            doublequote=True, strict=False)
+        columns: list[list[str]] = [[] for _ in range(ncols)]
+        rows: list[int] = []
+        ragged: list[tuple[int, int]] = []
+        blank = 0
+        last = 0
+        try:
+            for rec in reader:
+                line = start + last
+                last = reader.line_num
+                if not rec:
+                    blank += 1
+                    continue
+                if len(rec) != ncols:
+                    if not any(c.strip() for c in rec):
+                        blank += 1  # whitespace-only line
+                        continue
+                    ragged.append((line, len(rec)))
+                    continue
+                rows.append(line)
+                for i, value in enumerate(rec):
+                    columns[i].append(value)
+        except csv.Error as exc:
+            raise ReadError("unreadable", f"{exc}", row=start + last) from exc
+        return Body(cells=[pa.array(c, pa.string()) for c in columns],
+                    rows=np.asarray(rows, dtype=np.int64), ragged=ragged,
+                    blank_lines=blank + trailing_blank)
+
+
+def _ole2_kind(data: bytes) -> str:
+    """An OLE2 compound file is either legacy .xls or a password-protected .xlsx."""
+    if "EncryptedPackage".encode("utf-16-le") in data[:4 * 1024 * 1024] or b"EncryptedPackage" in data:
+        return "encrypted"
+    return "legacy_xls"
+
+
+# --- xlsx ------------------------------------------------------------------------------
+
+def check_xlsx_container(path: Path) -> dict[str, str]:
+    """Refuse dangerous or broken xlsx before openpyxl parses anything.
+
+    Checks: OLE2 (legacy .xls / encrypted), zip integrity, the sum of uncompressed
+    member sizes against ``MAX_UNPACKED_BYTES`` (zip bomb), and a DOCTYPE / ENTITY
+    declaration in any XML part (entity expansion bomb; openpyxl parses with the
+    standard library unless defusedxml is installed). Returns sheet name -> XML part.
+    """
+    with open(path, "rb") as fh:
+        magic = fh.read(8)
+        if magic == OLE2_MAGIC:
+            raise ReadError(_ole2_kind(fh.read(64 * 1024 * 1024)), path.name)
+    if magic[:4] != ZIP_MAGIC:
+        raise ReadError("unreadable", "not an xlsx (zip) file")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_ZIP_MEMBERS or sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
+                raise ReadError("too_large", f"{sum(i.file_size for i in infos)} B")
+            if any(i.flag_bits & 0x1 for i in infos):
+                raise ReadError("encrypted", path.name)
+            for info in infos:
+                if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                    with zf.open(info) as member:
+                        _check_prolog(member.read(_PROLOG_BYTES), info.filename)
+            return _sheet_parts(zf)
+    except zipfile.BadZipFile as exc:
+        raise ReadError("unreadable", f"zip: {exc}") from exc
+
+
+def _check_prolog(head: bytes, part: str) -> None:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        head = head.decode("utf-16", errors="replace").encode("utf-8")
+    root = _ROOT_RE.search(head)
+    prolog = head if root is None else head[: root.start()]
+    if _DOCTYPE_RE.search(prolog) or (root is None and len(head) >= _PROLOG_BYTES):
+        raise ReadError("unreadable", f"{part}: DOCTYPE/ENTITY")
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> path of its XML part, from workbook.xml and its relationships."""
+    import xml.etree.ElementTree as ET  # the prologs were checked for DOCTYPE/ENTITY above
+
+    try:
+        wb = ET.fromstring(zf.read("xl/workbook.xml"))
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ET.ParseError):
+        return {}
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    out: dict[str, str] = {}
+    for el in wb.iter():
+        if el.tag.endswith("}sheet") or el.tag == "sheet":
+            rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
+            target = targets.get(rid, "")
+            if target:
+                out[el.get("name", "")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    return out
+
+
+def formulas_without_value(path: Path, part: str) -> list[tuple[int, int]]:
+    """(row, 0-based column) of formula cells that carry no cached value in a sheet part.
+
+    openpyxl with ``data_only=True`` returns None for them, which would be read as an
+    empty cell; they are problems, because the value the client saw is unknown.
+    """
+    with zipfile.ZipFile(path) as zf:
+        try:
+            xml = zf.read(part)
+        except KeyError:
+            return []
+    out: list[tuple[int, int]] = []
+    if not _FORMULA_RE.search(xml):
+        return out
+    for m in _FORMULA_RE.finditer(xml):
+        cstart = max(xml.rfind(b"<c ", 0, m.start()), xml.rfind(b":c ", 0, m.start()))
+        cend = xml.find(b"c>", m.end())
+        if cstart < 0 or cend < 0:
+            continue
+        cell = xml[cstart:cend]
+        if re.search(rb"<(?:\w+:)?v[\s>/]", cell):
+            continue
+        ref = _REF_RE.search(cell)
+        if ref:
+            out.append((int(ref.group(2)), _col_index(ref.group(1).decode())))
+    return out
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+def col_letter(index: int) -> str:
+    """0-based column index -> Excel letters (0 -> A, 27 -> AB)."""
+    out = ""
+    n = index + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _cell_text(value: Any) -> str:
+    """An xlsx cell value as text; identifiers stored as numbers lose no digits."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, _dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (_dt.date, _dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+class XlsxSource(Source):
+    """An xlsx workbook sheet as saved by 1C, CRMs or Excel (openpyxl, read-only)."""
+
+    format = "xlsx"
+    delimiters = ("",)
+
+    def __init__(self, path: Path, name: str, sheet: str = "") -> None:
+        import warnings
+
+        import openpyxl
+
+        self.file = name
+        self.encoding = ""
+        parts = check_xlsx_container(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            try:
+                if sheet:
+                    if sheet not in wb.sheetnames:
+                        raise ReadError("sheet_not_found", f"{sheet} ({', '.join(wb.sheetnames)})")
+                    ws = wb[sheet]
+                else:
+                    ws = wb.worksheets[0]
+                self.sheet = ws.title
+                if hasattr(ws, "reset_dimensions"):
+                    ws.reset_dimensions()  # a wrong <dimension> tag would cut rows or columns
+                self._rows = [list(r) for r in ws.iter_rows(min_row=1, values_only=True)]
+            finally:
+                wb.close()
+        part = parts.get(self.sheet, "")
+        self._formulas = formulas_without_value(path, part) if part else []
+
+    def preview(self, delimiter: str) -> list[tuple[int, int, list[str]]]:
+        out = []
+        for i, row in enumerate(self._rows[:PREVIEW_ROWS * 3], start=1):
+            cells = [_cell_text(v) for v in row]
+            if any(c.strip() for c in cells):
+                out.append((i, i, cells))
+            if len(out) >= PREVIEW_ROWS:
+                break
+        return out
+
+    def body(self, delimiter: str, start: int, ncols: int) -> Body:
+        rows = self._rows[start - 1:]
+        texts: list[list[str]] = [[] for _ in range(ncols)]
+        nums = [np.full(len(rows), np.nan) for _ in range(ncols)]
+        date_cells = [0] * ncols
+        for r, row in enumerate(rows):
+            for c in range(ncols):
+                v = row[c] if c < len(row) else None
+                texts[c].append(_cell_text(v))
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    nums[c][r] = float(v)
+                elif isinstance(v, (_dt.datetime, _dt.date)):
+                    date_cells[c] += 1
+        formulas = [(r, c) for r, c in self._formulas if r >= start and c < ncols]
+        return Body(cells=[pa.array(t, pa.string()) for t in texts],
+                    rows=np.arange(start, start + len(rows), dtype=np.int64),
+                    numbers=nums, date_cells=date_cells, formula_cells=formulas)
+
+
+register(".csv", TextSource)
+register(".txt", TextSource)
+register(".tsv", TextSource)
+register(".xlsx", XlsxSource)
+register(".xlsm", XlsxSource)
+
+
+def _refuse_xls(path: Path, name: str, sheet: str) -> Source:
+    with open(path, "rb") as fh:
+        head = fh.read(64 * 1024 * 1024)
+    if head.startswith(OLE2_MAGIC):
+        raise ReadError(_ole2_kind(head), name)
+    if head.startswith(ZIP_MAGIC):  # an xlsx saved with the old suffix
+        return XlsxSource(path, name, sheet)
+    raise ReadError("legacy_xls", name)
+
+
+register(".xls", _refuse_xls)

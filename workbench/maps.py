@@ -553,6 +553,7 @@ class MapsResult:
     months : the planning year, ``'YYYY-MM'``
     report_month : the reporting month the baselines end at
     empty : codes of group templates whose segment is empty (no map drafted)
+    template_names : template code -> its name in ``lang``
     unmapped_lost : number of lost customers in no map
     lang : language of the texts
     """
@@ -565,6 +566,7 @@ class MapsResult:
     empty: list[str] = field(default_factory=list)
     unmapped_lost: int = 0
     lang: str = "ru"
+    template_names: dict[str, str] = field(default_factory=dict)
 
     def map(self, map_id: str) -> dict[str, Any]:
         """The map with id ``map_id`` (KeyError listing the ids)."""
@@ -650,7 +652,8 @@ def draft_maps(segments: pd.DataFrame, ledger: pd.DataFrame, settings: Mapping[s
         lost = int(((seg[C.LIFECYCLE].astype("string") == "lost").fillna(False) & ~claimed).sum())
     result = MapsResult(maps=maps, checkpoints=checkpoints_frame(maps, lang),
                         candidates=_candidates(seg), months=months, report_month=month,
-                        empty=empty, unmapped_lost=lost, lang=lang)
+                        empty=empty, unmapped_lost=lost, lang=lang,
+                        template_names={c: _text(tpl["name"], lang) for c, tpl in templates.items()})
     if overrides:
         result = apply_overrides(result, overrides, lang=lang, source=overrides_source, ledger=ledger)
     return result

@@ -1,0 +1,672 @@
+"""Tests of workbench.kpis, workbench.maps, workbench.io.yamlfiles and workbench.report.maps_report."""
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench import columns as C
+from workbench.errors import ConfigError
+from workbench.i18n import catalogue
+from workbench.io.yamlfiles import map_overrides_path, read_map_overrides
+from workbench.kpis import KPIS, compute_kpi, is_computed
+from workbench.maps import (
+    MapsResult,
+    apply_overrides,
+    baseline_window,
+    draft_maps,
+    load_map_templates,
+    plan_months,
+    validate_map_overrides,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates" / "maps"
+SHIPPED = ("vip", "strategic", "typical", "ballast_reactivation", "sleeping_reactivation", "key_account",
+           "fmcg_example")
+
+
+# =====================================================================================
+# fixtures
+# =====================================================================================
+
+@pytest.fixture(scope="module")
+def templates() -> dict:
+    return load_map_templates(TEMPLATES)
+
+
+def small_ledger() -> pd.DataFrame:
+    """Three customers; hand-computed values are in the tests' comments."""
+    rows = [
+        # customer, date, amount, document, margin
+        ("A", "2026-01-10", 100.0, "D1", 10.0),
+        ("A", "2026-01-10", 50.0, "D1", 5.0),     # same order D1 -> A's order 1 = 150
+        ("A", "2026-02-05", 200.0, "", 20.0),     # no document: order (A, 2026-02-05)
+        ("A", "2026-02-05", 100.0, None, 10.0),   # same (A, 2026-02-05) order -> 300
+        ("A", "2026-03-01", -50.0, "R1", -5.0),   # a return: reduces revenue, not an order
+        ("B", "2026-02-20", 400.0, "D3", 40.0),
+        ("B", "2026-07-01", 600.0, "D4", 60.0),
+        ("C", "2025-06-15", 1000.0, "D5", 100.0),  # before the 2026 windows
+    ]
+    df = pd.DataFrame(rows, columns=[C.CUSTOMER_ID, C.DATE, C.AMOUNT, C.DOCUMENT, C.MARGIN])
+    df[C.DATE] = pd.to_datetime(df[C.DATE])
+    df[C.DOCUMENT] = df[C.DOCUMENT].astype("string")
+    df[C.CUSTOMER_NAME] = df[C.CUSTOMER_ID].map({"A": "ООО А", "B": "ООО Б", "C": "ООО В"})
+    return df
+
+
+def small_segments() -> pd.DataFrame:
+    return pd.DataFrame({
+        C.CUSTOMER_ID: ["A", "B", "C"], C.CUSTOMER_NAME: ["ООО А", "ООО Б", "ООО В"],
+        C.TIER: ["typical", "typical", "typical"], C.LIFECYCLE: ["active", "active", "active"],
+        C.MAP: ["group", "group", "group"], C.MAP_CANDIDATE: [False, False, False],
+        C.MANAGER: ["Иванов", "Иванов", "Петров"], C.REVENUE: [400.0, 1000.0, 0.0],
+    })
+
+
+def synthetic(n: int = 50, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """~50 customers across tiers and lifecycles, two years of sales up to 2026-12."""
+    rng = np.random.default_rng(seed)
+    tiers = (["vip"] * 3 + ["strategic"] * 8 + ["typical"] * 27 + ["ballast"] * 12)[:n]
+    life = ["active"] * n
+    for i in (5, 15, 20, 45):
+        life[i] = "sleeping"
+    for i in (30, 48):
+        life[i] = "lost"
+    ids = [f"77{i:08d}" for i in range(n)]
+    seg = pd.DataFrame({
+        C.CUSTOMER_ID: ids, C.CUSTOMER_NAME: [f"ООО Клиент {i}" for i in range(n)],
+        C.REVENUE: 0.0, C.REVENUE_SHARE: 0.0, C.ABC: "B", C.XYZ: "Y", C.ABC_XYZ: "BY", C.RFM_SEGMENT: "loyal",
+        C.LIFECYCLE: life, C.TIER: tiers, C.KEY_ACCOUNT: [i < 6 for i in range(n)],
+        C.KA_GRADE: ["gold" if i < 2 else "silver" if i < 4 else "bronze" if i < 6 else "" for i in range(n)],
+        C.MAP: ["individual" if i in (0, 3) else "group" for i in range(n)],
+        C.MAP_CANDIDATE: [i in (4, 6) for i in range(n)],
+        C.MANAGER: [f"Менеджер {i % 4}" for i in range(n)], C.ORDERS: 0, "avg_check": 0.0, C.POTENTIAL: [float("nan")] * n, C.HEADCOUNT: 50.0,
+    })
+    rows = []
+    for i in range(n):
+        k = 40 if i < 3 else 12 if i < 11 else 6 if i < 38 else 1
+        for j in range(k):
+            day = pd.Timestamp("2025-01-01") + pd.Timedelta(days=int(rng.integers(0, 700)))
+            rows.append((ids[i], f"ООО Клиент {i}", day, float(rng.integers(1, 100)) * 1000.0,
+                         f"D{i}-{j}" if j % 3 else ""))
+    led = pd.DataFrame(rows, columns=[C.CUSTOMER_ID, C.CUSTOMER_NAME, C.DATE, C.AMOUNT, C.DOCUMENT])
+    led[C.MARGIN] = led[C.AMOUNT] * 0.2
+    rev = led.groupby(C.CUSTOMER_ID)[C.AMOUNT].sum()
+    seg[C.REVENUE] = seg[C.CUSTOMER_ID].map(rev).fillna(0.0)
+    seg[C.REVENUE_SHARE] = seg[C.REVENUE] / seg[C.REVENUE].sum()
+    return seg, led
+
+
+CAL = {"seasonal": [{"month": 5, "kind": "holidays"}, {"month": 10, "kind": "budget"},
+                    {"month": 12, "kind": "peak"}],
+       "events": [{"month": "2027-03", "kind": "release", "name": "Продукт X"},
+                  {"month": "2027-09", "kind": "conference", "name": "Форум"}]}
+
+
+@pytest.fixture(scope="module")
+def drafted(templates: dict) -> MapsResult:
+    seg, led = synthetic()
+    return draft_maps(seg, led, {"calendar": CAL}, "2026-12", templates)
+
+
+def write_template(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+HAND_TEMPLATE = """
+name: {ru: "Ручная", en: "Hand"}
+kind: group
+members: {tier: [typical]}
+owner: farmer
+checkpoints:
+  - id: revenue
+    track: sales
+    owner: farmer
+    text: {ru: "Выручка", en: "Revenue"}
+    when: {every: 3}
+    kpi: revenue
+    target: {rule: growth, value: 0.10}
+  - id: check
+    track: sales
+    owner: farmer
+    text: {ru: "Чек", en: "Check"}
+    when: {at: [12]}
+    kpi: avg_check
+    target: {rule: growth, value: 0.10}
+  - id: active
+    track: sales
+    owner: farmer
+    text: {ru: "Активные", en: "Active"}
+    when: {at: [3]}
+    kpi: active_share
+    target: {rule: hold}
+  - id: calls
+    track: sales
+    owner: farmer
+    text: {ru: "Звонки", en: "Calls"}
+    when: {at: [1]}
+    kpi: calls_made
+    target: {rule: reach, value: 0.5, baseline: 2}
+"""
+
+
+# =====================================================================================
+# KPIs
+# =====================================================================================
+
+def test_kpis_by_hand():
+    led = small_ledger()
+    ids = ["A", "B", "C"]
+    # Q1 2026: revenue = 150 + 300 - 50 + 400 = 800
+    assert compute_kpi("revenue", led, ids, "2026-01", "2026-03") == 800.0
+    # orders: A's D1, A's (A, 2026-02-05) [two lines, empty / missing document], B's D3 = 3; the return is no order
+    assert compute_kpi("orders", led, ids, "2026-01", "2026-03") == 3.0
+    assert compute_kpi("avg_check", led, ids, "2026-01", "2026-03") == pytest.approx(800 / 3)
+    assert compute_kpi("orders_per_customer", led, ids, "2026-01", "2026-03") == 1.0       # 3 orders / 3 members
+    assert compute_kpi("active_share", led, ids, "2026-01", "2026-03") == pytest.approx(2 / 3)  # A and B
+    assert compute_kpi("customers_buying", led, ids, "2026-01", "2026-03") == 2.0
+    assert compute_kpi("sleeping_woken", led, ["C"], "2026-01", "2026-12") == 0.0            # C silent in 2026
+    assert compute_kpi("margin", led, ids, "2026-01", "2026-03") == 80.0   # 10 + 5 + 20 + 10 - 5 + 40
+    assert compute_kpi("revenue_per_customer", led, ids, "2026-01", "2026-03") == pytest.approx(800 / 3)
+    # whole 2026: + B's July 600 -> 1400 over 4 orders
+    assert compute_kpi("revenue", led, ids, "2026-01", "2026-12") == 1400.0
+    assert compute_kpi("avg_check", led, ids, "2026-01", "2026-12") == 350.0
+    # month bounds are inclusive: 2026-07 alone holds B's 600
+    assert compute_kpi("revenue", led, ids, "2026-07", "2026-07") == 600.0
+    # nobody bought: ratios are 0, never NaN
+    assert compute_kpi("avg_check", led, ids, "2024-01", "2024-12") == 0.0
+    assert compute_kpi("active_share", led, [], "2026-01", "2026-12") == 0.0
+
+
+def test_kpi_registry():
+    assert is_computed("revenue") and not is_computed("meetings_held")
+    for code in ("revenue", "avg_check", "orders_per_customer", "active_share", "customers_buying",
+                 "sleeping_woken", "margin", "revenue_per_customer"):
+        assert KPIS[code].source == "computed"
+    for code in ("meetings_held", "webinars_run", "answered_share", "known_roles", "case_presented",
+                 "positive_contacts", "dossier_reviewed", "romi"):
+        assert KPIS[code].source == "entered"
+    with pytest.raises(KeyError, match="unknown; known: revenue"):
+        is_computed("revenu")
+    with pytest.raises(ValueError, match="entered by the consultant"):
+        compute_kpi("meetings_held", small_ledger(), ["A"], "2026-01", "2026-02")
+
+
+# =====================================================================================
+# baselines and targets
+# =====================================================================================
+
+def test_plan_months_and_baseline_window():
+    assert plan_months({"start_month": "", "months": 3}, "2026-12") == ["2027-01", "2027-02", "2027-03"]
+    assert plan_months({"start_month": "2027-04", "months": 2}, "2026-12") == ["2027-04", "2027-05"]
+    # the same calendar months a year earlier
+    assert baseline_window("2027-01", "2027-03", "2026-12") == ("2026-01", "2026-03")
+    assert baseline_window("2027-01", "2027-12", "2026-12") == ("2026-01", "2026-12")
+    # a plan starting far ahead: whole years back until the window ends by the reporting month
+    assert baseline_window("2028-01", "2028-06", "2026-12") == ("2026-01", "2026-06")
+
+
+def test_baselines_by_hand(tmp_path: Path):
+    tpl = load_map_templates(TEMPLATES, write_template(tmp_path, "hand", HAND_TEMPLATE).parent)
+    res = draft_maps(small_segments(), small_ledger(), {"group_templates": ["hand"], "individual_template": ""},
+                     "2026-12", tpl)
+    cp = res.checkpoints.set_index(["kpi", "deadline"])
+    # deadline 2027-03 -> baseline window 2026-01..2026-03: revenue 800 (see test_kpis_by_hand); +10 % = 880
+    assert cp.loc[("revenue", "2027-03"), "baseline"] == 800.0
+    assert cp.loc[("revenue", "2027-03"), "target"] == 880.0
+    # 2027-06 -> 2026-01..2026-06: still 800 (B's 600 comes in July)
+    assert cp.loc[("revenue", "2027-06"), "baseline"] == 800.0
+    # 2027-09 -> 2026-01..2026-09: 800 + 600 = 1400 -> 1540
+    assert cp.loc[("revenue", "2027-09"), "baseline"] == 1400.0
+    assert cp.loc[("revenue", "2027-09"), "target"] == 1540.0
+    assert cp.loc[("revenue", "2027-12"), "baseline"] == 1400.0
+    # average check over 2026: 1400 / 4 orders = 350 -> 385
+    assert cp.loc[("avg_check", "2027-12"), "baseline"] == 350.0
+    assert cp.loc[("avg_check", "2027-12"), "target"] == 385.0
+    # active share in 2026-01..03: A and B of A, B, C = 0.6667; hold
+    assert cp.loc[("active_share", "2027-03"), "baseline"] == 0.6667
+    assert cp.loc[("active_share", "2027-03"), "target"] == 0.6667
+    # entered KPI: baseline from the template (2); reach 0.5 of 3 members = 1.5 -> 2 customers
+    assert cp.loc[("calls_made", "2027-01"), "baseline"] == 2.0
+    assert cp.loc[("calls_made", "2027-01"), "target"] == 2.0
+    assert set(res.checkpoints[C.KPI_SOURCE]) == {"computed", "entered"}
+
+
+def test_individual_map_uses_own_history(templates: dict):
+    seg = small_segments().assign(**{C.MAP: ["individual", "group", "group"]})
+    res = draft_maps(seg, small_ledger(), {"group_templates": ["typical"]}, "2026-12", templates)
+    ind = res.map("individual:A")
+    assert ind["members"] == ["A"] and ind["kind"] == "individual"
+    assert "A" not in res.map("group:typical")["members"]          # taken out of the group map
+    cp = res.checkpoints[res.checkpoints[C.MAP_ID] == "individual:A"].set_index(["kpi", "deadline"])
+    # A alone, 2026-01..03: 150 + 300 - 50 = 400; +15 % = 460
+    assert cp.loc[("revenue", "2027-03"), "baseline"] == 400.0
+    assert cp.loc[("revenue", "2027-03"), "target"] == 460.0
+    # A's 2026 average check: 400 / 2 orders = 200 -> +10 % = 220
+    assert cp.loc[("avg_check", "2027-12"), "target"] == 220.0
+    # key-account rules: >= 3 positive contacts every month, dossier every quarter
+    pc = cp.loc["positive_contacts"]
+    assert len(pc) == 12 and set(pc["target"]) == {3.0}
+    assert list(cp.loc["dossier_reviewed"].index) == ["2027-03", "2027-06", "2027-09", "2027-12"]
+    # known roles: baseline 1 from the template, +2 / +3 / +4
+    assert cp.loc["known_roles"]["target"].tolist() == [3.0, 4.0, 5.0]
+    assert [c["role"] for c in ind["committee"]] == ["champion", "decision_maker", "blockers", "influencers"]
+    assert all(c["name"] == "" for c in ind["committee"])
+
+
+# =====================================================================================
+# every shipped template is measurable
+# =====================================================================================
+
+def test_shipped_templates_load(templates: dict):
+    assert set(SHIPPED) <= set(templates)
+    assert templates["key_account"]["kind"] == "individual"
+    for code in SHIPPED:
+        for item in templates[code]["items"]:
+            assert item["text"]["ru"] and item["text"]["en"], (code, item["id"])
+
+
+@pytest.mark.parametrize("code", [c for c in SHIPPED if c != "key_account"])
+def test_every_checkpoint_measurable(code: str, templates: dict):
+    seg, led = synthetic()
+    res = draft_maps(seg, led, {"group_templates": [code], "calendar": CAL}, "2026-12", templates)
+    assert [m["id"] for m in res.maps if m["kind"] == "group"] == [f"group:{code}"]
+    cp = res.checkpoints
+    assert tuple(cp.columns) == C.CHECKPOINT_COLUMNS
+    assert len(cp) > 0
+    for col in (C.KPI, C.UNIT, C.BASELINE, C.TARGET, C.DEADLINE, C.MONTH, C.TRACK, C.OWNER, C.KPI_NAME):
+        assert cp[col].notna().all(), col
+        if cp[col].dtype != "float64":
+            assert (cp[col].astype(str).str.len() > 0).all(), col
+    assert set(cp[C.MAP_KIND]) == {"group", "individual"}
+    assert cp[C.DEADLINE].isin(res.months).all() and cp[C.MONTH].isin(res.months).all()
+    assert (cp[C.DEADLINE] >= cp[C.MONTH]).all()
+    group = cp[cp[C.MAP_KIND] == "group"]
+    assert (group[C.SEGMENT] == code).all() and (group[C.CUSTOMER_ID] == "").all()
+    ind = cp[cp[C.MAP_KIND] == "individual"]
+    assert set(ind[C.CUSTOMER_ID]) == {"7700000000", "7700000003"} and (ind[C.SEGMENT] == "").all()
+    assert np.isfinite(cp[C.BASELINE]).all() and np.isfinite(cp[C.TARGET]).all()
+
+
+def test_membership_rules(drafted: MapsResult):
+    seg, _ = synthetic()
+    members = {m["id"]: set(m["members"]) for m in drafted.maps}
+    all_members = [c for m in drafted.maps for c in m["members"]]
+    assert len(all_members) == len(set(all_members))                    # one map per customer
+    sleeping = set(seg.loc[seg[C.LIFECYCLE] == "sleeping", C.CUSTOMER_ID])
+    lost = set(seg.loc[seg[C.LIFECYCLE] == "lost", C.CUSTOMER_ID])
+    assert members["group:sleeping_reactivation"] == sleeping            # priority over the tier maps
+    assert not (lost & set(all_members)) and drafted.unmapped_lost == 2
+    vip = set(seg.loc[seg[C.TIER] == "vip", C.CUSTOMER_ID]) - {"7700000000"}  # 0 has an individual map
+    assert members["group:vip"] == vip
+    assert drafted.candidates[C.CUSTOMER_ID].tolist() == ["7700000004", "7700000006"]
+    assert len(drafted.months) == 12 and drafted.months[0] == "2027-01"
+
+
+def test_empty_segment_gives_no_map_and_a_finding(templates: dict):
+    from workbench.report.maps_report import maps_findings
+
+    seg, led = synthetic()
+    seg = seg.assign(**{C.TIER: seg[C.TIER].replace("ballast", "typical")})
+    res = draft_maps(seg, led, {}, "2026-12", templates)
+    assert "group:ballast_reactivation" not in [m["id"] for m in res.maps]
+    assert res.empty == ["ballast_reactivation"]
+    found = [f for f in maps_findings(res, "ru") if "Пустой сегмент" in f["headline"]]
+    assert found and "Балласт" in found[0]["headline"]
+
+
+def test_inputs_unmodified(templates: dict):
+    seg, led = synthetic()
+    seg0, led0 = seg.copy(deep=True), led.copy(deep=True)
+    settings = {"calendar": copy.deepcopy(CAL)}
+    settings0, tpl0 = copy.deepcopy(settings), copy.deepcopy(templates)
+    ov = {"edits": [{"map": "group:vip", "action": "set", "item": "revenue", "target": 1.0}]}
+    ov0 = copy.deepcopy(ov)
+    res = draft_maps(seg, led, settings, "2026-12", templates, overrides=ov)
+    pd.testing.assert_frame_equal(seg, seg0)
+    pd.testing.assert_frame_equal(led, led0)
+    assert settings == settings0 and templates == tpl0 and ov == ov0
+    before = res.checkpoints.copy()
+    maps_before = copy.deepcopy(res.maps)
+    apply_overrides(res, {"edits": [{"map": "group:vip", "action": "remove", "item": "qbr"}]})
+    pd.testing.assert_frame_equal(res.checkpoints, before)
+    assert res.maps == maps_before
+
+
+# =====================================================================================
+# calendar
+# =====================================================================================
+
+def _acts(m: dict, key: str) -> list[dict]:
+    return [a for a in m["activities"] if a["key"] == key]
+
+
+def test_calendar_shift_budget_release(drafted: MapsResult):
+    vip = drafted.map("group:vip")
+    assert [f["kind"] for f in vip["flags"]["2027-05"]] == ["holidays"]
+    assert [f["kind"] for f in vip["flags"]["2027-10"]] == ["budget"]
+    assert [f["kind"] for f in vip["flags"]["2027-12"]] == ["peak"]
+    # no sales / marketing activity stays in the holiday month
+    may = [a for a in vip["activities"] if a["month"] == "2027-05" and a["section"] == "activity"]
+    assert all(a["track"] not in ("sales", "marketing") for a in may)
+    moved = [a for a in _acts(vip, "upsell") if a["shifted_from"] == "2027-05"]
+    assert [a["month"] for a in moved] == ["2027-06"]
+    assert any(n["code"] == "shifted" and n["month"] == "2027-05" for n in vip["notes"])
+    # budget month: commercial offers for next year's budget, to every VIP
+    budget = _acts(vip, "cal-budget")
+    assert [a["month"] for a in budget] == ["2027-10"] and "2028" in budget[0]["activity"]
+    assert budget[0]["target"] == len(vip["members"])
+    # release 2027-03: warm-up in February, offer in March, ROMI six months later (entered)
+    assert [a["month"] for a in _acts(vip, "cal-warmup-продукт-x")] == ["2027-02"]
+    assert [a["month"] for a in _acts(vip, "cal-release-продукт-x")] == ["2027-03"]
+    romi = _acts(vip, "cal-romi-продукт-x")
+    assert [a["month"] for a in romi] == ["2027-09"] and romi[0]["kpi_source"] == "entered"
+    # the conference anchors the key account's case
+    ind = drafted.map("individual:7700000000")
+    assert [a["month"] for a in _acts(ind, "case")] == ["2027-09"]
+
+
+def test_fmcg_example(templates: dict):
+    """The source's FMCG example: the template and its calendar reproduce the article's map."""
+    seg, led = synthetic()
+    seg = seg.assign(**{C.MAP: "group"})
+    res = draft_maps(seg, led, {"start_month": "2027-01", "months": 12, "group_templates": ["fmcg_example"]},
+                     "2026-12", templates)
+    (m,) = res.maps
+    flags = {mo: [f["kind"] for f in fl] for mo, fl in m["flags"].items() if fl}
+    assert flags == {"2027-02": ["release"], "2027-03": ["release"], "2027-05": ["holidays"],
+                     "2027-06": ["law"], "2027-10": ["budget"], "2027-12": ["peak"]}
+    months = {key: [a["month"] for a in _acts(m, key)] for key in {a["key"] for a in m["activities"]}}
+    # product 1: warm-up in January, released in February, ROMI at the end of summer
+    assert months["cal-warmup-продукт-1-обновление"] == ["2027-01"]
+    assert months["cal-release-продукт-1-обновление"] == ["2027-02"]
+    assert months["cal-romi-продукт-1-обновление"] == ["2027-08"]
+    # product 2: warmed up in February, sold in March
+    assert months["cal-warmup-продукт-2"] == ["2027-02"]
+    assert months["cal-release-продукт-2"] == ["2027-03"]
+    # the June law: awareness from February (May, a holiday month, moves to June), ROMI in autumn
+    law = "федеральный-закон-продукт-3"
+    assert months[f"cal-awareness-{law}"] == ["2027-02", "2027-03", "2027-04", "2027-06"]
+    assert months[f"cal-law-{law}"] == ["2027-06"]
+    assert months[f"cal-romi-{law}"] == ["2027-10"]
+    # product 4 as an add-on from summer
+    assert months["product4"] == [f"2027-{k:02d}" for k in range(6, 13)]
+    # October: commercial offers for next year's budget
+    assert months["cal-budget"] == ["2027-10"]
+    # webinars every other month from January; May's moves to June
+    assert months["webinar"] == ["2027-01", "2027-03", "2027-06", "2027-07", "2027-09", "2027-11"]
+    assert not [a for a in m["activities"] if a["month"] == "2027-05" and a["track"] in ("sales", "marketing")
+                and a["section"] == "activity"]
+    # "% of customers who gave a concrete answer", a target per month
+    ans = res.checkpoints[res.checkpoints[C.KPI] == "answered_share"]
+    assert ans[C.DEADLINE].tolist() == res.months
+    assert ans[C.TARGET].tolist() == [0.10, 0.15, 0.20, 0.25, 0.25, 0.30, 0.35, 0.35, 0.40, 0.40, 0.45, 0.45]
+    assert (ans[C.UNIT] == "share").all()
+
+
+def test_event_outside_plan_noted(templates: dict):
+    seg, led = synthetic()
+    cal = {"events": [{"month": "2027-11", "kind": "release", "name": "Поздний"}]}
+    res = draft_maps(seg, led, {"calendar": cal, "group_templates": ["vip"]}, "2026-12", templates)
+    vip = res.map("group:vip")
+    assert not _acts(vip, "cal-romi-поздний")                   # 2028-05 is beyond the plan
+    assert any(n["code"] == "outside" and n["month"] == "2028-05" for n in vip["notes"])
+
+
+# =====================================================================================
+# overrides
+# =====================================================================================
+
+def _target(res: MapsResult, map_id: str, kpi: str, deadline: str) -> float:
+    cp = res.checkpoints
+    row = cp[(cp[C.MAP_ID] == map_id) & (cp[C.KPI] == kpi) & (cp[C.DEADLINE] == deadline)]
+    assert len(row) == 1
+    return float(row[C.TARGET].iloc[0])
+
+
+def test_override_survives_redraft(templates: dict, tmp_path: Path):
+    seg, led = synthetic()
+    path = map_overrides_path(tmp_path / "overrides")
+    path.parent.mkdir()
+    path.write_text(
+        "edits:\n"
+        "  - {map: \"group:vip\", action: set, item: revenue, month: \"2027-03\", target: 999999}\n"
+        "  - {map: \"group:vip\", action: set, item: qbr, owner: farmer}\n"
+        "  - {map: \"group:vip\", action: remove, item: club, month: \"2027-04\"}\n"
+        "  - {map: \"individual:7700000000\", action: add, item: visit, month: \"2027-02\", track: sales,\n"
+        "     owner: kam, activity: \"Визит к ЛПР\", kpi: meetings_held, target: 1}\n", encoding="utf-8")
+    ov = read_map_overrides(path)
+    first = draft_maps(seg, led, {}, "2026-12", templates, overrides=ov)
+    # new data next month: baselines move, the consultant's edits stay
+    led2 = led[led[C.DATE] < "2026-11-01"]
+    second = draft_maps(seg, led2, {}, "2026-12", templates, overrides=ov)
+    for res in (first, second):
+        assert _target(res, "group:vip", "revenue", "2027-03") == 999999.0
+        assert {a["owner"] for a in _acts(res.map("group:vip"), "qbr")} == {"farmer"}
+        assert [a["month"] for a in _acts(res.map("group:vip"), "club")] == ["2027-10"]
+        visit = _acts(res.map("individual:7700000000"), "visit")
+        assert [(a["month"], a["target"], a["origin"]) for a in visit] == [("2027-02", 1.0, "override")]
+    base = draft_maps(seg, led, {}, "2026-12", templates)
+    assert _target(base, "group:vip", "revenue", "2027-03") != 999999.0
+
+
+def test_override_deadline_recomputes_baseline(templates: dict):
+    seg = small_segments()
+    res = draft_maps(seg, small_ledger(), {"group_templates": ["typical"]}, "2026-12", templates)
+    ov = {"edits": [{"map": "group:typical", "action": "set", "item": "revenue", "month": "2027-03",
+                     "deadline": "2027-09"}]}
+    new = apply_overrides(res, ov, ledger=small_ledger())
+    row = new.checkpoints[(new.checkpoints[C.KPI] == "revenue") & (new.checkpoints[C.MONTH] == "2027-03")]
+    assert row[C.DEADLINE].tolist() == ["2027-09"]
+    assert row[C.BASELINE].tolist() == [1400.0]   # 2026-01..2026-09 (see test_baselines_by_hand)
+
+
+@pytest.mark.parametrize("edit, pattern", [
+    ({"map": "group:nope", "action": "set", "item": "revenue", "target": 1},
+     r"overrides/maps\.yaml.*\n.*edits\[0\]\.map: значение \"group:nope\" недопустимо; допустимые значения: "
+     r"group:vip, group:strategic"),
+    ({"map": "group:vip", "action": "set", "item": "qbr", "owner": "boss"},
+     r"edits\[0\]\.owner: значение \"boss\" недопустимо; допустимые значения: hunter, closer, farmer, kam, "
+     r"presale, marketing"),
+    ({"map": "group:vip", "action": "set", "item": "revenue", "month": "2030-01", "target": 1},
+     r"edits\[0\]\.month: месяц \"2030-01\" вне года планирования; допустимо: 2027-01 … 2027-12"),
+    ({"map": "group:vip", "action": "add", "item": "x", "month": "2027-02", "track": "legal", "owner": "kam",
+      "activity": "x"},
+     r"edits\[0\]\.track: значение \"legal\" недопустимо; допустимые значения: product, marketing, sales, success"),
+    ({"map": "group:vip", "action": "add", "item": "x", "month": "2027-02", "track": "sales", "owner": "kam",
+      "activity": "x", "kpi": "revenu", "target": 1},
+     r"edits\[0\]\.kpi: значение \"revenu\" недопустимо; допустимые значения: revenue, orders"),
+    ({"map": "group:vip", "action": "set", "item": "nothing", "target": 1},
+     r"edits\[0\]\.item: значение \"nothing\" недопустимо; допустимые значения: .*qbr"),
+    ({"map": "group:vip", "action": "move", "item": "qbr"},
+     r"edits\[0\]\.action: значение \"move\" недопустимо; допустимые значения: set, add, remove"),
+])
+def test_invalid_override_changes_nothing(drafted: MapsResult, edit: dict, pattern: str):
+    before = drafted.checkpoints.copy()
+    maps_before = copy.deepcopy(drafted.maps)
+    good = {"map": "group:vip", "action": "set", "item": "revenue", "month": "2027-03", "target": 5.0}
+    ov = {"edits": [edit, good]}
+    with pytest.raises(ConfigError, match=pattern):
+        validate_map_overrides(ov, drafted, "ru")
+    with pytest.raises(ConfigError, match=pattern):
+        apply_overrides(drafted, ov)
+    pd.testing.assert_frame_equal(drafted.checkpoints, before)
+    assert drafted.maps == maps_before
+    seg, led = synthetic()
+    with pytest.raises(ConfigError, match=pattern):
+        draft_maps(seg, led, {"calendar": CAL}, "2026-12", load_map_templates(TEMPLATES), overrides=ov)
+
+
+def test_override_error_english(drafted: MapsResult):
+    with pytest.raises(ConfigError, match=r"Error in overrides/maps\.yaml:\n  - edits\[0\]\.map: value "
+                                          r"\"group:x\" is not allowed; allowed values: group:vip"):
+        validate_map_overrides({"edits": [{"map": "group:x", "action": "remove", "item": "qbr"}]}, drafted, "en")
+
+
+def test_read_map_overrides(tmp_path: Path):
+    assert read_map_overrides(tmp_path / "missing.yaml") == {}
+    bad = tmp_path / "maps.yaml"
+    bad.write_text("edits: [unclosed", encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(str(bad))):
+        read_map_overrides(bad)
+
+
+# =====================================================================================
+# validation of templates and settings
+# =====================================================================================
+
+BAD_TEMPLATE = """
+name: {ru: "Плохой", en: "Bad"}
+kind: groupe
+owner: kam
+members: {tier: [vip]}
+activities:
+  - id: a1
+    track: legal
+    owner: boss
+    text: {ru: "Текст"}
+    when: {every: 1}
+    kpi: revenu
+    target: {rule: growth, value: 0.1}
+checkpoints:
+  - id: c1
+    track: sales
+    owner: kam
+    text: {ru: "т", en: "t"}
+    when: {at: [1], every: 2}
+    kpi: answered_share
+    target: {rule: grow, value: 0.1}
+"""
+
+
+def test_template_errors_name_file_key_allowed(tmp_path: Path):
+    path = write_template(tmp_path / "extra", "bad", BAD_TEMPLATE)
+    with pytest.raises(ConfigError) as info:
+        load_map_templates(TEMPLATES, path.parent)
+    msg = str(info.value)
+    assert f"Ошибка в {path}:" in msg
+    assert "kind: значение \"groupe\" недопустимо; допустимые значения: group, individual" in msg
+    assert "activities[0].track: значение \"legal\" недопустимо; допустимые значения: product, marketing, " \
+           "sales, success" in msg
+    assert "activities[0].owner: значение \"boss\" недопустимо; допустимые значения: hunter, closer" in msg
+    assert "activities[0].text.en: ожидалась строка" in msg
+    assert "activities[0].kpi: значение \"revenu\" недопустимо; допустимые значения: revenue," in msg
+    assert "checkpoints[0].when: укажите ровно одно правило сроков" in msg
+    assert "checkpoints[0].target.rule: значение \"grow\" недопустимо; допустимые значения: growth, hold" in msg
+
+
+def test_template_rule_unit_error(tmp_path: Path):
+    text = HAND_TEMPLATE.replace("target: {rule: hold}", "target: {rule: share, value: 1.5}")
+    path = write_template(tmp_path / "x", "hand", text)
+    with pytest.raises(ConfigError, match=r"checkpoints\[2\]\.target\.value: значение 1\.5 вне допустимого "
+                                          r"диапазона 0 … 1"):
+        load_map_templates(path.parent)
+
+
+def test_extra_dir_replaces_shipped(tmp_path: Path):
+    text = (TEMPLATES / "vip.yaml").read_text(encoding="utf-8").replace("value: 0.10}", "value: 0.20}")
+    write_template(tmp_path / "mine", "vip", text)
+    tpl = load_map_templates(TEMPLATES, tmp_path / "mine")
+    rev = next(i for i in tpl["vip"]["items"] if i["id"] == "revenue")
+    assert rev["target"]["value"] == [0.2] and tpl["vip"]["source"].startswith(str(tmp_path))
+
+
+def test_settings_errors(templates: dict):
+    seg, led = synthetic()
+    with pytest.raises(ConfigError, match=r"Ошибка в engagement\.yaml:\n  - maps\.group_templates\[0\]: "
+                                          r"значение \"vipp\" недопустимо; допустимые значения: ballast_reactivation"):
+        draft_maps(seg, led, {"group_templates": ["vipp"]}, "2026-12", templates)
+    with pytest.raises(ConfigError, match=r"maps\.calendar\.seasonal\[0\]\.kind: значение \"rain\" недопустимо; "
+                                          r"допустимые значения: holidays, budget, peak, low"):
+        draft_maps(seg, led, {"calendar": {"seasonal": [{"month": 5, "kind": "rain"}]}}, "2026-12", templates)
+
+
+# =====================================================================================
+# report
+# =====================================================================================
+
+def test_html_escapes_hostile_name(templates: dict):
+    from workbench.report.maps_report import render_maps_html
+
+    seg, led = synthetic()
+    hostile = '<script>alert("x")</script>'
+    seg = seg.assign(**{C.CUSTOMER_NAME: seg[C.CUSTOMER_NAME].where(seg[C.CUSTOMER_ID] != "7700000000", hostile)})
+    res = draft_maps(seg, led, {"group_templates": ["vip"], "calendar": CAL}, "2026-12", templates)
+    html = render_maps_html(res, "ru", "RUB")
+    assert '<section class="wb-section" id="maps">' in html
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    assert html.count("data:image/png;base64,") == len(res.maps)
+    assert "Чемпион" in html and "₽" in html
+    en = render_maps_html(res, "en", "USD")
+    assert "Client development maps" in en and "<script>" not in en
+
+
+def test_workbook_sheets(templates: dict):
+    from workbench.report.maps_report import add_maps_sheets
+    from workbench.report.xlsx import Book
+
+    seg, led = synthetic()
+    seg = seg.assign(**{C.CUSTOMER_NAME: seg[C.CUSTOMER_NAME].where(seg[C.CUSTOMER_ID] != "7700000003",
+                                                                     '=HYPERLINK("http://x")')})
+    res = draft_maps(seg, led, {"calendar": CAL}, "2026-12", templates)
+    book = Book("ru")
+    add_maps_sheets(book, res, "ru")
+    wb = book.workbook()
+    assert "checkpoints" in wb.sheetnames
+    assert "VIP-клиенты" in wb.sheetnames
+    ws = wb["VIP-клиенты"]
+    header = [ws.cell(row=3, column=j).value for j in range(1, 17)]
+    assert header[:4] == ["Направление", "Активность", "Ответственный", "Показатель"]
+    assert header[4:] == ["янв 2027", "фев 2027", "мар 2027", "апр 2027", "май 2027", "июн 2027", "июл 2027",
+                          "авг 2027", "сен 2027", "окт 2027", "ноя 2027", "дек 2027"]
+    assert ws.cell(row=4, column=9).value == "праздники"                 # the calendar row, May
+    assert ws.page_setup.orientation == "landscape"
+    rows = {ws.cell(row=r, column=2).value: r for r in range(5, ws.max_row + 1)}
+    r = rows["Выручка VIP-сегмента: рост на 10 %"]
+    expected = _target(res, "group:vip", "revenue", "2027-03")
+    assert ws.cell(row=r, column=7).value == expected                      # March holds the target
+    assert ws.cell(row=r, column=7).fill.fill_type == "solid"
+    assert ws.cell(row=r, column=5).value is None                          # no checkpoint in January
+    cp = wb["checkpoints"]
+    head = [cp.cell(row=2, column=j).value for j in range(1, 12)]
+    assert head == ["Карта", "Сегмент или клиент", "Месяц", "Направление", "Активность", "Ответственный",
+                    "Показатель", "Ед.", "База", "Цель", "Срок"]
+    assert cp.max_row == 2 + len(res.checkpoints)
+    hostile = [c for row in cp.iter_rows(min_row=3) for c in row if c.value == '=HYPERLINK("http://x")']
+    assert hostile and all(c.data_type == "s" for c in hostile)
+
+
+def test_findings_shape(drafted: MapsResult):
+    from workbench.report.maps_report import maps_findings
+
+    found = maps_findings(drafted, "ru")
+    assert found and found == sorted(found, key=lambda f: -f["weight"])
+    for f in found:
+        assert set(f) == {"severity", "headline", "number", "action", "weight"}
+        assert f["severity"] in ("risk", "warn", "info", "ok")
+    assert any(f["severity"] == "warn" and "лимит" in f["headline"] for f in found)
+    assert maps_findings(drafted, "en")[0]["headline"]
+
+
+def test_catalogues_have_same_keys():
+    def keys(d: dict, prefix: str = "") -> set[str]:
+        out = set()
+        for k, v in d.items():
+            out.add(prefix + k)
+            if isinstance(v, dict):
+                out |= keys(v, prefix + k + ".")
+        return out
+
+    ru = {k: v for k, v in catalogue("ru").items() if k.startswith("maps.")}
+    en = {k: v for k, v in catalogue("en").items() if k.startswith("maps.")}
+    assert keys(ru) == keys(en)
+    assert set(catalogue("ru")["maps.kpi"]) == set(KPIS)

@@ -1,0 +1,369 @@
+"""Development maps in the report: calendar pictures, checkpoint tables, workbook sheets, findings.
+
+Render only: returns HTML strings and adds sheets to a :class:`workbench.report.xlsx.Book`.
+Every client string (customer names, consultant-edited activity texts) is escaped by
+``workbench.report.html`` or written as a text cell by ``workbench.report.xlsx``.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+from openpyxl.styles import Alignment, Border, Font, PatternFill
+
+from workbench import columns as C
+from workbench.i18n import t
+from workbench.maps import TRACKS, MapsResult, label
+from workbench.report import fmt
+from workbench.report import html as H
+from workbench.report.xlsx import BORDER, HEADER_FILL, HEADER_FONT, TITLE_FONT, Book, set_value
+
+FLAG_COLORS = {"holidays": "#f4cccc", "low": "#eeeeee", "budget": "#fff2cc", "peak": "#d9ead3"}
+UNIT_FORMATS = {"currency": "#,##0", "count": "#,##0", "share": "0%", "ratio": "0%"}
+
+
+# --------------------------------------------------------------------------- helpers
+def _value(v: Any, unit: str, lang: str, currency: str) -> str:
+    """A KPI value as text in its unit."""
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return ""
+    if unit == "currency":
+        return fmt.money(v, lang, currency)
+    if unit in ("share", "ratio"):
+        return fmt.pct(v, lang, decimals=0 if abs(float(v) * 100 - round(float(v) * 100)) < 1e-9 else 1)
+    return fmt.number(v, lang, 0 if float(v).is_integer() else 1)
+
+
+def _light(hex_color: str, amount: float = 0.6) -> str:
+    """``hex_color`` blended with white (``amount`` of white), as RRGGBB."""
+    h = hex_color.lstrip("#")
+    rgb = [int(h[i:i + 2], 16) for i in (0, 2, 4)]
+    return "".join(f"{round(c + (255 - c) * amount):02X}" for c in rgb)
+
+
+def _rows(m: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per activity key (first occurrence's text), ordered by track then first month."""
+    first: dict[str, dict[str, Any]] = {}
+    for a in m["activities"]:
+        if a["key"] not in first:
+            first[a["key"]] = a
+    return sorted(first.values(), key=lambda a: (TRACKS.index(a["track"]), a["month"], a["key"]))
+
+
+def _flags_text(m: Mapping[str, Any], month: str, lang: str) -> str:
+    parts = []
+    for f in m["flags"].get(month, []):
+        name = label("flag", f["kind"], lang)
+        parts.append(f"{name}: {f['name']}" if f.get("name") else name)
+    return "; ".join(parts)
+
+
+def _note_text(note: Mapping[str, str], lang: str) -> str:
+    table = t("maps.note", lang)
+    month = fmt.month(note["month"], lang) if note.get("month") else ""
+    to = fmt.month(note["to"], lang) if note.get("to") else ""
+    return str(table[note["code"]]).format(activity=note["activity"], month=month, to=to)
+
+
+# --------------------------------------------------------------------------- chart
+def calendar_chart(m: Mapping[str, Any], lang: str = "ru") -> str:
+    """The map as a calendar picture: months across, one row per activity, bars coloured by
+    track, checkpoints marked with a diamond in their deadline month, flagged months shaded.
+    Returns an ``<img>`` (embedded PNG)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from workbench.report import charts
+
+    months: list[str] = m["months"]
+    rows = _rows(m)
+    index = {r["key"]: i for i, r in enumerate(rows)}
+    col = {mo: j for j, mo in enumerate(months)}
+    height = 1.6 + 0.32 * max(len(rows), 1)
+    width = max(8.0, 2.6 + 0.62 * len(months))
+    with charts.style():
+        fig, ax = charts.figure(width, height)
+        for mo, j in col.items():
+            kinds = [f["kind"] for f in m["flags"].get(mo, [])]
+            shade = next((FLAG_COLORS[k] for k in kinds if k in FLAG_COLORS), None)
+            if shade:
+                ax.axvspan(j - 0.5, j + 0.5, color=shade, zorder=0)
+            if kinds:
+                ax.text(j, -0.75, "\n".join(charts.short_label(label("flag", k, lang), 9) for k in kinds),
+                        ha="center", va="bottom", fontsize=6.5, color=charts.PALETTE["muted"])
+        for a in m["activities"]:
+            if a["month"] not in col:
+                continue
+            y, x = index[a["key"]], col[a["month"]]
+            color = charts.TRACK_COLORS[a["track"]]
+            if a.get("section") == "checkpoint":
+                dl = col.get(a.get("deadline") or a["month"], x)
+                ax.plot(dl, y, marker="D", markersize=8, color=color, markeredgecolor="black", zorder=3)
+            else:
+                ax.barh(y, 0.86, left=x - 0.43, height=0.6, color=color, zorder=2)
+                if a["kpi"]:
+                    ax.plot(x + 0.3, y, marker="D", markersize=4, color="white", markeredgecolor="black",
+                            zorder=3)
+        ax.set_xlim(-0.5, len(months) - 0.5)
+        ax.set_ylim(len(rows) - 0.5, -1.2)
+        ax.set_xticks(range(len(months)))
+        ax.set_xticklabels([fmt.month(mo, lang, short=True) for mo in months], rotation=0, fontsize=8)
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels([charts.short_label(r["activity"], 44) for r in rows], fontsize=8)
+        ax.grid(axis="y", visible=False)
+        handles = [Patch(color=charts.TRACK_COLORS[tr], label=label("track", tr, lang)) for tr in TRACKS]
+        handles.append(Line2D([], [], marker="D", linestyle="", color="grey", markeredgecolor="black",
+                              label=t("maps.legend_checkpoint", lang)))
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=5, fontsize=8,
+                  frameon=False)
+        ax.set_title(charts.short_label(m["name"], 80))
+    return charts.to_img(fig, t("maps.chart_alt", lang, name=m["name"]))
+
+
+# --------------------------------------------------------------------------- HTML
+def _checkpoint_display(m: Mapping[str, Any], lang: str, currency: str) -> pd.DataFrame:
+    rows = []
+    for a in m["activities"]:
+        if not a["kpi"]:
+            continue
+        rows.append({
+            "month": fmt.month(a["month"], lang, short=True),
+            "track": label("track", a["track"], lang),
+            "activity": a["activity"],
+            "owner": label("owner", a["owner"], lang),
+            "kpi": label("kpi", a["kpi"], lang),
+            "baseline": _value(a["baseline"], a["unit"], lang, currency),
+            "target": _value(a["target"], a["unit"], lang, currency),
+            "deadline": fmt.month(a["deadline"], lang, short=True),
+            "source": label("source", a["kpi_source"], lang),
+        })
+    return pd.DataFrame(rows, columns=["month", "track", "activity", "owner", "kpi", "baseline", "target",
+                                       "deadline", "source"])
+
+
+def _headers(lang: str) -> dict[str, str]:
+    keys = ("month", "track", "activity", "owner", "kpi", "unit", "baseline", "target", "deadline", "source",
+            "map", "who", "customer", "manager", "tier", "revenue", "potential", "slot", "name", "note")
+    return {k: str(t(f"maps.col_{k}", lang)) for k in keys}
+
+
+def render_maps_html(maps_result: MapsResult, lang: str = "ru", currency: str = "RUB") -> str:
+    """The report section ``maps``: overview tiles, then per map its calendar picture,
+    buying committee (individual maps), checkpoints table and calendar adjustments, then the
+    candidates for an individual map over the per-salesperson limit."""
+    res = maps_result
+    hd = _headers(lang)
+    parts = [H.para(str(t("maps.intro", lang)))]
+    parts.append(H.kpi_tiles([
+        (str(t("maps.tile_maps", lang)), fmt.number(len(res.maps), lang), ""),
+        (str(t("maps.tile_checkpoints", lang)), fmt.number(len(res.checkpoints), lang), ""),
+        (str(t("maps.tile_candidates", lang)), fmt.number(len(res.candidates), lang), ""),
+    ]))
+    if not res.maps:
+        parts.append(H.callout(str(t("maps.no_maps", lang)), "warn"))
+    for i, m in enumerate(res.maps):
+        body = [H.para(label("kind", m["kind"], lang) + " · " + t("maps.members", lang, n=len(m["members"]))
+                       + " · " + t("maps.owner_line", lang, owner=label("owner", m["owner"], lang))
+                       + (" · " + t("maps.manager_line", lang, manager=m["manager"]) if m["manager"] else ""))]
+        if m["description"]:
+            body.append(H.para(m["description"], "wb-muted"))
+        body.append(calendar_chart(m, lang))
+        if m["committee"]:
+            com = pd.DataFrame([{"slot": c["label"], "name": c["name"], "note": c["note"]} for c in m["committee"]],
+                               columns=["slot", "name", "note"])
+            body.append(f"<h4>{H.esc(t('maps.sec_committee', lang))}</h4>" + H.table(com, headers=hd))
+        cp = _checkpoint_display(m, lang, currency)
+        body.append(f"<h4>{H.esc(t('maps.sec_checkpoints', lang))}</h4>"
+                    + H.table(cp, headers=hd, numeric=("baseline", "target")))
+        if m["notes"]:
+            body.append(f"<h4>{H.esc(t('maps.sec_notes', lang))}</h4>"
+                        + H.bullets([_note_text(n, lang) for n in m["notes"]]))
+        parts.append(H.section(f"maps-{i + 1}", m["name"], "".join(body), level=3))
+    if len(res.candidates):
+        cand = res.candidates
+        show = pd.DataFrame({
+            "customer": cand.get(C.CUSTOMER_NAME, cand[C.CUSTOMER_ID]),
+            "manager": cand[C.MANAGER] if C.MANAGER in cand else "",
+            "tier": cand[C.TIER].map(lambda x: _tier(x, lang)) if C.TIER in cand else "",
+            "revenue": cand[C.REVENUE].map(lambda v: fmt.money(v, lang, currency)) if C.REVENUE in cand else "",
+            "potential": cand[C.POTENTIAL].map(lambda v: fmt.money(v, lang, currency) if pd.notna(v) else "")
+            if C.POTENTIAL in cand else "",
+        })
+        parts.append(H.section("maps-candidates", str(t("maps.sec_candidates", lang)),
+                               H.table(show, headers=hd, numeric=("revenue", "potential")), level=3))
+    return H.section("maps", str(t("maps.title", lang)), "".join(parts))
+
+
+def _tier(code: Any, lang: str) -> str:
+    from workbench.i18n import has
+
+    if has("segment.tier", lang):
+        table = t("segment.tier", lang)
+        if isinstance(table, Mapping):
+            return str(table.get(code, code))
+    return "" if code is None or (isinstance(code, float) and pd.isna(code)) else str(code)
+
+
+# --------------------------------------------------------------------------- workbook
+def checkpoints_sheet_frame(maps_result: MapsResult, lang: str = "ru") -> pd.DataFrame:
+    """The tidy ``checkpoints`` sheet: map, segment or customer, month, track, activity, owner,
+    KPI, unit, baseline, target, deadline (labels in ``lang``; baseline and target in the KPI's unit)."""
+    names = {m["id"]: (m["customer_name"] or m["customer_id"]) if m["kind"] == "individual" else m["segment"]
+             for m in maps_result.maps}
+    cp = maps_result.checkpoints
+    return pd.DataFrame({
+        "map": cp[C.MAP_ID].astype(str).tolist(),
+        "who": [names.get(x, "") for x in cp[C.MAP_ID].astype(str)],
+        "month": cp[C.MONTH].astype(str).tolist(),
+        "track": [label("track", x, lang) for x in cp[C.TRACK].astype(str)],
+        "activity": cp[C.ACTIVITY].astype(str).tolist(),
+        "owner": [label("owner", x, lang) for x in cp[C.OWNER].astype(str)],
+        "kpi": cp[C.KPI_NAME].astype(str).tolist(),
+        "unit": [label("unit", x, lang) for x in cp[C.UNIT].astype(str)],
+        "baseline": cp[C.BASELINE].astype(float).tolist(),
+        "target": cp[C.TARGET].astype(float).tolist(),
+        "deadline": cp[C.DEADLINE].astype(str).tolist(),
+    }, columns=["map", "who", "month", "track", "activity", "owner", "kpi", "unit", "baseline", "target",
+                "deadline"])
+
+
+def sheet_name(m: Mapping[str, Any]) -> str:
+    """A short sheet name: the customer's name for an individual map, the map's name up to
+    its first colon for a group map (the Book cuts it to 31 characters and makes it unique)."""
+    if m["kind"] == "individual":
+        return str(m["customer_name"] or m["customer_id"])
+    return str(m["name"]).split(":")[0].strip() or str(m["segment"])
+
+
+def add_map_sheet(book: Book, m: Mapping[str, Any], lang: str = "ru") -> Any:
+    """One map as a printable month grid: months as columns, activities as rows, cells filled
+    with the track colour and holding the KPI target of that month (● without a KPI); a
+    calendar row names the flagged months. Returns the worksheet."""
+    months: list[str] = m["months"]
+    ws = book.add_sheet(sheet_name(m), str(t("maps.sheet_map_title", lang, name=m["name"])))
+    set_value(ws.cell(row=1, column=1), m["name"])
+    ws.cell(row=1, column=1).font = TITLE_FONT
+    set_value(ws.cell(row=2, column=1), t("maps.sheet_map_desc", lang, n=len(m["members"]),
+                                          owner=label("owner", m["owner"], lang)))
+    ws.cell(row=2, column=1).font = Font(italic=True, color="555555")
+    header = 3
+    fixed = [t("maps.col_track", lang), t("maps.col_activity", lang), t("maps.col_owner", lang),
+             t("maps.col_kpi", lang)]
+    for j, text in enumerate(fixed + [fmt.month(mo, lang, short=True) for mo in months], start=1):
+        cell = ws.cell(row=header, column=j)
+        set_value(cell, text)
+        cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    first_month_col = len(fixed) + 1
+    # calendar row
+    set_value(ws.cell(row=header + 1, column=2), t("maps.col_calendar", lang))
+    ws.cell(row=header + 1, column=2).font = Font(italic=True)
+    for j, mo in enumerate(months, start=first_month_col):
+        text = _flags_text(m, mo, lang)
+        cell = ws.cell(row=header + 1, column=j)
+        set_value(cell, text or None)
+        cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="center")
+        cell.font = Font(size=8, italic=True)
+        kinds = [f["kind"] for f in m["flags"].get(mo, [])]
+        shade = next((FLAG_COLORS[k] for k in kinds if k in FLAG_COLORS), None)
+        if shade:
+            cell.fill = PatternFill("solid", fgColor=shade.lstrip("#").upper())
+    from workbench.report.charts import TRACK_COLORS
+
+    rows = _rows(m)
+    index = {r["key"]: header + 2 + i for i, r in enumerate(rows)}
+    for r in rows:
+        i = index[r["key"]]
+        set_value(ws.cell(row=i, column=1), label("track", r["track"], lang))
+        set_value(ws.cell(row=i, column=2), r["activity"])
+        set_value(ws.cell(row=i, column=3), label("owner", r["owner"], lang))
+        set_value(ws.cell(row=i, column=4), label("kpi", r["kpi"], lang) if r["kpi"] else "")
+        ws.cell(row=i, column=1).fill = PatternFill("solid", fgColor=TRACK_COLORS[r["track"]].lstrip("#").upper())
+        ws.cell(row=i, column=1).font = Font(color="FFFFFF", bold=True)
+        for j in range(1, first_month_col + len(months)):
+            ws.cell(row=i, column=j).border = BORDER
+            if j < first_month_col:
+                ws.cell(row=i, column=j).alignment = Alignment(wrap_text=True, vertical="top")
+    col = {mo: first_month_col + j for j, mo in enumerate(months)}
+    for a in m["activities"]:
+        if a["month"] not in col:
+            continue
+        cell = ws.cell(row=index[a["key"]], column=col[a["month"]])
+        if a["kpi"]:
+            set_value(cell, float(a["target"]))
+            cell.number_format = UNIT_FORMATS.get(a["unit"], "#,##0.##")
+            if a.get("section") == "checkpoint":
+                cell.font = Font(bold=True)
+        else:
+            set_value(cell, "●")
+        cell.fill = PatternFill("solid", fgColor=_light(TRACK_COLORS[a["track"]]))
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+    widths = {1: 14, 2: 46, 3: 13, 4: 24}
+    from openpyxl.utils import get_column_letter
+
+    for j, w in widths.items():
+        ws.column_dimensions[get_column_letter(j)].width = w
+    for j in col.values():
+        ws.column_dimensions[get_column_letter(j)].width = 11
+    ws.freeze_panes = ws.cell(row=header + 2, column=first_month_col)
+    Book.print_setup(ws, landscape=True, header_row=header)
+    return ws
+
+
+def add_maps_sheets(book: Book, maps_result: MapsResult, lang: str = "ru") -> None:
+    """Add one month-grid sheet per map and the tidy ``checkpoints`` sheet to ``book``."""
+    for m in maps_result.maps:
+        add_map_sheet(book, m, lang)
+    hd = _headers(lang)
+    book.add_table("checkpoints", checkpoints_sheet_frame(maps_result, lang),
+                   title=str(t("maps.sheet_checkpoints_title", lang)), headers=hd,
+                   kinds={"baseline": "decimal", "target": "decimal"},
+                   widths={"activity": 50, "kpi": 30}, wrap=("activity",), landscape=True)
+
+
+# --------------------------------------------------------------------------- findings
+def maps_findings(maps_result: MapsResult, lang: str = "ru", currency: str = "RUB") -> list[dict[str, Any]]:
+    """Findings for the executive summary, most important first.
+
+    Each: severity ('risk' | 'warn' | 'info' | 'ok'), headline, number (formatted text),
+    action, weight (bigger = more important).
+    """
+    res = maps_result
+    out: list[dict[str, Any]] = []
+
+    def add(severity: str, key: str, number: str, weight: float, **kw: Any) -> None:
+        out.append({"severity": severity, "headline": str(t(f"maps.f_{key}", lang, **kw)), "number": number,
+                    "action": str(t(f"maps.f_{key}_action", lang)), "weight": float(weight)})
+
+    def count(code: str) -> int:
+        return sum(1 for m in res.maps for n in m["notes"] if n["code"] == code)
+
+    n_indiv = sum(1 for m in res.maps if m["kind"] == "individual")
+    if len(res.candidates):
+        add("warn", "candidates", fmt.number(len(res.candidates), lang), 55, n=len(res.candidates))
+    if res.maps and n_indiv == 0:
+        add("warn", "no_individual", "0", 50)
+    zero = count("zero_baseline")
+    if zero:
+        add("warn", "zero", fmt.number(zero, lang), 45, n=zero)
+    outside = count("outside")
+    if outside:
+        add("warn", "outside", fmt.number(outside, lang), 35, n=outside)
+    if res.empty:
+        names = ", ".join(f"«{res.template_names.get(c, c)}»" if lang == "ru" else
+                          f"“{res.template_names.get(c, c)}”" for c in res.empty)
+        add("info", "empty", fmt.number(len(res.empty), lang), 30, names=names)
+    if res.unmapped_lost:
+        add("info", "lost", fmt.number(res.unmapped_lost, lang), 25, n=res.unmapped_lost)
+    shifted = count("shifted") + count("merged")
+    if shifted:
+        add("info", "shifted", fmt.number(shifted, lang), 20, n=shifted)
+    if res.maps:
+        add("ok", "summary", fmt.number(len(res.checkpoints), lang), 10, maps=len(res.maps),
+            checkpoints=len(res.checkpoints))
+    return sorted(out, key=lambda f: -f["weight"])
+
+
+__all__ = ["render_maps_html", "add_maps_sheets", "maps_findings", "calendar_chart", "add_map_sheet",
+           "checkpoints_sheet_frame"]

@@ -471,11 +471,11 @@ def test_override_deadline_recomputes_baseline(templates: dict):
 
 @pytest.mark.parametrize("edit, pattern", [
     ({"map": "group:nope", "action": "set", "item": "revenue", "target": 1},
-     r"overrides/maps\.yaml.*\n.*edits\[0\]\.map: значение \"group:nope\" недопустимо; допустимые значения: "
-     r"group:vip, group:strategic"),
+     (r"overrides/maps\.yaml.*\n.*edits\[0\]\.map: значение \"group:nope\" недопустимо; допустимые значения: "
+      r"group:vip, group:strategic")),
     ({"map": "group:vip", "action": "set", "item": "qbr", "owner": "boss"},
-     r"edits\[0\]\.owner: значение \"boss\" недопустимо; допустимые значения: hunter, closer, farmer, kam, "
-     r"presale, marketing"),
+     (r"edits\[0\]\.owner: значение \"boss\" недопустимо; допустимые значения: hunter, closer, farmer, kam, "
+      r"presale, marketing")),
     ({"map": "group:vip", "action": "set", "item": "revenue", "month": "2030-01", "target": 1},
      r"edits\[0\]\.month: месяц \"2030-01\" вне года планирования; допустимо: 2027-01 … 2027-12"),
     ({"map": "group:vip", "action": "add", "item": "x", "month": "2027-02", "track": "legal", "owner": "kam",
@@ -670,3 +670,17 @@ def test_catalogues_have_same_keys():
     en = {k: v for k, v in catalogue("en").items() if k.startswith("maps.")}
     assert keys(ru) == keys(en)
     assert set(catalogue("ru")["maps.kpi"]) == set(KPIS)
+
+
+def test_sleeping_baseline_zero_and_missing_margin(templates: dict):
+    seg, led = synthetic()
+    led = led.drop(columns=[C.MARGIN])
+    res = draft_maps(seg, led, {}, "2026-12", templates)
+    cp = res.checkpoints
+    woken = cp[(cp[C.MAP_ID] == "group:sleeping_reactivation") & (cp[C.KPI] == "sleeping_woken")]
+    # 4 sleeping customers: baseline 0 by definition; reach 20 % / 35 % / 50 % -> 1 / 2 / 2 customers
+    assert woken[C.BASELINE].tolist() == [0.0, 0.0, 0.0]
+    assert woken[C.TARGET].tolist() == [1.0, 2.0, 2.0]
+    # no margin in the ledger: the margin checkpoint is left out, with a note
+    assert "margin" not in set(cp[C.KPI])
+    assert any(n["code"] == "no_data" for n in res.map("group:vip")["notes"])

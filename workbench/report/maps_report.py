@@ -6,11 +6,11 @@ Every client string (customer names, consultant-edited activity texts) is escape
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
-from openpyxl.styles import Alignment, Border, Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 
 from workbench import columns as C
 from workbench.i18n import t
@@ -184,7 +184,7 @@ def render_maps_html(maps_result: MapsResult, lang: str = "ru", currency: str = 
         cand = res.candidates
         show = pd.DataFrame({
             "customer": cand.get(C.CUSTOMER_NAME, cand[C.CUSTOMER_ID]),
-            "manager": cand[C.MANAGER] if C.MANAGER in cand else "",
+            "manager": cand.get(C.MANAGER, ""),
             "tier": cand[C.TIER].map(lambda x: _tier(x, lang)) if C.TIER in cand else "",
             "revenue": cand[C.REVENUE].map(lambda v: fmt.money(v, lang, currency)) if C.REVENUE in cand else "",
             "potential": cand[C.POTENTIAL].map(lambda v: fmt.money(v, lang, currency) if pd.notna(v) else "")
@@ -365,5 +365,11 @@ def maps_findings(maps_result: MapsResult, lang: str = "ru", currency: str = "RU
     return sorted(out, key=lambda f: -f["weight"])
 
 
-__all__ = ["render_maps_html", "add_maps_sheets", "maps_findings", "calendar_chart", "add_map_sheet",
-           "checkpoints_sheet_frame"]
+__all__ = [
+    "add_map_sheet",
+    "add_maps_sheets",
+    "calendar_chart",
+    "checkpoints_sheet_frame",
+    "maps_findings",
+    "render_maps_html",
+]

@@ -195,3 +195,51 @@ def cjm_step(ctx: Context) -> Any:
     save_result(ctx, "cjm", res)
     save_findings(ctx, "cjm", cjm_findings(res, ctx.lang))
     return res
+
+
+# --- traction -----------------------------------------------------------------------------
+def load_checkpoints(step_dir: Path) -> pd.DataFrame:
+    """The checkpoints of this run: development maps then CJM task lists (CHECKPOINT_COLUMNS)."""
+    frames = [tables.read_parquet(p) for p in (Path(step_dir) / "checkpoints_maps.parquet",
+                                               Path(step_dir) / "checkpoints_cjm.parquet") if p.is_file()]
+    frames = [f[list(C.CHECKPOINT_COLUMNS)] for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="float64" if c in (C.BASELINE, C.TARGET) else "string")
+                             for c in C.CHECKPOINT_COLUMNS})
+    return pd.concat(frames, ignore_index=True)
+
+
+def traction_step(ctx: Context) -> Any:
+    """Measure every checkpoint against its target, the segment migration and ROMI; keep the
+    files ``workbench.history.commit_snapshot`` stores when the run succeeds."""
+    from workbench.history import TRACTION_CHECKPOINTS, TRACTION_MEMBERS, TRACTION_RUN, load_history
+    from workbench.io.actuals import actuals_path, read_actuals
+    from workbench.report.traction_report import traction_findings
+    from workbench.traction import map_costs, map_titles, members_from_results, traction
+
+    eng = ctx.engagement
+    checkpoints = load_checkpoints(ctx.step_dir)
+    segments = load_segments(ctx)
+    maps_res, cjm_res = load_result(ctx.step_dir, "maps"), load_result(ctx.step_dir, "cjm")
+    plan_start = str(ctx.settings["maps"]["start_month"] or "")
+    if not plan_start and getattr(maps_res, "months", None):
+        plan_start = str(maps_res.months[0])
+    entered = None
+    path = actuals_path(eng.actuals_dir, ctx.month)
+    if path.is_file():
+        entered = read_actuals(path, checkpoints, ctx.lang)
+    res = traction(
+        checkpoints, segments, load_ledger(ctx), load_history(eng.history_path), ctx.month,
+        ctx.settings["traction"], ctx.lang, entered=entered,
+        members=members_from_results(checkpoints, segments, maps_res, cjm_res), plan_start=plan_start,
+        plan_months=int(ctx.settings["maps"]["months"]), costs=map_costs(maps_res),
+        titles=map_titles(checkpoints, segments, ctx.lang, maps_res, cjm_res))
+    tables.write_parquet(res.checkpoints, ctx.step_dir / TRACTION_CHECKPOINTS)
+    tables.write_parquet(res.members, ctx.step_dir / TRACTION_MEMBERS)
+    counts = {k: int(v) for k, v in res.checkpoints["status"].value_counts().items()}
+    tables.write_json({"lang": ctx.lang, "plan_start": res.plan_start,
+                       "meta": {"status": counts, "entered_rows": res.entered_rows,
+                                "moves": res.move_counts}}, ctx.step_dir / TRACTION_RUN)
+    save_result(ctx, "traction", res)
+    save_findings(ctx, "traction", traction_findings(res, ctx.lang, ctx.currency))
+    return res

@@ -684,3 +684,13 @@ def test_sleeping_baseline_zero_and_missing_margin(templates: dict):
     # no margin in the ledger: the margin checkpoint is left out, with a note
     assert "margin" not in set(cp[C.KPI])
     assert any(n["code"] == "no_data" for n in res.map("group:vip")["notes"])
+
+
+def test_read_map_overrides_from_engagement(tmp_path: Path):
+    from types import SimpleNamespace
+
+    eng = SimpleNamespace(overrides_dir=tmp_path / "overrides", lang="ru")
+    assert read_map_overrides(eng) == {}
+    eng.overrides_dir.mkdir()
+    (eng.overrides_dir / "maps.yaml").write_text("edits: []\n", encoding="utf-8")
+    assert read_map_overrides(eng) == {"edits": []}

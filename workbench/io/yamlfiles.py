@@ -46,11 +46,15 @@ def map_overrides_path(overrides_dir: Path) -> Path:
     return Path(overrides_dir) / MAP_OVERRIDES_NAME
 
 
-def read_map_overrides(path: Path, lang: str = "ru") -> dict[str, Any]:
+def read_map_overrides(path: Any, lang: str = "ru") -> dict[str, Any]:
     """Read the map overrides file; ``{}`` when it does not exist or is empty.
 
+    path: the file, or an Engagement (then ``<engagement>/overrides/maps.yaml``)
     Raises ConfigError naming the file when it is not YAML or not a mapping.
     """
+    if hasattr(path, "overrides_dir"):
+        lang = getattr(path, "lang", lang)
+        path = map_overrides_path(path.overrides_dir)
     path = Path(path)
     if not path.is_file():
         return {}

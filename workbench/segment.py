@@ -121,16 +121,6 @@ def _month_bounds(month: str, lang: str) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 # --------------------------------------------------------------------------- helpers
-def _days(values: pd.Series) -> np.ndarray:
-    """Days since 1970-01-01 (int64) of a datetime column, whatever its resolution."""
-    return values.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
-
-
-def _months(values: pd.Series) -> np.ndarray:
-    """Months since 1970-01 (int64)."""
-    return values.to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
-
-
 def _score(values: np.ndarray, eligible: np.ndarray, bins: int, higher_is_better: bool) -> np.ndarray:
     """Rank-based quantile score 1..bins among ``eligible`` customers; others get 1.
 
@@ -147,50 +137,71 @@ def _score(values: np.ndarray, eligible: np.ndarray, bins: int, higher_is_better
     return out
 
 
-def _number_text(x: pd.Series | np.ndarray, lang: str, decimals: int = 1) -> pd.Series:
-    """Vectorised ``fmt.number`` for small numbers (no thousands grouping): 12,5 / 12.5."""
+def _obj(values: Any) -> np.ndarray:
+    """A text column as a numpy object array (missing -> "")."""
+    arr = pd.Series(values).astype(object).to_numpy()
+    return np.where(pd.isna(arr), "", arr).astype(object)
+
+
+def _number_text(x: pd.Series | np.ndarray, lang: str, decimals: int = 1) -> np.ndarray:
+    """Vectorised ``fmt.number`` for small numbers (no thousands grouping): 12,5 / 12.5.
+
+    Returns an object array of str; missing values give "".
+    """
     arr = np.asarray(x, dtype=float)
+    if arr.size == 0:
+        return np.array([], dtype=object)
     missing = ~np.isfinite(arr)
     scaled = np.round(np.abs(np.where(missing, 0.0, arr)) * 10 ** decimals).astype(np.int64)
-    whole = pd.Series(scaled // 10 ** decimals).astype(str)
-    sign = pd.Series(np.where((arr < 0) & (scaled > 0), "-", ""))
-    text = sign + whole
+    text = (scaled // 10 ** decimals).astype(str).astype(object)
+    text = np.where((arr < 0) & (scaled > 0), "-" + text, text)
     if decimals:
-        frac = pd.Series(scaled % 10 ** decimals).astype(str).str.zfill(decimals)
+        frac = np.char.zfill((scaled % 10 ** decimals).astype(str), decimals).astype(object)
         text = text + ("," if lang == "ru" else ".") + frac
-    return text.where(~missing, "")
+    return np.where(missing, "", text).astype(object)
 
 
-def _pct_text(share: pd.Series | np.ndarray, lang: str, decimals: int = 1) -> pd.Series:
+def _pct_text(share: pd.Series | np.ndarray, lang: str, decimals: int = 1) -> np.ndarray:
     """Vectorised ``fmt.pct``: 0.125 -> ``12,5 %`` (ru) / ``12.5%`` (en)."""
     body = _number_text(np.asarray(share, dtype=float) * 100, lang, decimals)
-    return body + ("\u00a0%" if lang == "ru" else "%")
+    return np.where(body == "", "", body + ("\u00a0%" if lang == "ru" else "%")).astype(object)
 
 
-def _fill(template: str, n: int, **values: Any) -> pd.Series:
-    """``template.format(**values)`` for whole columns: values are Series (per customer) or scalars."""
-    out = pd.Series([""] * n, dtype="string")
+def _fill(template: str, n: int, **values: Any) -> np.ndarray:
+    """``template.format(**values)`` for whole columns: values are object arrays or scalars."""
+    out = np.full(n, "", dtype=object)
     for literal, name, spec, _conv in string.Formatter().parse(template):
         if literal:
             out = out + literal
         if name is not None:
             v = values[name]
-            if isinstance(v, pd.Series):
-                out = out + v.astype("string").reset_index(drop=True)
-            else:
-                out = out + format(v, spec or "")
+            out = out + (v if isinstance(v, np.ndarray) else format(v, spec or ""))
     return out
 
 
-def _join(parts: list[pd.Series], sep: str = ", ") -> pd.Series:
+def _join(parts: list[np.ndarray], sep: str = ", ") -> np.ndarray:
     """Join text columns row by row, skipping empty pieces."""
-    if not parts:
-        return pd.Series(dtype="string")
-    joined = parts[0].astype("string")
+    joined = parts[0]
     for p in parts[1:]:
-        joined = joined + "\x1f" + p.astype("string")
-    return (joined.str.replace(r"\x1f+", "\x1f", regex=True).str.strip("\x1f")
-            .str.replace("\x1f", sep, regex=False))
+        both = (joined != "") & (p != "")
+        joined = np.where(both, joined + sep + p, joined + p)
+    return joined.astype(object)
+
+
+def _text_codes(values: pd.Series, with_uniques: bool = False) -> Any:
+    """Integer codes of a text column; empty, blank and missing values get -1.
+
+    Factorising once and checking only the distinct values for blanks keeps text work
+    proportional to the number of distinct values, not rows.
+    """
+    codes, uniques = pd.factorize(values)
+    uniq = pd.Series(uniques, dtype="string")
+    blank = (uniq.str.strip().str.len() == 0).fillna(True).to_numpy(dtype=bool)
+    codes = codes.astype(np.int64)
+    if blank.any():
+        remap = np.where(blank, -1, np.arange(len(blank), dtype=np.int64))
+        codes = np.where(codes >= 0, remap[np.clip(codes, 0, None)], -1)
+    return (codes, uniq.to_numpy(dtype=object)) if with_uniques else codes
 
 
 def _blank(s: pd.Series) -> pd.Series:
@@ -225,7 +236,7 @@ def segment(ledger: pd.DataFrame, customers: pd.DataFrame | None, settings: dict
     SegmentationResult
         ``customers`` has one row per customer with a ledger row up to the month end:
         SEGMENTS_COLUMNS plus inn, manager, industry, headcount, potential, orders
-        (in the window), orders_total (all history), revenue_prev (previous window,
+        (in the window), purchase_days (distinct days with a purchase, all history), revenue_prev (previous window,
         currency), trend (last half-window vs the half before, 0.10 = +10 %), avg_check
         (revenue / orders), cum_share, xyz_cv, xyz_periods, recency_days (days from the last
         purchase to the month end), median_gap_days, first_purchase, last_purchase,
@@ -264,7 +275,7 @@ def segment(ledger: pd.DataFrame, customers: pd.DataFrame | None, settings: dict
     frame = _tiers(frame, s["tiers"], lang)
     frame = _key_accounts(frame, s["key_accounts"])
 
-    order = np.lexsort((frame["customer_id"].to_numpy(dtype=object), -frame["revenue"].to_numpy()))
+    order = np.argsort(frame["revenue_rank"].to_numpy())
     frame = frame.iloc[order].reset_index(drop=True).drop(columns=["first_back"])
     lead = [c for c in C.SEGMENTS_COLUMNS]
     frame = frame[lead + [c for c in frame.columns if c not in lead]]
@@ -297,13 +308,17 @@ def _aggregate(ledger: pd.DataFrame, next_start: pd.Timestamp, window_months: in
         raise WorkbenchError(t("segment.missing_columns", lang, columns=", ".join(missing)))
     dates = ledger[C.DATE]
     keep = (dates < next_start).to_numpy(dtype=bool, na_value=False)
-    led = ledger.loc[keep]
+    # Only the columns we read, filtered one by one (the ledger's other columns are never copied).
+    wanted = [c for c in (C.CUSTOMER_ID, C.CUSTOMER_NAME, C.INN, C.DATE, C.AMOUNT, C.MANAGER, C.DOCUMENT,
+                          C.IS_RETURN) if c in ledger.columns]
+    led = {c: (ledger[c] if keep.all() else ledger[c][keep]) for c in wanted}
     codes, uniques = pd.factorize(led[C.CUSTOMER_ID].astype("string"), sort=False)
     n = len(uniques)
-    day = _days(led[C.DATE])
-    mon = _months(led[C.DATE])
+    day_d = led[C.DATE].to_numpy().astype("datetime64[D]")
+    day = day_d.astype(np.int64)
+    mon = day_d.astype("datetime64[M]").astype(np.int64)
     amount = led[C.AMOUNT].astype(float).fillna(0.0).to_numpy()
-    if C.IS_RETURN in led.columns:
+    if C.IS_RETURN in led:
         is_return = led[C.IS_RETURN].astype("boolean").fillna(False).to_numpy(dtype=bool)
     else:
         is_return = amount < 0
@@ -319,13 +334,12 @@ def _aggregate(ledger: pd.DataFrame, next_start: pd.Timestamp, window_months: in
     prev_half = (back >= half) & (back < 2 * half)
 
     def total(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(codes[mask], weights=amount[mask], minlength=n)
+        return np.bincount(codes, weights=np.where(mask, amount, 0.0), minlength=n)
 
     # Orders: a document number, or the day when the row has none (one order per customer-day).
-    if C.DOCUMENT in led.columns:
-        doc = _blank(led[C.DOCUMENT])
-        has_doc = doc.notna().to_numpy()
-        doc_code = pd.factorize(doc)[0].astype(np.int64)
+    if C.DOCUMENT in led:
+        doc_code = _text_codes(led[C.DOCUMENT])            # -1 = no document
+        has_doc = doc_code >= 0
         key = np.where(has_doc, doc_code + _DOC_OFFSET, np.clip(day, 0, _DOC_OFFSET - 1))
         key_span = int(doc_code.max(initial=0)) + _DOC_OFFSET + 1
     else:
@@ -337,24 +351,29 @@ def _aggregate(ledger: pd.DataFrame, next_start: pd.Timestamp, window_months: in
         uniq = pd.unique(order_id[mask])
         return np.bincount((uniq // key_span).astype(np.int64), minlength=n)
 
+    # First / last purchase per customer with unbuffered ufuncs (no sort of the rows).
+    def first_last(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+        last = np.full(n, -1, dtype=np.int64)
+        np.minimum.at(first, codes[mask], day[mask])
+        np.maximum.at(last, codes[mask], day[mask])
+        return np.where(last >= 0, first, -1), last
+
+    every = np.ones(len(codes), dtype=bool)
+    any_first, any_last = first_last(every)
+    p_first, p_last = first_last(purchase)
     # First / last purchase from purchase rows; a customer with only returns falls back to any row.
-    t_df = pd.DataFrame({"c": codes, "d": day, "m": mon})
-    any_rows = t_df.groupby("c", sort=True).agg(d_min=("d", "min"), d_max=("d", "max"))
-    purch_rows = t_df[purchase].groupby("c", sort=True).agg(d_min=("d", "min"), d_max=("d", "max"))
-    first_day = any_rows["d_min"].reindex(range(n)).to_numpy(dtype=float)
-    last_day = any_rows["d_max"].reindex(range(n)).to_numpy(dtype=float)
-    p_first = purch_rows["d_min"].reindex(range(n)).to_numpy(dtype=float)
-    p_last = purch_rows["d_max"].reindex(range(n)).to_numpy(dtype=float)
-    first_day = np.where(np.isnan(p_first), first_day, p_first).astype(np.int64)
-    last_day = np.where(np.isnan(p_last), last_day, p_last).astype(np.int64)
+    first_day = np.where(p_first >= 0, p_first, any_first)
+    last_day = np.where(p_last >= 0, p_last, any_last)
 
     # The customer's own rhythm: median gap in days between distinct purchase days (all history).
-    pdays = pd.DataFrame({"c": codes[purchase], "d": day[purchase]}).drop_duplicates()
-    pdays = pdays.sort_values(["c", "d"], kind="stable")
-    gaps = pdays["d"].diff().to_numpy(dtype=float)
-    pc = pdays["c"].to_numpy()
+    day0 = int(day.min(initial=0))
+    day_span = int(day.max(initial=0)) - day0 + 1
+    pkeys = np.sort(pd.unique(codes[purchase].astype(np.int64) * day_span + (day[purchase] - day0)))
+    pc, pday = pkeys // day_span, pkeys % day_span
     same = np.zeros(len(pc), dtype=bool)
     same[1:] = pc[1:] == pc[:-1]
+    gaps = np.diff(pday, prepend=0).astype(float)
     gap_df = pd.DataFrame({"c": pc[same], "g": gaps[same]})
     median_gap = gap_df.groupby("c")["g"].median().reindex(range(n)).to_numpy(dtype=float)
 
@@ -368,17 +387,41 @@ def _aggregate(ledger: pd.DataFrame, next_start: pd.Timestamp, window_months: in
 
     first_back = end_m - first_day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
 
-    # Per-customer attributes: the latest non-empty value by date.
+    # Per-customer attributes: the latest non-empty value by date (the last such row on that day).
+    row_no = np.arange(len(codes), dtype=np.int64)
+
+    def pick_latest(mask: np.ndarray) -> np.ndarray:
+        """Row number of the last row on the latest day per customer among ``mask`` (-1 = none)."""
+        top_day = np.full(n, -1, dtype=np.int64)
+        np.maximum.at(top_day, codes[mask], day[mask])
+        at_top = mask & (day == top_day[codes])
+        pick = np.full(n, -1, dtype=np.int64)
+        np.maximum.at(pick, codes[at_top], row_no[at_top])
+        return pick
+
+    latest_any = pick_latest(np.ones(len(codes), dtype=bool))
+
     def latest(col: str) -> pd.Series:
-        if col not in led.columns:
+        if col not in led:
             return pd.Series([pd.NA] * n, dtype="string")
-        vals = _blank(led[col])
-        ok = vals.notna().to_numpy()
-        if not ok.any():
-            return pd.Series([pd.NA] * n, dtype="string")
-        sub = pd.DataFrame({"c": codes[ok], "d": day[ok], "v": vals.to_numpy()[ok]})
-        sub = sub.sort_values(["c", "d"], kind="stable").drop_duplicates("c", keep="last")
-        return sub.set_index("c")["v"].reindex(range(n)).astype("string").reset_index(drop=True)
+        text = led[col].astype("string").reset_index(drop=True)
+
+        def values_at(pick: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+            vals = text.iloc[np.clip(pick, 0, None)].reset_index(drop=True) if len(text) else \
+                pd.Series([pd.NA] * n, dtype="string")
+            blank = (vals.str.strip().str.len() == 0).fillna(True).to_numpy(dtype=bool) | (pick < 0)
+            return vals, blank
+
+        pick = latest_any
+        vals, blank = values_at(pick)
+        if blank.any():
+            # Only the rows of customers whose latest value is blank are checked for text.
+            rows = blank[codes]
+            ok = np.zeros(len(codes), dtype=bool)
+            ok[rows] = (text[rows].str.strip().str.len() > 0).fillna(False).to_numpy(dtype=bool)
+            pick = np.where(blank, pick_latest(ok), pick)
+            vals, blank = values_at(pick)
+        return vals.where(~blank).astype("string")
 
     return {
         "n": n,
@@ -392,7 +435,7 @@ def _aggregate(ledger: pd.DataFrame, next_start: pd.Timestamp, window_months: in
         "revenue_prev_half": total(prev_half),
         "revenue_history": total(np.ones(len(codes), dtype=bool)),
         "orders": count_orders(purchase & in_win),
-        "orders_total": count_orders(purchase),
+        "purchase_days": np.bincount(pc, minlength=n),
         "first_day": first_day,
         "last_day": last_day,
         "first_back": first_back,
@@ -418,7 +461,7 @@ def _customer_frame(base: dict[str, Any], customers: pd.DataFrame | None, n: int
         "revenue": base["revenue"],
         "revenue_prev": base["revenue_prev"],
         "orders": base["orders"].astype(np.int64),
-        "orders_total": base["orders_total"].astype(np.int64),
+        "purchase_days": base["purchase_days"].astype(np.int64),
     })
     prev_half, recent_half = base["revenue_prev_half"], base["revenue_recent_half"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -466,7 +509,8 @@ def abc_classes(revenue: pd.Series, customer_id: pd.Series, a: float, b: float) 
     Returns
     -------
     DataFrame aligned on the input index: revenue_share (revenue / sum of positive revenue),
-    cum_share (cumulative share in ABC order, including the customer), abc ('A'|'B'|'C').
+    cum_share (cumulative share in ABC order, including the customer), abc ('A'|'B'|'C'),
+    revenue_rank (1 = largest; the ABC order).
 
     The order is revenue desc, ties by customer_id. A customer is A when the cumulative share
     *before* it is below ``a`` (so the customer crossing 80 % stays A, unlike inventorize),
@@ -483,8 +527,11 @@ def abc_classes(revenue: pd.Series, customer_id: pd.Series, a: float, b: float) 
     cum = np.empty_like(cum_sorted)
     before = np.empty_like(before_sorted)
     cum[order], before[order] = cum_sorted, before_sorted
+    rank = np.empty(len(rev), dtype=np.int64)
+    rank[order] = np.arange(1, len(rev) + 1)
     abc = np.select([rev <= 0, before < a - _EPS, before < a + b - _EPS], ["C", "A", "B"], "C")
-    return pd.DataFrame({"revenue_share": share, "cum_share": cum, "abc": abc}, index=revenue.index)
+    return pd.DataFrame({"revenue_share": share, "cum_share": cum, "abc": abc, "revenue_rank": rank},
+                        index=revenue.index)
 
 
 def _xyz(base: dict[str, Any], xyz: dict[str, Any], window_months: int) -> pd.DataFrame:
@@ -535,10 +582,11 @@ def _lifecycle(frame: pd.DataFrame, lc: dict[str, Any]) -> pd.DataFrame:
     """Lifecycle stage: new | active | sleeping | lost, judged as of the month end.
 
     * lost: silent more than ``lost_days``, or a customer without a rhythm (fewer than
-      ``sleeping_min_orders`` orders in all history) who bought nothing in the window;
-    * sleeping: at least ``sleeping_min_orders`` orders and silent longer than
+      ``sleeping_min_orders`` purchases in all history) who bought nothing in the window;
+    * sleeping: at least ``sleeping_min_orders`` purchases and silent longer than
       max(``sleeping_min_days``, ``sleeping_factor`` x its own median gap between purchase
-      days): each customer is judged against its own rhythm;
+      days): each customer is judged against its own rhythm. Purchases are counted as
+      distinct days with a purchase: two orders on one day are one visit and add no gap;
     * new: first purchase within the last ``new_months`` calendar months (this one included);
     * active: the rest. Checked in this order.
     """
@@ -546,7 +594,7 @@ def _lifecycle(frame: pd.DataFrame, lc: dict[str, Any]) -> pd.DataFrame:
     gap = frame["median_gap_days"].to_numpy(dtype=float)
     limit = np.maximum(float(lc["sleeping_min_days"]),
                        np.where(np.isnan(gap), 0.0, float(lc["sleeping_factor"]) * gap))
-    has_rhythm = frame["orders_total"].to_numpy() >= int(lc["sleeping_min_orders"])
+    has_rhythm = frame["purchase_days"].to_numpy() >= int(lc["sleeping_min_orders"])
     lost = (silence > float(lc["lost_days"])) | (~has_rhythm & (frame["orders"].to_numpy() == 0))
     sleeping = has_rhythm & (silence > limit)
     new = frame["first_back"].to_numpy() < int(lc["new_months"])
@@ -589,44 +637,55 @@ def _tiers(frame: pd.DataFrame, tiers: dict[str, Any], lang: str) -> pd.DataFram
     tier = np.select([vip, lost | nothing, prospects, one_off],
                      ["vip", "ballast", "strategic", "ballast"], "typical").astype(str)
 
-    # The reason, in plain words, built column-wise.
-    rhythm = frame["xyz"].map(t("segment.rhythm", lang)).astype("string").reset_index(drop=True)
-    share_txt = _pct_text(share, lang)
-    abc = frame["abc"].astype("string").reset_index(drop=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pot_ratio = np.where(revenue > 0, potential / revenue, np.nan)
-    empty = pd.Series([""] * n, dtype="string")
-    pot_txt = pd.Series(np.where(
-        has_potential & (revenue > 0), _fill(t("segment.signal_potential_ratio", lang), n,
-                                             ratio=_number_text(pot_ratio, lang)),
-        _fill(t("segment.signal_potential", lang), n)), dtype="string")
-    signals = _join([
-        pot_txt.where(by_potential, ""),
-        empty.where(~(sig_head & ~has_potential),
-                    t("segment.signal_headcount", lang, n=int(tiers["prospect_headcount"]))),
-        _fill(t("segment.signal_trend", lang), n, trend=_pct_text(trend, lang, 0)).where(
-            sig_trend & ~has_potential, ""),
-        _fill(t("segment.signal_cell", lang), n, cell=frame["abc_xyz"].reset_index(drop=True)).where(
-            sig_cell & ~has_potential, ""),
-    ])
-    head = _fill(t("segment.reason_head", lang), n, abc=abc, share=share_txt, rhythm=rhythm)
-    sleeping_note = pd.Series(np.where(lifecycle == "sleeping", t("segment.reason_sleeping", lang), ""),
-                              dtype="string")
-    reason_vip = head
-    reason_strategic = _fill(t("segment.reason_strategic", lang), n, head=head, signals=signals)
-    reason_lost = _fill(t("segment.reason_lost", lang), n,
-                        days=frame["recency_days"].astype(str).reset_index(drop=True))
-    reason_nothing = pd.Series([t("segment.reason_no_revenue", lang)] * n, dtype="string")
-    reason_one_off = _fill(t("segment.reason_one_off", lang), n,
-                           orders=frame["orders"].astype(str).reset_index(drop=True))
-    reason_typical = _fill(t("segment.reason_typical", lang), n, head=head) + sleeping_note
-    reason = np.select(
-        [tier == "vip", (tier == "ballast") & lost, (tier == "ballast") & nothing,
-         tier == "strategic", tier == "ballast"],
-        [reason_vip.to_numpy(dtype=object), reason_lost.to_numpy(dtype=object),
-         reason_nothing.to_numpy(dtype=object), (reason_strategic + sleeping_note).to_numpy(dtype=object),
-         reason_one_off.to_numpy(dtype=object)],
-        reason_typical.to_numpy(dtype=object))
+    # The reason, in plain words, built column-wise on the customers of each kind of reason
+    # (object arrays: one C loop per piece; a handful of kinds, never a loop over customers).
+    reason = np.full(n, "", dtype=object)
+    kinds = np.select([tier == "vip", (tier == "ballast") & lost, (tier == "ballast") & nothing,
+                       tier == "strategic", tier == "ballast"],
+                      ["vip", "lost", "nothing", "strategic", "one_off"], "typical")
+    xyz_codes = frame["xyz"].to_numpy()
+    abc_codes = frame["abc"].to_numpy()
+    cells = frame["abc_xyz"].to_numpy()
+    rhythm_of = dict(t("segment.rhythm", lang))
+    sleeping_txt = t("segment.reason_sleeping", lang)
+
+    def head(idx: np.ndarray) -> np.ndarray:
+        rhythm = pd.Series(xyz_codes[idx]).map(rhythm_of).to_numpy(dtype=object)
+        return _fill(t("segment.reason_head", lang), len(idx), abc=abc_codes[idx].astype(object),
+                     share=_pct_text(share[idx], lang), rhythm=rhythm)
+
+    def note(idx: np.ndarray) -> np.ndarray:
+        return np.where(lifecycle[idx] == "sleeping", sleeping_txt, "").astype(object)
+
+    idx = np.flatnonzero(kinds == "vip")
+    reason[idx] = head(idx)
+    idx = np.flatnonzero(kinds == "typical")
+    reason[idx] = _fill(t("segment.reason_typical", lang), len(idx), head=head(idx)) + note(idx)
+    idx = np.flatnonzero(kinds == "strategic")
+    if len(idx):
+        rev, pot, sig = revenue[idx], potential[idx], ~has_potential[idx]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = _number_text(np.where(rev > 0, pot / rev, np.nan), lang)
+        pot_txt = np.where(has_potential[idx] & (rev > 0),
+                           _fill(t("segment.signal_potential_ratio", lang), len(idx), ratio=ratio),
+                           t("segment.signal_potential", lang))
+        signals = _join([
+            np.where(by_potential[idx], pot_txt, ""),
+            np.where(sig_head[idx] & sig, t("segment.signal_headcount", lang, n=int(tiers["prospect_headcount"])), ""),
+            np.where(sig_trend[idx] & sig,
+                     _fill(t("segment.signal_trend", lang), len(idx), trend=_pct_text(trend[idx], lang, 0)), ""),
+            np.where(sig_cell[idx] & sig,
+                     _fill(t("segment.signal_cell", lang), len(idx), cell=cells[idx].astype(object)), ""),
+        ])
+        reason[idx] = _fill(t("segment.reason_strategic", lang), len(idx), head=head(idx), signals=signals) \
+            + note(idx)
+    idx = np.flatnonzero(kinds == "lost")
+    reason[idx] = _fill(t("segment.reason_lost", lang), len(idx),
+                        days=frame["recency_days"].to_numpy()[idx].astype(str).astype(object))
+    reason[kinds == "nothing"] = t("segment.reason_no_revenue", lang)
+    idx = np.flatnonzero(kinds == "one_off")
+    reason[idx] = _fill(t("segment.reason_one_off", lang), len(idx),
+                        orders=frame["orders"].to_numpy()[idx].astype(str).astype(object))
     return frame.assign(
         tier=tier, tier_reason=pd.Series(reason, index=frame.index, dtype="string"),
         prospects=prospects.astype(bool),
@@ -653,10 +712,8 @@ def _key_accounts(frame: pd.DataFrame, ka: dict[str, Any]) -> pd.DataFrame:
     key = (revenue > 0) & (before < float(ka["cum_share"]) - _EPS)
     grade = np.select([~key, share >= float(ka["gold_share"]) - _EPS, share >= float(ka["silver_share"]) - _EPS],
                       ["", "gold", "silver"], "bronze").astype(str)
-    ids = frame["customer_id"].astype(str).to_numpy(dtype=object)
-    order = np.lexsort((ids, -revenue))
-    rank = np.empty(len(frame), dtype=np.int64)
-    rank[order] = np.arange(1, len(frame) + 1)
+    ids = frame["customer_id"].to_numpy(dtype=object)
+    rank = frame["revenue_rank"].to_numpy()
     top_n = math.ceil(float(ka["individual_top"]) * len(frame) - _EPS)
     potential = frame["potential"].to_numpy(dtype=float)
     big_potential = ~np.isnan(potential) & (potential > 0) & \
@@ -673,7 +730,7 @@ def _key_accounts(frame: pd.DataFrame, ka: dict[str, Any]) -> pd.DataFrame:
     candidate = deserving & ~individual
     return frame.assign(key_account=key, ka_grade=grade,
                         map=np.where(individual, "individual", "group").astype(str),
-                        map_candidate=candidate, revenue_rank=rank)
+                        map_candidate=candidate)
 
 
 # --------------------------------------------------------------------------- summaries
@@ -748,7 +805,7 @@ LIST_COLUMNS = {
     "key_accounts": ["customer_id", "customer_name", "manager", "revenue", "revenue_share", "ka_grade",
                      "tier", "abc_xyz", "lifecycle", "map", "potential"],
     "sleeping_to_wake": ["customer_id", "customer_name", "manager", "revenue_per_month_before",
-                         "last_purchase", "recency_days", "median_gap_days", "orders_total", "tier"],
+                         "last_purchase", "recency_days", "median_gap_days", "purchase_days", "tier"],
     "strategic_to_grow": ["customer_id", "customer_name", "manager", "revenue", "potential", "headroom",
                           "trend", "headcount", "abc_xyz", "tier_reason", "map"],
 }

@@ -265,8 +265,8 @@ def render_segment_html(res: SegmentationResult, lang: str = "ru", currency: str
     formats = {"revenue": money, "revenue_share": pct, "potential": money, "headroom": money, "trend": pct,
                "revenue_per_month_before": money, "last_purchase": lambda v: fmt.day(v, lang),
                "recency_days": lambda v: fmt.number(v, lang), "median_gap_days": lambda v: fmt.number(v, lang),
-               "headcount": lambda v: fmt.number(v, lang), "orders_total": lambda v: fmt.number(v, lang)}
-    numeric = tuple(formats) + ("orders_total",)
+               "headcount": lambda v: fmt.number(v, lang), "purchase_days": lambda v: fmt.number(v, lang)}
+    numeric = tuple(formats) + ("purchase_days",)
     for key in ("key_accounts", "sleeping_to_wake", "strategic_to_grow"):
         df = res.lists[key]
         title = t(f"segment.list_{key}", lang)

@@ -264,5 +264,15 @@ def compute_kpi(code: str, ledger: pd.DataFrame, customer_ids: Sequence[str], st
     return float(kpi.func(lines, list(customer_ids), start, end))
 
 
-__all__ = ["Kpi", "KPIS", "UNITS", "compute_kpi", "is_computed", "has_data", "register",
-           "order_keys", "month_bounds", "member_lines"]
+__all__ = [
+    "KPIS",
+    "UNITS",
+    "Kpi",
+    "compute_kpi",
+    "has_data",
+    "is_computed",
+    "member_lines",
+    "month_bounds",
+    "order_keys",
+    "register",
+]

@@ -1154,6 +1154,21 @@ def _recompute_baseline(kpi: str, m: Mapping[str, Any], deadline: str, ledger: p
     return _round(compute_kpi(kpi, ledger, m["members"], lo, hi), spec.unit)
 
 
-__all__ = ["draft_maps", "MapsResult", "load_map_templates", "validate_template", "validate_map_overrides",
-           "apply_overrides", "checkpoints_frame", "plan_months", "baseline_window", "compute_target",
-           "label", "TRACKS", "ROLES", "COMMITTEE", "RULES", "DEFAULT_SETTINGS"]
+__all__ = [
+    "COMMITTEE",
+    "DEFAULT_SETTINGS",
+    "ROLES",
+    "RULES",
+    "TRACKS",
+    "MapsResult",
+    "apply_overrides",
+    "baseline_window",
+    "checkpoints_frame",
+    "compute_target",
+    "draft_maps",
+    "label",
+    "load_map_templates",
+    "plan_months",
+    "validate_map_overrides",
+    "validate_template",
+]

@@ -67,17 +67,37 @@ def generate(rows: int, seed: int = 7) -> pd.DataFrame:
     return df[list(C.LEDGER_COLUMNS)]
 
 
+CLIENT_COLUMNS = ["customer_name", "inn", "date", "amount", "quantity", "product", "manager", "margin", "document"]
+
+
+def engagement_dir(label: str) -> Path:
+    return OUT / f"eng_{label}"
+
+
 def ensure_files(label: str, rows: int) -> tuple[Path, Path]:
+    """The canonical ledger as Parquet, and the same sales as a client's CSV (dd.mm.yyyy dates)
+    inside a small engagement folder for ``workbench.ingest``."""
     OUT.mkdir(parents=True, exist_ok=True)
-    csv, parquet = OUT / f"ledger_{label}.csv", OUT / f"ledger_{label}.parquet"
+    eng = engagement_dir(label)
+    csv, parquet = eng / "data" / "sales.csv", OUT / f"ledger_{label}.parquet"
     if not (csv.exists() and parquet.exists()):
         import pyarrow as pa
         import pyarrow.csv as pacsv
 
         df = generate(rows)
         df.to_parquet(parquet, index=False)
-        pacsv.write_csv(pa.Table.from_pandas(df, preserve_index=False), csv)
+        client = df[CLIENT_COLUMNS].assign(date=df["date"].dt.strftime("%d.%m.%Y"))
+        csv.parent.mkdir(parents=True, exist_ok=True)
+        pacsv.write_csv(pa.Table.from_pandas(client, preserve_index=False), csv)
     return csv, parquet
+
+
+def engagement(label: str):  # noqa: ANN201 - workbench.config.Engagement
+    from workbench.config import Engagement, validate
+
+    raw = {"client": "Бенчмарк", "inputs": {"sales": {"file": "data/sales.csv",
+                                                      "columns": {c: c for c in CLIENT_COLUMNS}}}}
+    return Engagement(root=engagement_dir(label), settings=validate(raw, "benchmark"))
 
 
 def plain_pandas(led: pd.DataFrame) -> pd.DataFrame:
@@ -118,14 +138,17 @@ def child_times(label: str) -> dict:
     from workbench.config import defaults
     from workbench.segment import segment
 
-    csv, parquet = OUT / f"ledger_{label}.csv", OUT / f"ledger_{label}.parquet"
+    csv, parquet = engagement_dir(label) / "data" / "sales.csv", OUT / f"ledger_{label}.parquet"
     repeats = 3 if SIZES[label] <= 1_000_000 else 1
     res: dict = {"label": label}
     res["csv_pyarrow"], _ = timed(lambda: pacsv.read_csv(csv), repeats)
     try:
-        from workbench.ingest import import_engagement  # noqa: F401
+        from workbench.ingest import import_engagement
+
+        eng = engagement(label)
         res["import_kind"] = "ingest"
-        res["import"] = float("nan")  # needs an engagement folder; wired when ingest lands
+        res["import"], imported = timed(lambda: import_engagement(eng), 1)
+        res["import_rows"] = len(imported.ledger)
     except ImportError:
         res["import_kind"] = "read_parquet"
         res["import"], _ = timed(lambda: pd.read_parquet(parquet), repeats)
@@ -181,7 +204,8 @@ def main(labels: list[str]) -> None:
               f"{r['segment']:>8.3f} {r['lifetimes']:>9.3f} {r['plain_pandas']:>12.3f} {r['rss_peak_mb']:>11,.0f}")
     print(f"\n* import = {kind}"
           + (" (workbench.ingest does not exist yet: pandas.read_parquet of the canonical ledger)"
-             if kind == "read_parquet" else ""))
+             if kind == "read_parquet" else
+             " (workbench.ingest.import_engagement on the client CSV, one run: parse, clean, validate, ids)"))
     print("peak RSS = read_parquet + segment in a fresh process (ru_maxrss)")
 
 

@@ -395,3 +395,15 @@ def test_findings_flag_mono_client_first():
     assert found[0]["severity"] == "risk" and found[0]["number"] == "60,0\u00a0%"
     assert all(set(f) == {"severity", "headline", "number", "action", "weight"} for f in found)
     assert [f["weight"] for f in found] == sorted((f["weight"] for f in found), reverse=True)
+
+
+def test_latest_non_empty_manager_and_name_from_the_ledger():
+    # the latest row has no manager: the one before gives it; the name is the latest one.
+    led = make_ledger([("a", "2026-05-01", 10, "", "Иванов"), ("a", "2026-06-01", 10, "", "")])
+    led[C.CUSTOMER_NAME] = ["ООО Старое", "ООО Новое"]
+    res = segment(led, None, settings(), MONTH)
+    row = by_id(res).loc["a"]
+    assert row["manager"] == "Иванов" and row["customer_name"] == "ООО Новое"
+    # the customers file's manager (the one responsible) wins over the ledger's
+    cust = make_customers([{"customer_id": "a", "manager": "Петров"}])
+    assert by_id(segment(led, cust, settings(), MONTH)).loc["a", "manager"] == "Петров"

@@ -740,12 +740,17 @@ def abc_xyz_matrix(frame: pd.DataFrame, lang: str = "ru") -> pd.DataFrame:
     Columns: abc, xyz, customers (count), revenue (currency), revenue_share (of positive
     revenue), action (recommended action, text in ``lang``).
     """
-    grid = pd.MultiIndex.from_product([list(ABC_CLASSES), list(XYZ_CLASSES)], names=["abc", "xyz"])
-    g = frame.groupby(["abc", "xyz"], sort=False).agg(customers=("customer_id", "size"),
-                                                      revenue=("revenue", "sum"))
-    g = g.reindex(grid, fill_value=0).reset_index()
-    g["customers"] = g["customers"].astype(np.int64)
-    g["revenue"] = g["revenue"].astype(float)
+    # Cell number = 4 x ABC index + XYZ index; counted with bincount (no grouping on text).
+    abc_i = pd.Categorical(frame["abc"], categories=list(ABC_CLASSES)).codes.astype(np.int64)
+    xyz_i = pd.Categorical(frame["xyz"], categories=list(XYZ_CLASSES)).codes.astype(np.int64)
+    cell = abc_i * len(XYZ_CLASSES) + xyz_i
+    size = len(ABC_CLASSES) * len(XYZ_CLASSES)
+    g = pd.DataFrame({
+        "abc": np.repeat(list(ABC_CLASSES), len(XYZ_CLASSES)),
+        "xyz": np.tile(list(XYZ_CLASSES), len(ABC_CLASSES)),
+        "customers": np.bincount(cell, minlength=size).astype(np.int64),
+        "revenue": np.bincount(cell, weights=frame["revenue"].to_numpy(dtype=float), minlength=size),
+    })
     total = float(frame.loc[frame["revenue"] > 0, "revenue"].sum())
     g["revenue_share"] = g["revenue"] / total if total > 0 else 0.0
     actions = t("segment.cell_action", lang)
@@ -788,7 +793,10 @@ def concentration(frame: pd.DataFrame, mono_client_share: float) -> dict[str, An
     highly concentrated), mono_client = top1_share > mono_client_share, top1_customer_id.
     """
     pos = frame.loc[frame["revenue"] > 0, ["customer_id", "revenue"]]
-    pos = pos.sort_values(["revenue", "customer_id"], ascending=[False, True], kind="stable")
+    if "revenue_rank" in frame.columns:   # already known: the ABC order
+        pos = pos.iloc[np.argsort(frame.loc[frame["revenue"] > 0, "revenue_rank"].to_numpy(), kind="stable")]
+    else:
+        pos = pos.sort_values(["revenue", "customer_id"], ascending=[False, True], kind="stable")
     total = float(pos["revenue"].sum())
     if total <= 0:
         return {"top1_share": 0.0, "top5_share": 0.0, "hhi": 0.0, "mono_client": False,

@@ -92,7 +92,7 @@ def ensure_files(label: str, rows: int) -> tuple[Path, Path]:
     return csv, parquet
 
 
-def engagement(label: str):  # noqa: ANN201 - workbench.config.Engagement
+def engagement(label: str):
     from workbench.config import Engagement, validate
 
     raw = {"client": "Бенчмарк", "inputs": {"sales": {"file": "data/sales.csv",

@@ -806,7 +806,7 @@ def concentration(frame: pd.DataFrame, mono_client_share: float) -> dict[str, An
     return {"top1_share": top1, "top5_share": float(shares[:5].sum()),
             "hhi": float(((shares * 100) ** 2).sum()),
             "mono_client": bool(top1 > float(mono_client_share) + _EPS),
-            "top1_customer_id": str(pos["customer_id"].iloc[0]), "positive_customers": int(len(pos))}
+            "top1_customer_id": str(pos["customer_id"].iloc[0]), "positive_customers": len(pos)}
 
 
 LIST_COLUMNS = {
@@ -876,5 +876,16 @@ def segments_csv_frame(res: SegmentationResult, lang: str = "ru") -> pd.DataFram
     return res.customers[list(C.SEGMENTS_COLUMNS) + extras].copy()
 
 
-__all__ = ["segment", "SegmentationResult", "segments_csv_frame", "abc_classes", "abc_xyz_matrix",
-           "tier_mix", "concentration", "action_lists", "TIERS", "LIFECYCLES", "RFM_SEGMENTS"]
+__all__ = [
+    "LIFECYCLES",
+    "RFM_SEGMENTS",
+    "TIERS",
+    "SegmentationResult",
+    "abc_classes",
+    "abc_xyz_matrix",
+    "action_lists",
+    "concentration",
+    "segment",
+    "segments_csv_frame",
+    "tier_mix",
+]

@@ -183,8 +183,8 @@ def render_segment_html(res: SegmentationResult, lang: str = "ru", currency: str
     """
     hd = _headers(lang)
     c = res.customers
-    money = lambda v: fmt.money(v, lang, currency)  # noqa: E731
-    pct = lambda v: fmt.pct(v, lang)  # noqa: E731
+    money = lambda v: fmt.money(v, lang, currency)
+    pct = lambda v: fmt.pct(v, lang)
     intro = H.para(t("segment.intro", lang, month=fmt.month(res.month, lang), start=fmt.day(res.window[0], lang),
                      end=fmt.day(res.window[1], lang), months=res.thresholds["window_months"],
                      customers=fmt.number(len(c), lang), active=fmt.number(int((c["orders"] > 0).sum()), lang),
@@ -378,5 +378,14 @@ def segment_findings(res: SegmentationResult, lang: str = "ru", currency: str = 
     return sorted(out, key=lambda f: -f["weight"])
 
 
-__all__ = ["render_segment_html", "add_segment_sheets", "segment_findings", "pareto_chart", "abc_xyz_chart",
-           "tiers_chart", "rfm_chart", "top_customers_chart", "TIERS"]
+__all__ = [
+    "TIERS",
+    "abc_xyz_chart",
+    "add_segment_sheets",
+    "pareto_chart",
+    "render_segment_html",
+    "rfm_chart",
+    "segment_findings",
+    "tiers_chart",
+    "top_customers_chart",
+]

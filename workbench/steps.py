@@ -164,7 +164,7 @@ def load_segments(ctx: Context) -> pd.DataFrame:
 # --- development maps -----------------------------------------------------------------
 def maps_step(ctx: Context) -> Any:
     """Draft the development maps for the planning year; keep the checkpoints."""
-    from workbench.io.overrides import read_map_overrides
+    from workbench.io.yamlfiles import read_map_overrides
     from workbench.maps import draft_maps, load_map_templates
     from workbench.report.maps_report import maps_findings
     from workbench.config import TEMPLATES_DIR

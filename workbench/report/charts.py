@@ -55,12 +55,22 @@ def style() -> Any:
 
 
 def to_png(fig: Any) -> bytes:
-    """Render a figure to PNG bytes and close it."""
+    """Render a figure to PNG bytes and close it.
+
+    The image is reduced to an adaptive 256-colour palette: charts have few colours, and
+    the report must stay small enough to email (a full-colour PNG is 3-4 times larger).
+    """
+    from PIL import Image
+
     buf = io.BytesIO()
     with plt.rc_context(_STYLE):
         fig.savefig(buf, format="png")
     plt.close(fig)
-    return buf.getvalue()
+    buf.seek(0)
+    image = Image.open(buf).convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
 
 
 def to_img(fig: Any, alt: str) -> str:

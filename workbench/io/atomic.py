@@ -24,6 +24,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + target.name + ".", dir=target.parent)
+    os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; deliverables get the usual mode
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -99,6 +100,12 @@ def clean_leftovers(folder: Path) -> int:
                 entry.unlink()
         count += 1
     return count
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _fsync(path: Path) -> None:

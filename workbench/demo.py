@@ -72,7 +72,7 @@ def generate(rng_seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
     inns = [f"{int(rng.integers(100_000_000, 9_999_999_999)):010d}" for _ in range(n)]
     inns[7] = "0274062111"  # a real-looking INN with a leading zero
     managers = [_MANAGERS[i % len(_MANAGERS)] for i in rng.permutation(n)]
-    headcount = np.round(np.exp(rng.normal(3.6, 1.2, n))).astype(int) + 3
+    headcount = np.round(np.exp(rng.normal(3.0, 1.0, n))).astype(int) + 3
     scale = {"dominant": 2_600_000, "steady": 180_000, "regular": 90_000, "sporadic": 60_000,
              "sleeper": 120_000, "oneoff": 50_000, "newcomer": 110_000}
     rows = []
@@ -89,8 +89,8 @@ def generate(rng_seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
             active = np.ones(MONTHS, bool)
             noise = 0.15
         elif kind == "regular":
-            active = rng.random(MONTHS) < rng.uniform(0.35, 0.8)
-            noise = 0.45
+            active = rng.random(MONTHS) < rng.uniform(0.5, 0.9)
+            noise = 0.3
         elif kind == "sporadic":
             active = rng.random(MONTHS) < rng.uniform(0.08, 0.25)
             noise = 0.6

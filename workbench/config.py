@@ -21,6 +21,7 @@ TEMPLATES_DIR = PROJECT_ROOT / "templates"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 ENGAGEMENT_TEMPLATE = TEMPLATES_DIR / "engagement.yaml"
 CONFIG_NAME = "engagement.yaml"
+SETTINGS_OVERRIDES_NAME = "settings.yaml"  # overrides/settings.yaml: a partial tree written by the workshop
 
 CURRENCIES = ("RUB", "USD", "EUR", "KZT", "BYN", "UZS", "CNY")
 SALES_COLUMNS = ("customer_name", "inn", "date", "amount", "quantity", "product",
@@ -337,6 +338,16 @@ def load_engagement(path: str | Path) -> Engagement:
         raise ConfigError(t("config.expected_mapping", "ru", key="/", value=_show(raw)))
     lang = raw.get("language") if raw.get("language") in LANGUAGES else "ru"
     settings = validate(raw, str(cfg), lang)
+    over = root / "overrides" / SETTINGS_OVERRIDES_NAME
+    if over.is_file():  # the workshop's agreed thresholds, laid over engagement.yaml
+        try:
+            extra = yaml.safe_load(over.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise ConfigError(t("config.not_yaml", lang, file=str(over), error=str(exc).splitlines()[0])) from exc
+        if not isinstance(extra, dict):
+            raise ConfigError(t("config.header", lang, file=str(over)) + "\n  - "
+                              + t("config.expected_mapping", lang, key="/", value=_show(extra)))
+        settings = validate(_deep_merge(settings, extra), str(over), lang)
     for name in ("sales", "customers"):
         rel = settings["inputs"][name]["file"]
         if rel and not _inside(root, root / rel):

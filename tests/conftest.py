@@ -1,0 +1,30 @@
+"""Shared fixtures: the demo engagement, generated and run once per test session."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """The demo engagement run end to end once (Russian): (engagement path, RunResult)."""
+    from workbench.demo import create_demo
+    from workbench.run import run_engagement
+
+    base = tmp_path_factory.mktemp("demo") / "engagements"
+    path = create_demo(base / "demo")
+    result = run_engagement(path, echo=lambda m: None)
+    return path, result
+
+
+@pytest.fixture()
+def demo_copy(demo_run, tmp_path):
+    """A private copy of the run demo engagement, for tests that change or break it."""
+    src, _ = demo_run
+    dst = tmp_path / "engagements" / "demo"
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".workbench.lock"))
+    return dst

@@ -1,0 +1,120 @@
+"""The demo engagement end to end: notebooks executed, deliverables opened and checked."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from workbench.errors import InputError, RunError
+from workbench.run import run_engagement
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_deliverables_are_all_there(demo_run):
+    path, res = demo_run
+    assert res.month == "2026-10"  # the month of the latest sale in the demo
+    out = res.deliverables
+    assert out == path / "deliverables" / "2026-10"
+    names = sorted(p.name for p in out.iterdir())
+    assert {"report.html", "workbook.xlsx", "segments.csv", "notebooks"} <= set(names)
+    executed = sorted(p.name for p in (out / "notebooks").iterdir())
+    assert executed[:4] == ["01_import.ipynb", "02_segment.ipynb", "03_maps.ipynb", "04_cjm.ipynb"]
+    assert not [p for p in path.rglob(".tmp-*")]  # nothing left half-built
+
+
+def test_report_is_self_contained_and_has_no_code(demo_run):
+    path, res = demo_run
+    html = (res.deliverables / "report.html").read_text(encoding="utf-8")
+    assert len(html.encode()) < 2 * 1024 * 1024
+    assert "ООО «Демо-Дистрибуция»" in html
+    for anchor in ("summary", "segmentation", "maps", "cjm", "import"):
+        assert f'id="{anchor}"' in html, anchor
+    assert html.index('id="summary"') < html.index('id="segmentation"') < html.index('id="import"')
+    assert "<script" not in html.lower()
+    assert not re.search(r'(src|href)\s*=\s*["\']?(https?:)?//', html, re.I)
+    assert "@import" not in html and "url(http" not in html
+    for leak in ("Traceback", "engagement_dir", "import workbench", "In [", str(path), "/tmp/"):
+        assert leak not in html, leak
+    assert 'src="data:image/png;base64,' in html  # charts embedded
+
+
+def test_workbook_opens_with_contents_and_segments(demo_run):
+    _, res = demo_run
+    wb = load_workbook(res.deliverables / "workbook.xlsx")
+    assert wb.sheetnames[0] == "Содержание"
+    contents = wb["Содержание"]
+    linked = [c.value for c in contents["A"][2:] if c.hyperlink]
+    assert set(linked) == set(wb.sheetnames[1:])
+    assert len(wb.sheetnames) >= 5
+
+
+def test_segments_csv_opens_in_excel_and_keeps_ids_as_text(demo_run):
+    _, res = demo_run
+    raw = (res.deliverables / "segments.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    df = pd.read_csv(res.deliverables / "segments.csv", dtype=str, encoding="utf-8-sig")
+    assert list(df.columns[:15]) == ["customer_id", "customer_name", "revenue", "revenue_share", "abc", "xyz",
+                                     "abc_xyz", "rfm_r", "rfm_f", "rfm_m", "rfm_segment", "lifecycle", "tier",
+                                     "key_account", "map"]
+    assert "0274062111" in set(df["customer_id"])  # the leading zero survives
+    assert set(df["tier"]) <= {"vip", "strategic", "typical", "ballast"}
+    assert 350 <= len(df) <= 400
+
+
+def test_a_failed_notebook_names_itself_and_keeps_the_previous_deliverables(demo_copy):
+    before = {p.name: p.read_bytes() for p in (demo_copy / "deliverables" / "2026-10").iterdir() if p.is_file()}
+    cfg = demo_copy / "engagement.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        "group_templates: [vip,", "group_templates: [no_such_template, vip,"), encoding="utf-8")
+    with pytest.raises(RunError) as err:
+        run_engagement(demo_copy, echo=lambda m: None)
+    first = str(err.value).splitlines()[0]
+    assert first.startswith("03_maps.ipynb: ошибка в ячейке ")
+    after = {p.name: p.read_bytes() for p in (demo_copy / "deliverables" / "2026-10").iterdir() if p.is_file()}
+    assert after == before
+    assert not list((demo_copy / "deliverables").glob(".tmp-*"))
+    assert not list((demo_copy / "work").glob(".tmp-*"))
+
+
+def test_bad_input_stops_before_any_notebook(demo_copy):
+    data = demo_copy / "data" / "sales_1c.csv"
+    original = data.read_bytes()
+    broken = original.replace("02.11.2024".encode("cp1251"), "31.02.2024".encode("cp1251"), 1)
+    data.write_bytes(broken)
+    mtime = (demo_copy / "deliverables" / "2026-10" / "report.html").stat().st_mtime_ns
+    with pytest.raises(InputError, match=r"sales_1c.csv"):
+        run_engagement(demo_copy, echo=lambda m: None)
+    assert data.read_bytes() == broken  # never modified
+    assert (demo_copy / "deliverables" / "2026-10" / "report.html").stat().st_mtime_ns == mtime
+
+
+def test_cli_run_prints_the_deliverables_and_fails_in_one_line(demo_copy):
+    cmd = [sys.executable, "-m", "workbench.cli", "run", str(demo_copy), "--month", "2026-09"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert str(demo_copy / "deliverables" / "2026-09" / "report.html") in out.stdout
+    bad = subprocess.run(cmd[:-1] + ["2031-01"], capture_output=True, text=True, timeout=600)
+    assert bad.returncode == 1
+    assert bad.stderr.strip().splitlines()[-1] == "За 2031-01 нет данных: последняя продажа в файле — 2026-10"
+    assert "Traceback" not in bad.stderr
+
+
+def test_notebooks_run_under_nbval(demo_run, tmp_path):
+    """The notebooks execute as a user opens them (defaults point at ../engagements/demo)."""
+    import shutil
+
+    src, _ = demo_run
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    shutil.copytree(src, tmp_path / "engagements" / "demo",
+                    ignore=shutil.ignore_patterns("deliverables", ".workbench.lock"))
+    nbs = sorted(str(p) for p in (tmp_path / "notebooks").glob("0[1-9]_*.ipynb"))
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "--nbval-lax", "-p", "no:cacheprovider", *nbs],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:]

@@ -24,7 +24,10 @@ entered shares and ratios) are due ``baseline + (target − baseline) × fractio
 
 **Status** (as of the end of the reporting month), first rule that applies:
 
-* ``planned``: the checkpoint has not started (its month is after the reporting month);
+* ``planned``: the checkpoint's window has not started (an entered KPI whose month is
+  after the reporting month), or it is a computed KPI with a later deadline than the
+  nearest one of the same map and KPI (each map's KPI is followed toward its next
+  deadline, then the one after);
 * ``not_entered``: an entered KPI without a value (none this month; past the deadline
   the last value in history is carried);
 * ``no_data``: a computed KPI the ledger cannot measure (e.g. margin without a margin
@@ -378,7 +381,13 @@ def measure(checkpoints: pd.DataFrame, members: pd.DataFrame, ledger: pd.DataFra
         level, cps[C.BASELINE] + (cps[C.TARGET] - cps[C.BASELINE]) * cps["fraction"],
         cps[C.TARGET] * cps["fraction"])
 
-    started = cps[C.MONTH] <= month
+    deadline = cps[C.DEADLINE].where(cps[C.DEADLINE] != "", cps[C.MONTH])
+    started = cps["window_start"] <= month
+    # a computed KPI is followed toward its nearest deadline only: later checkpoints of the
+    # same map and KPI (cumulative from the same plan start) stay planned until then
+    future = computed & (deadline > month)
+    nearest = deadline.where(future).groupby([cps[C.MAP_ID], cps[C.KPI]]).transform("min")
+    started = (started & ~(future & (deadline > nearest)).fillna(False)).astype(bool)
     actual = pd.Series(np.nan, index=cps.index, dtype="float64")
     comp = cps[computed & started]
     actual.loc[comp.index] = _computed_actuals(comp, members, ledger, plan_start or month, month)
@@ -397,7 +406,7 @@ def measure(checkpoints: pd.DataFrame, members: pd.DataFrame, ledger: pd.DataFra
     below_risk = np.where(down, cps["actual"] > cps["target_to_date"] / max(at_risk_ratio, 1e-9),
                           cps["actual"] < at_risk_ratio * cps["target_to_date"])
     has_actual = cps["actual"].notna()
-    deadline_reached = cps[C.DEADLINE].where(cps[C.DEADLINE] != "", cps[C.MONTH]) <= month
+    deadline_reached = deadline <= month
     cps["status"] = np.select(
         [~started, ~computed & ~has_actual, computed & ~has_actual, meets_full & has_actual,
          deadline_reached, below_risk],
@@ -521,7 +530,7 @@ def series(measured: pd.DataFrame, history_checkpoints: pd.DataFrame | None, mon
         h = history_checkpoints[(history_checkpoints["month"] < month)
                                 & (history_checkpoints["status"] != "planned")
                                 & history_checkpoints[KEY].isin(cur[KEY])]
-        parts.insert(0, h[list(SERIES_COLUMNS)])
+        parts.insert(0, h.reindex(columns=list(SERIES_COLUMNS)))
     out = pd.concat([p.astype({"month": "string", KEY: "string"}) for p in parts], ignore_index=True)
     return out.sort_values(["month", KEY], kind="stable").reset_index(drop=True)[list(SERIES_COLUMNS)]
 

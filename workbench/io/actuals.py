@@ -110,7 +110,8 @@ def render_actuals_workbook(due: pd.DataFrame, month: str, lang: str, titles: Ma
         dv.error, dv.errorTitle = prompts[rule], prompts["title"]
         dv.prompt, dv.promptTitle = prompts[rule], prompts["title"]
         dv.showErrorMessage = dv.showInputMessage = True
-        dv.add(" ".join(cells))
+        for ref in cells:
+            dv.add(ref)
         ws.add_data_validation(dv)
     widths = {"A": 10, "B": 28, "C": 48, "D": 30, "E": 10, "F": 14, "G": 30, "H": 12, "I": 10, "J": 12, "K": 8}
     for letter, width in widths.items():

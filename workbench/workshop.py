@@ -1066,4 +1066,4 @@ class Workshop:
                        self.save_panel()])
 
 
-__all__ = ["Workshop", "changed_customers", "monthly_revenue", "activity_edits", "merge_tree", "SEG_CONTROLS"]
+__all__ = ["SEG_CONTROLS", "Workshop", "activity_edits", "changed_customers", "merge_tree", "monthly_revenue"]

@@ -55,9 +55,6 @@ TEXT_FIELDS = (C.CUSTOMER_NAME, C.PRODUCT, C.MANAGER, C.DOCUMENT, C.INDUSTRY, C.
 TOTAL_LABEL_FIELDS = (C.CUSTOMER_NAME, C.DOCUMENT, C.DATE, C.PRODUCT, C.MANAGER, C.INN)
 EXCEL_EPOCH = np.datetime64("1899-12-30")
 EXCEL_SERIAL_RANGE = (25569, 73415)      # 1970-01-01 .. 2100-12-31: plausible sales dates
-_CONTROL_TO_SPACE = r"[\t\n\r\x{0b}\x{0c}]+"
-_CONTROL_DROP = r"[\x{00}-\x{08}\x{0e}-\x{1f}\x{7f}-\x{9f}]"
-_SPACES = r"[\s\x{00A0}\x{202F}\x{2007}\x{2009}']"
 _QUOTES_RE = re.compile(r"[«»\"'“”„‘’`]")
 _WS_RE = re.compile(r"\s+")
 _NONWORD_RE = re.compile(r"[^\w]+")
@@ -107,31 +104,56 @@ def _synonyms() -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+@lru_cache(maxsize=None)
+def _synonym_index() -> tuple[dict[str, tuple[str, int]], tuple[tuple[str, str], ...]]:
+    """(normalised synonym -> (canonical, length), single-word synonyms of 4+ letters)."""
+    index: dict[str, tuple[str, int]] = {}
+    stems: list[tuple[str, str]] = []
+    for canon, syns in _synonyms().items():
+        for syn in syns:
+            index.setdefault(syn, (canon, len(syn)))
+            if " " not in syn and len(syn) >= 4:
+                stems.append((syn, canon))
+    return index, tuple(stems)
+
+
+@lru_cache(maxsize=4096)
 def recognise(label: str, allowed: tuple[str, ...]) -> tuple[str, float] | None:
     """Best canonical column for one header label, with a score; None if unknown.
 
-    Exact synonym 3, synonym followed by more words 2 ("Сумма, руб."), a word starting
-    with a synonym 1 ("Наименование контрагента"); longer synonyms win ties.
+    Exact synonym 3, synonym followed by more words 2 ("Сумма, руб."), a synonym
+    inside the label or a word starting with one 1 ("Наименование контрагента");
+    longer synonyms win ties.
     """
     norm = normalise_header(label)
-    if not norm:
-        return None
+    if not norm or sum(ch.isdigit() for ch in norm) * 2 > len(norm):
+        return None  # values such as dates and amounts are never headers
+    index, stems = _synonym_index()
     words = norm.split()
     best: tuple[str, float] | None = None
-    for canon in allowed:
-        for syn in _synonyms().get(canon, ()):
-            if norm == syn:
-                score = 3.0
-            elif norm.startswith(syn + " "):
-                score = 2.0
-            elif (" " not in syn and len(syn) >= 4 and any(w.startswith(syn) for w in words)) \
-                    or f" {syn} " in f" {norm} ":
-                score = 1.0
-            else:
-                continue
-            score += min(len(syn), 40) / 100.0
+
+    def offer(canon: str, score: float, length: int) -> None:
+        nonlocal best
+        if canon in allowed:
+            score += min(length, 40) / 100.0
             if best is None or score > best[1]:
                 best = (canon, score)
+
+    hit = index.get(norm)
+    if hit:
+        offer(hit[0], 3.0, hit[1])
+    for k in range(len(words) - 1, 0, -1):
+        hit = index.get(" ".join(words[:k]))
+        if hit:
+            offer(hit[0], 2.0, hit[1])
+    for i in range(1, len(words)):
+        for k in range(i + 1, len(words) + 1):
+            hit = index.get(" ".join(words[i:k]))
+            if hit:
+                offer(hit[0], 1.0, hit[1])
+    for syn, canon in stems:
+        if any(w.startswith(syn) and w != syn for w in words):
+            offer(canon, 1.0, len(syn))
     return best
 
 
@@ -240,7 +262,7 @@ def _width(cells: list[str]) -> int:
 
 
 # =====================================================================================
-# numbers and dates (whole columns)
+# whole-column helpers
 # =====================================================================================
 
 def _rx_escape(word: str) -> str:
@@ -256,76 +278,203 @@ def _currency_re() -> str:
 
 
 @lru_cache(maxsize=None)
-def _total_re() -> str:
+def _total_re() -> re.Pattern[str]:
     words = sorted({normalise_header(w) for lang in LANGUAGES for w in t("ingest.total_words", lang)},
                    key=len, reverse=True)
-    alt = "|".join(_rx_escape(w).replace(" ", r"\s+") for w in words)
-    return rf"(?i)^\s*(?:{alt})(?:$|[\s:.,;()\-])"
+    alt = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
+    return re.compile(rf"^\s*(?:{alt})(?:$|[\s:.,;()\-])", re.IGNORECASE)
 
 
-def _prepare_number_text(values: pa.Array) -> pa.Array:
-    """Drop spaces of every kind, currency marks; unify minus signs and (negative) brackets."""
-    s = pc.replace_substring_regex(values, _SPACES, "")
-    s = pc.replace_substring_regex(s, _currency_re(), "")
-    if pc.any(pc.match_substring_regex(s, r"[\x{2212}\x{2013}(]")).as_py():
+def _as_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _lengths(values: pa.Array) -> np.ndarray:
+    """Byte length of each string, from the offsets buffer (no per-value work)."""
+    off_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.frombuffer(values.buffers()[1], dtype=off_type)[values.offset:values.offset + len(values) + 1]
+    return np.diff(offsets).astype(np.int64)
+
+
+def _byte_histogram(values: pa.Array) -> np.ndarray:
+    """How often each byte occurs in a string column: a cheap test for what a column holds."""
+    if len(values) == 0 or values.buffers()[2] is None:
+        return np.zeros(256, dtype=np.int64)
+    off_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    offsets = np.frombuffer(values.buffers()[1], dtype=off_type)
+    lo, hi = int(offsets[values.offset]), int(offsets[values.offset + len(values)])
+    data = np.frombuffer(values.buffers()[2], dtype=np.uint8)[lo:hi]
+    return np.bincount(data, minlength=256)
+
+
+_DIGITS = set(range(0x30, 0x3A))
+_SPACE_CHARS = (" ", "\u00a0", "\u202f", "\u2007", "\u2009", "'")
+
+
+def _has(hist: np.ndarray, text: str) -> bool:
+    return all(hist[b] for b in text.encode("utf-8"))
+
+
+def _trim(values: pa.Array) -> pa.Array:
+    """Strip spaces (also no-break ones) and tabs at both ends of every value."""
+    hist = _byte_histogram(values)
+    chars = " \t\r\n" + ("\u00a0" if hist[0xC2] else "") + ("\u202f\u2007\u2009" if hist[0xE2] else "")
+    return pc.utf8_trim(values, characters=chars)
+
+
+@dataclass
+class Coded:
+    """A text column as integer codes into its distinct values (low-cardinality columns).
+
+    codes: np.ndarray of int, one per row; values: the distinct values, each once.
+    """
+
+    codes: np.ndarray
+    values: list[str]
+
+    @classmethod
+    def encode(cls, values: pa.Array) -> "Coded":
+        enc = pc.dictionary_encode(values)
+        return cls(codes=enc.indices.to_numpy(zero_copy_only=False).astype(np.int64),
+                   values=enc.dictionary.to_pylist())
+
+    def map(self, func: Any) -> "Coded":
+        """Apply ``func`` to the distinct values; values that become equal are merged."""
+        mapped = [func(v) for v in self.values]
+        new, uniq = pd.factorize(pd.Series(mapped, dtype=object))
+        return Coded(codes=new[self.codes] if len(self.codes) else self.codes, values=list(uniq))
+
+    def take(self, index: np.ndarray) -> "Coded":
+        return Coded(codes=self.codes[index], values=self.values)
+
+    def mask(self, pred: Any) -> np.ndarray:
+        """Row mask where ``pred(value)`` is true (evaluated once per distinct value)."""
+        hit = np.fromiter((bool(pred(v)) for v in self.values), dtype=bool, count=len(self.values))
+        return hit[self.codes] if len(self.values) else np.zeros(len(self.codes), dtype=bool)
+
+    def arrow(self) -> pa.Array:
+        return pa.array(self.values, pa.string()).take(pa.array(self.codes))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_BREAKS_RE = re.compile(r"[\t\n\r\x0b\x0c]+")
+
+
+def clean_text(value: str) -> str:
+    """Control characters out (openpyxl refuses them later); tabs and line breaks -> space."""
+    return _CONTROL_RE.sub("", _BREAKS_RE.sub(" ", value)).strip()
+
+
+def _clean_text_column(values: pa.Array) -> pa.Array:
+    """``clean_text`` on a whole high-cardinality column (only when it holds control bytes)."""
+    hist = _byte_histogram(values)
+    if not (hist[:0x20].any() or hist[0x7F] or hist[0xC2]):
+        return values
+    s = pc.replace_substring_regex(values, r"[\t\n\r\x{0b}\x{0c}]+", " ")
+    s = pc.replace_substring_regex(s, r"[\x{00}-\x{08}\x{0e}-\x{1f}\x{7f}-\x{9f}]", "")
+    return pc.utf8_trim_whitespace(s)
+
+
+# =====================================================================================
+# numbers and dates (whole columns)
+# =====================================================================================
+
+def prepare_number_text(values: pa.Array) -> pa.Array:
+    """Drop spaces of every kind (thousands separators) and currency marks; unify minus signs.
+
+    "1 234,56 руб." -> "1234,56"; "(100)" -> "-100"; "−5" -> "-5". Work is skipped when
+    the column's bytes show it is not needed.
+    """
+    s = values
+    hist = _byte_histogram(s)
+    for ch in _SPACE_CHARS:
+        if _has(hist, ch):
+            s = pc.replace_substring(s, ch, "")
+    allowed = _DIGITS | {ord(c) for c in "+-,."}
+    if any(hist[b] for b in range(256) if b not in allowed and b not in b" '\xc2\xa0\xe2\x80\xaf\x87\x89"):
+        s = pc.replace_substring_regex(s, _currency_re(), "")
         s = pc.replace_substring_regex(s, r"[\x{2212}\x{2013}]", "-")
         s = pc.replace_substring_regex(s, r"^\((.*)\)$", r"-\1")
     return s
 
 
-def detect_decimal(prepared: list[pa.Array], cyrillic_header: bool) -> str:
+def detect_decimal(prepared: list[pa.Array], cyrillic_header: bool, sample: int = 200_000) -> str:
     """The file's decimal mark, from values where it is unambiguous.
 
     "1 234,56" or "1.234,56" vote ","; "1,234.56" or "12.5" vote "."; a lone
     separator followed by exactly three digits ("1,234") is ambiguous and does not
-    vote. Without votes: "," for a Russian header, else ".".
+    vote. Without votes: "," for a Russian header, else ".". Looks at the first
+    ``sample`` values of each column, then at all of them if none voted.
     """
-    comma = dot = 0
-    for s in prepared:
-        if len(s) == 0:
-            continue
-        comma += pc.sum(pc.match_substring_regex(s, r",(\d{1,2}|\d{4,})$")).as_py() or 0
-        dot += pc.sum(pc.match_substring_regex(s, r"\.(\d{1,2}|\d{4,})$")).as_py() or 0
+    def votes(limit: int | None) -> tuple[int, int]:
+        comma = dot = 0
+        for s in prepared:
+            part = s if limit is None else s.slice(0, limit)
+            if len(part) == 0:
+                continue
+            hist = _byte_histogram(part)
+            if hist[ord(",")]:
+                comma += pc.sum(pc.match_substring_regex(part, r",(\d{1,2}|\d{4,})$")).as_py() or 0
+            if hist[ord(".")]:
+                dot += pc.sum(pc.match_substring_regex(part, r"\.(\d{1,2}|\d{4,})$")).as_py() or 0
+        return comma, dot
+
+    comma, dot = votes(sample)
+    if comma == dot and any(len(s) > sample for s in prepared):
+        comma, dot = votes(None)
     if comma != dot:
         return "," if comma > dot else "."
     return "," if cyrillic_header else "."
 
 
 def parse_number_text(prepared: pa.Array, decimal: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Parse prepared number text with a known decimal mark.
+    """Parse prepared number text (see ``prepare_number_text``) with a known decimal mark.
 
     Returns (values float64 with NaN for empty or bad, bad mask, empty mask). The other
-    separator is accepted only as a thousands separator in groups of three.
+    separator is accepted only as a thousands separator in groups of three
+    ("1.234,5" with decimal ","; "1.5" with decimal "," is bad, not 15).
     """
     thousands = "." if decimal == "," else ","
+    empty = _lengths(prepared) == 0
+    hist = _byte_histogram(prepared)
+    simple = not hist[ord(thousands)] and not any(
+        hist[b] for b in range(256) if b not in _DIGITS and chr(b) not in "+-" + decimal)
+    null = pa.scalar(None, pa.string())
+    s = pc.replace_substring(prepared, decimal, ".") if decimal != "." and hist[ord(decimal)] else prepared
+    if simple:  # digits, sign and decimal mark only: a cast either parses all or fails
+        try:
+            nums = pc.cast(pc.if_else(pa.array(~empty), s, null), pa.float64())
+            return nums.to_numpy(zero_copy_only=False), np.zeros(len(s), dtype=bool), empty
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
     d, th = re.escape(decimal), re.escape(thousands)
     valid = pc.match_substring_regex(prepared, rf"^[+-]?(\d+|\d{{1,3}}({th}\d{{3}})+)({d}\d+)?$|^[+-]?{d}\d+$")
-    clean = pc.replace_substring(prepared, thousands, "")
+    clean = pc.replace_substring(prepared, thousands, "") if hist[ord(thousands)] else prepared
     if decimal != ".":
         clean = pc.replace_substring(clean, decimal, ".")
-    nums = pc.cast(pc.if_else(valid, clean, pa.scalar(None, pa.string())), pa.float64())
-    values = nums.to_numpy(zero_copy_only=False)
-    empty = pc.equal(pc.utf8_length(prepared), 0).to_numpy(zero_copy_only=False)
+    nums = pc.cast(pc.if_else(valid, clean, null), pa.float64())
+    values = nums.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
     bad = ~valid.to_numpy(zero_copy_only=False) & ~empty
-    return values.astype(np.float64, copy=False), bad, empty
+    return values, bad, empty
 
 
-def parse_dates(values: pa.Array, numbers: np.ndarray | None = None
+def parse_dates(values: Coded, numbers: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Counter[str]]:
     """Parse a date column with explicit day-first formats, never by guessing.
 
     Accepted: dd.mm.yyyy, dd.mm.yy, yyyy-mm-dd, each optionally followed by a time
     (dropped: the ledger is day-grained); in xlsx also date cells (arrive as ISO text)
     and Excel date numbers (serials) within 1970-2100. Impossible dates (31.02.2025)
-    are bad. Work is done on the distinct values only.
+    are bad. Work is done once per distinct value.
 
-    Returns (datetime64[ns] with NaT, bad mask, empty mask, Counter of format labels).
+    Returns (datetime64[ns] per row with NaT, bad mask, empty mask, Counter of format labels).
     """
-    enc = pc.dictionary_encode(values)
-    if isinstance(enc, pa.ChunkedArray):
-        enc = enc.combine_chunks()
-    uniques = pd.Series(enc.dictionary.to_pylist(), dtype=object)
-    codes = enc.indices.to_numpy(zero_copy_only=False)
+    uniques = pd.Series(values.values, dtype=object)
     day = uniques.str.replace(_TIME_TAIL, "", regex=True)
     parsed = pd.Series(pd.NaT, index=uniques.index, dtype="datetime64[ns]")
     label = pd.Series("", index=uniques.index, dtype=object)
@@ -334,14 +483,13 @@ def parse_dates(values: pa.Array, numbers: np.ndarray | None = None
         if hit.any():
             parsed[hit] = pd.to_datetime(day[hit], format=fmt, errors="coerce").astype("datetime64[ns]")
             label[hit] = name
-    ok = parsed.notna()
-    label[~ok] = ""
-    # Per row, via the codes of the distinct values.
+    codes = values.codes
     dates = parsed.to_numpy(dtype="datetime64[ns]")[codes]
-    row_label = label.to_numpy(dtype=object)[codes]
-    empty = (uniques.str.len() == 0).to_numpy()[codes]
+    empty = (uniques.str.len() == 0).to_numpy(dtype=bool)[codes]
     counts: Counter[str] = Counter()
-    for name, n in zip(*np.unique(row_label[~pd.isna(dates)], return_counts=True)):
+    per_value = np.bincount(codes, minlength=len(uniques))
+    ok = parsed.notna().to_numpy()
+    for name, n in zip(label.to_numpy()[ok], per_value[ok]):
         counts[str(name)] += int(n)
     if numbers is not None:
         serial = ~np.isnan(numbers)
@@ -349,20 +497,13 @@ def parse_dates(values: pa.Array, numbers: np.ndarray | None = None
             lo, hi = EXCEL_SERIAL_RANGE
             good = serial & (numbers >= lo) & (numbers <= hi)
             days = np.floor(np.where(good, numbers, 0)).astype("int64")
-            dates = np.where(good, (EXCEL_EPOCH + days.astype("timedelta64[D]")).astype("datetime64[ns]"),
-                             np.where(serial, np.datetime64("NaT"), dates))
-            counts["excel_serial"] += int(good.sum())
-    bad = pd.isna(dates) & ~empty
-    return dates, bad, empty, counts
-
-
-def _clean_text(values: pa.Array) -> pa.Array:
-    """Control characters out (openpyxl refuses them later): tabs and line breaks -> space."""
-    if not pc.any(pc.match_substring_regex(values, r"[\x{00}-\x{1f}\x{7f}-\x{9f}]")).as_py():
-        return values
-    s = pc.replace_substring_regex(values, _CONTROL_TO_SPACE, " ")
-    s = pc.replace_substring_regex(s, _CONTROL_DROP, "")
-    return pc.utf8_trim_whitespace(s)
+            as_dates = (EXCEL_EPOCH + days.astype("timedelta64[D]")).astype("datetime64[ns]")
+            dates = np.where(good, as_dates, np.where(serial, np.datetime64("NaT", "ns"), dates))
+            empty = empty & ~serial
+            if good.any():
+                counts["excel_serial"] += int(good.sum())
+    bad = np.isnat(dates) & ~empty
+    return dates, bad, empty, +counts
 
 
 def name_key(name: str) -> str:
@@ -371,26 +512,23 @@ def name_key(name: str) -> str:
     return _WS_RE.sub(" ", text).strip()
 
 
-def _normalise_inn(uniques: list[str]) -> tuple[list[str], list[bool], list[bool]]:
-    """INN text -> (normalised, padded, invalid). A 9- or 11-digit INN lost its leading zero."""
-    out, padded, invalid = [], [], []
-    for raw in uniques:
-        v = re.sub(r"[\s\u00a0\u202f-]", "", raw)
-        if v.endswith(".0") and v[:-2].isdigit():  # a number cell written as a float
-            v = v[:-2]
-        pad = bad = False
-        if not v:
-            pass
-        elif v.isdigit() and len(v) in (10, 12):
-            pass
-        elif v.isdigit() and len(v) in (9, 11):
-            v, pad = "0" + v, True
-        else:
-            v, bad = "", True
-        out.append(v)
-        padded.append(pad)
-        invalid.append(bad)
-    return out, padded, invalid
+_INN_STRIP_RE = re.compile(r"[\s\u00a0\u202f-]")
+
+
+def normalise_inn(raw: str) -> tuple[str, bool, bool]:
+    """INN text -> (normalised, padded, invalid). A 9- or 11-digit INN lost its leading zero.
+
+    Invalid INNs (not 10 or 12 digits) become "" (the customer is keyed by name) and
+    are counted in the report rather than refusing the file.
+    """
+    v = _INN_STRIP_RE.sub("", raw)
+    if v.endswith(".0") and v[:-2].isdigit():  # a number cell written as a float
+        v = v[:-2]
+    if not v or (v.isdigit() and len(v) in (10, 12)):
+        return v, False, False
+    if v.isdigit() and len(v) in (9, 11):
+        return "0" + v, True, False
+    return "", False, True
 
 
 # =====================================================================================
@@ -399,14 +537,18 @@ def _normalise_inn(uniques: list[str]) -> tuple[list[str], list[bool], list[bool
 
 @dataclass
 class _FileResult:
-    """One parsed input: canonical columns of the imported rows, and its report part."""
+    """One parsed input: canonical columns of the imported rows, and its report part.
+
+    columns: canonical -> Coded (names, INN, product, manager, industry, region),
+    np.ndarray (numbers float64, dates datetime64[ns]) or pa.Array (other text).
+    """
 
     kind: str
-    columns: dict[str, Any]        # canonical -> np.ndarray / pa.Array, imported rows only
+    columns: dict[str, Any]
     rows: np.ndarray               # physical row of each imported row
+    duplicate: np.ndarray          # exact duplicate of an earlier row
     source: Source
     report: dict[str, Any]
-    row_labels: pa.Array | None = None
 
 
 class _Collector:
@@ -428,12 +570,17 @@ class _Collector:
         self.items.append(Problem(kind=kind, file=self.file, row=self.where(row, col),
                                   column=column, value=value))
 
-    def mask(self, kind: str, mask: np.ndarray, rows: np.ndarray, values: pa.Array | None,
+    def mask(self, kind: str, mask: np.ndarray, rows: np.ndarray, values: Any,
              col: int | None, column: str) -> None:
         idx = np.flatnonzero(mask)
         if not len(idx):
             return
-        vals = values.take(pa.array(idx)).to_pylist() if values is not None else [""] * len(idx)
+        if values is None:
+            vals: list[Any] = [""] * len(idx)
+        elif isinstance(values, Coded):
+            vals = [values.values[c] for c in values.codes[idx]]
+        else:
+            vals = values.take(pa.array(idx)).to_pylist()
         for i, v in zip(idx.tolist(), vals):
             self.add(kind, int(rows[i]), col, column, "" if v is None else str(v))
 
@@ -452,61 +599,61 @@ def _display_name(engagement: Any, path: Path) -> str:
 
 
 def _read_file(engagement: Any, kind: str, problems: list[Problem]) -> _FileResult | None:
-    lang = engagement.lang
     spec = engagement.settings["inputs"][kind]
     path = engagement.input_path(kind)
     if path is None:
         return None
     name = _display_name(engagement, path)
-    col = _Collector(name, lang, None)
+    col = _Collector(name, engagement.lang, None)
+    result = None
     try:
         source = readers.open_source(path, name, spec.get("sheet", "") or "")
         col.source = source
         result = _parse(source, kind, dict(spec.get("columns") or {}), col, engagement)
     except ReadError as exc:
         col.add(exc.kind, exc.row, None, "", exc.value)
-        result = None
+    except (MemoryError, RecursionError) as exc:
+        col.add("too_large", None, None, "", type(exc).__name__)
+    except (pa.ArrowException, ValueError, TypeError, IndexError, KeyError, OverflowError,
+            UnicodeError) as exc:
+        # arbitrary bytes must end as an InputError, never as a traceback
+        col.add("unreadable", None, None, "", f"{type(exc).__name__}: {exc}")
     problems.extend(col.items)
     return result if not col.items else None
 
 
 def _parse(source: Source, kind: str, explicit: dict[str, str], col: _Collector,
            engagement: Any) -> _FileResult | None:
-    lang = engagement.lang
     header: Header | None = None
     delimiter = ""
-    any_rows = False
-    for d in source.delimiters:
-        preview = source.preview(d)
-        any_rows = any_rows or bool(preview)
+    previews = {d: source.preview(d) for d in source.delimiters}
+    for d, preview in previews.items():
         found = find_header(preview, kind, explicit)
         if found and (header is None or found.score > header.score + 1e-9):
             header, delimiter = found, d
     if header is None:
-        if not any_rows:
+        first = previews[source.delimiters[0]]
+        if not any(previews.values()):
             col.add("empty")
-            return None
-        if source.encoding == "cp1251" and any(
-                readers.looks_like_utf8(c) for d in source.delimiters
-                for _, _, cells in source.preview(d)[:PREVIEW_CHECK] for c in cells):
-            col.add("mixed_encoding")
-            return None
-        col.add("no_header", value=" | ".join(source.preview(source.delimiters[0])[0][2][:8])
-                if source.preview(source.delimiters[0]) else "")
+        elif source.encoding == "cp1251" and any(
+                readers.looks_like_utf8(c) for _, _, cells in first for c in cells):
+            col.add("mixed_encoding", first[0][0] if first else None)
+        else:
+            col.add("no_header", first[0][0] if first else None, None, "",
+                    " | ".join(c for c in first[0][2][:8] if c.strip()) if first else "")
         return None
     for missing in header.missing_explicit:
         col.add("unknown_mapped_column", header.first_row, None, missing,
                 " | ".join(x for x in header.labels if x))
     required = C.LEDGER_REQUIRED if kind == "sales" else ()
     for canon in required:
-        if canon not in header.mapping and not any(k == canon for k in explicit):
+        if canon not in header.mapping and canon not in explicit:
             col.add("missing_column", header.first_row, None, "", _expected_headers(canon))
     if kind == "sales" and engagement.settings["import"]["customer_key"] == "inn" \
-            and C.INN not in header.mapping:
+            and C.INN not in header.mapping and C.INN not in explicit:
         col.add("missing_column", header.first_row, None, "", _expected_headers(C.INN))
     if col.items:
         return None
-
     ncols = max(len(header.labels), max(header.mapping.values()) + 1)
     body = source.body(delimiter, header.data_start, ncols)
     for row, nfields in body.ragged:
@@ -516,10 +663,11 @@ def _parse(source: Source, kind: str, explicit: dict[str, str], col: _Collector,
         for row, c in body.formula_cells:
             if c in mapped:
                 col.add("formula_no_value", row, c, header.labels[c])
-    return _parse_body(source, kind, header, delimiter, body, col, engagement, lang)
-
-
-PREVIEW_CHECK = 40
+    result = _parse_body(source, kind, header, delimiter, body, col, engagement.lang)
+    formula_rows = {p.row for p in col.items if p.kind == "formula_no_value"}
+    if formula_rows:  # the formula is the problem, not the empty value it left
+        col.items = [p for p in col.items if not (p.kind == "missing_value" and p.row in formula_rows)]
+    return result
 
 
 def _expected_headers(canon: str) -> str:
@@ -527,69 +675,83 @@ def _expected_headers(canon: str) -> str:
     return f"{canon}: " + ", ".join(syn[:4])
 
 
+CODED_FIELDS = (C.CUSTOMER_NAME, C.INN, C.DATE, C.PRODUCT, C.MANAGER, C.INDUSTRY, C.REGION)
+
+
 def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body: Body,
-                col: _Collector, engagement: Any, lang: str) -> _FileResult | None:
+                col: _Collector, lang: str) -> _FileResult | None:
+    """Validate and convert the data rows of one file into canonical columns."""
     m = header.mapping
     n = len(body)
-    cells = [pc.utf8_trim_whitespace(c) for c in body.cells]
-    # --- rows left out: blank, totals ------------------------------------------------
+    fields = SALES_FIELDS if kind == "sales" else CUSTOMER_FIELDS
+    label_of = {canon: header.labels[j] for canon, j in m.items()}
+    cells = [_trim(_as_array(c)) for c in body.cells]
+    coded = {f: Coded.encode(cells[m[f]]) for f in CODED_FIELDS if f in m and f in fields}
+    # --- rows left out: blank rows, total and subtotal rows ---------------------------
     blank = np.ones(n, dtype=bool)
     for c in cells:
-        blank &= pc.equal(pc.utf8_length(c), 0).to_numpy(zero_copy_only=False)
+        blank &= _lengths(c) == 0
     total = np.zeros(n, dtype=bool)
+    total_re = _total_re()
     label_cols = sorted({0, *(m[f] for f in TOTAL_LABEL_FIELDS if f in m)})
+    by_col = {m[f]: c for f, c in coded.items()}
     for j in label_cols:
-        total |= pc.match_substring_regex(cells[j], _total_re()).to_numpy(zero_copy_only=False)
+        if j in by_col:
+            total |= by_col[j].mask(total_re.match)
+        else:
+            total |= pc.match_substring_regex(cells[j], total_re.pattern, ignore_case=True).to_numpy(
+                zero_copy_only=False)
     total &= ~blank
     keep = ~blank & ~total
-    total_idx = np.flatnonzero(total)
-    total_examples = [{"row": col.where(int(body.rows[i]), label_cols[0]),
-                       "text": next((cells[j][int(i)].as_py() for j in label_cols
-                                     if cells[j][int(i)].as_py()), "")}
-                      for i in total_idx[:5]]
-    rows_read = n + body.blank_lines + len(body.ragged)
+    total_examples = []
+    for i in np.flatnonzero(total)[:5].tolist():
+        text = next((cells[j][i].as_py() for j in label_cols if cells[j][i].as_py()), "")
+        total_examples.append({"row": col.where(int(body.rows[i]), label_cols[0]), "text": text})
     if not keep.any():
         if not body.ragged:
             col.add("header_only", header.first_row)
         return None
-    keep_idx = pa.array(np.flatnonzero(keep))
-    kcells = [c.take(keep_idx) for c in cells]
+    if not keep.all():
+        index = np.flatnonzero(keep)
+        cells = [c.take(pa.array(index)) for c in cells]
+        coded = {f: c.take(index) for f, c in coded.items()}
     rows = body.rows[keep]
     knum = [x[keep] for x in body.numbers] if body.numbers is not None else None
-    label_of = {canon: header.labels[j] for canon, j in m.items()}
-
-    out: dict[str, Any] = {}
     report: dict[str, Any] = {
         "file": col.file, "kind": kind, "format": source.format, "encoding": source.encoding,
         "delimiter": delimiter, "sheet": source.sheet,
-        "header_row": col.where(header.first_row, 0 if source.format == "xlsx" else None),
-        "header": [x for x in header.labels],
-        "columns": {canon: label_of[canon] for canon in sorted(m, key=m.get)},
+        "header_row": col.where(header.first_row, 0),
+        "header": list(header.labels),
+        "columns": {canon: label_of[canon] for canon in sorted(m, key=m.__getitem__)},
         "unmapped": [x for j, x in enumerate(header.labels) if x and j not in m.values()],
-        "rows_read": int(rows_read),
+        "rows_read": int(n + body.blank_lines + len(body.ragged)),
         "rows_excluded": {"total": int(total.sum()), "blank": int(blank.sum() + body.blank_lines)},
         "total_examples": total_examples,
     }
+    out: dict[str, Any] = {}
     # --- mixed encodings: UTF-8 values inside a cp1251 file ----------------------------
     if source.encoding == "cp1251":
-        for canon in (f for f in TEXT_FIELDS if f in m):
-            values = kcells[m[canon]]
-            non_ascii = pc.invert(pc.string_is_ascii(values))
-            if not pc.any(non_ascii).as_py():
-                continue
-            uniq = pc.unique(values.filter(non_ascii)).to_pylist()
-            utf8 = [u for u in uniq if readers.looks_like_utf8(u)]
-            if utf8:
-                mask = pc.is_in(values, value_set=pa.array(utf8, pa.string())).to_numpy(zero_copy_only=False)
-                col.mask("mixed_encoding", mask, rows, values, m[canon], label_of[canon])
-    # --- numbers -------------------------------------------------------------------------
-    fields = SALES_FIELDS if kind == "sales" else CUSTOMER_FIELDS
+        for f in (x for x in TEXT_FIELDS if x in m and x in fields):
+            values = coded.get(f)
+            if values is not None:
+                bad = values.mask(readers.looks_like_utf8)
+                col.mask("mixed_encoding", bad, rows, values, m[f], label_of[f])
+            else:
+                arr = cells[m[f]]
+                hint = pc.match_substring_regex(
+                    arr, r"(?:[РС][\x{0080}-\x{00BF}\x{0401}-\x{045F}\x{2010}-\x{2122}]){2}")
+                if pc.any(hint).as_py():
+                    suspects = arr.filter(hint)
+                    utf8 = [u for u in pc.unique(suspects).to_pylist() if readers.looks_like_utf8(u)]
+                    bad = pc.is_in(arr, value_set=pa.array(utf8, pa.string())).to_numpy(zero_copy_only=False)
+                    col.mask("mixed_encoding", bad, rows, arr, m[f], label_of[f])
+    # --- numbers ---------------------------------------------------------------------
     numeric = [f for f in NUMERIC_FIELDS if f in m and f in fields]
-    prepared = {f: _prepare_number_text(kcells[m[f]]) for f in numeric}
-    text_only = {f: (prepared[f] if knum is None else prepared[f].filter(pa.array(np.isnan(knum[m[f]]))))
-                 for f in numeric}
+    prepared = {f: prepare_number_text(cells[m[f]]) for f in numeric}
+    text_only = [prepared[f] if knum is None else prepared[f].filter(pa.array(np.isnan(knum[m[f]])))
+                 for f in numeric]
     cyrillic = any(re.search(r"[\u0400-\u04ff]", x) for x in header.labels)
-    decimal = detect_decimal(list(text_only.values()), cyrillic)
+    decimal = detect_decimal(text_only, cyrillic)
     report["decimal_mark"] = decimal
     for f in numeric:
         j = m[f]
@@ -600,135 +762,179 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
             bad &= ~is_num
             empty &= ~is_num
         absurd = np.abs(np.nan_to_num(values)) > ABSURD
-        col.mask("bad_amount" if f == C.AMOUNT else "bad_number", bad, rows, kcells[j], j, label_of[f])
-        col.mask("absurd_amount" if f == C.AMOUNT else "absurd_number", absurd, rows, kcells[j], j,
+        col.mask("bad_amount" if f == C.AMOUNT else "bad_number", bad, rows, cells[j], j, label_of[f])
+        col.mask("absurd_amount" if f == C.AMOUNT else "absurd_number", absurd, rows, cells[j], j,
                  label_of[f])
         if f == C.AMOUNT:
             col.mask("missing_value", empty, rows, None, j, label_of[f])
         out[f] = values
-    # --- dates ---------------------------------------------------------------------------
-    if C.DATE in m:
+    # --- dates -----------------------------------------------------------------------
+    if C.DATE in coded:
         j = m[C.DATE]
-        dates, bad, empty, fmts = parse_dates(kcells[j], knum[j] if knum is not None else None)
+        dates, bad, empty, fmts = parse_dates(coded[C.DATE], knum[j] if knum is not None else None)
         if body.date_cells is not None and body.date_cells[j]:
-            fmts["excel_date"] += body.date_cells[j]
-            fmts["yyyy-mm-dd"] -= min(body.date_cells[j], fmts["yyyy-mm-dd"])
+            moved = min(body.date_cells[j], fmts["yyyy-mm-dd"])
+            fmts["excel_date"] += moved
+            fmts["yyyy-mm-dd"] -= moved
             fmts = +fmts
-        col.mask("bad_date", bad, rows, kcells[j], j, label_of[C.DATE])
+        col.mask("bad_date", bad, rows, coded[C.DATE], j, label_of[C.DATE])
         col.mask("missing_value", empty, rows, None, j, label_of[C.DATE])
         out[C.DATE] = dates
         report["date_format"] = fmts.most_common(1)[0][0] if fmts else ""
         report["date_formats"] = dict(fmts)
-    # --- INN -----------------------------------------------------------------------------
-    if C.INN in m:
-        enc = pc.dictionary_encode(kcells[m[C.INN]])
-        norm, padded, invalid = _normalise_inn(enc.dictionary.to_pylist())
-        codes = enc.indices.to_numpy(zero_copy_only=False)
-        inn = np.asarray(norm, dtype=object)[codes] if len(norm) else np.full(len(codes), "", dtype=object)
-        pad_rows = np.asarray(padded, dtype=bool)[codes] if len(norm) else np.zeros(len(codes), bool)
-        bad_rows = np.asarray(invalid, dtype=bool)[codes] if len(norm) else np.zeros(len(codes), bool)
-        bad_vals = sorted({u for u, b in zip(enc.dictionary.to_pylist(), invalid) if b})
-        report["inn"] = {"padded": int(pad_rows.sum()), "invalid": int(bad_rows.sum()),
-                         "invalid_examples": bad_vals[:5]}
-        out[C.INN] = inn
-    # --- text ----------------------------------------------------------------------------
+    # --- INN -------------------------------------------------------------------------
+    if C.INN in coded:
+        raw = coded[C.INN]
+        info = [normalise_inn(v) for v in raw.values]
+        padded = np.array([p for _, p, _ in info], dtype=bool)
+        invalid = np.array([b for _, _, b in info], dtype=bool)
+        report["inn"] = {
+            "padded": int(padded[raw.codes].sum()) if len(info) else 0,
+            "invalid": int(invalid[raw.codes].sum()) if len(info) else 0,
+            "invalid_examples": sorted({v for v, b in zip(raw.values, invalid) if b})[:5]}
+        out[C.INN] = raw.map(lambda v: normalise_inn(v)[0])
+    # --- text ------------------------------------------------------------------------
     for f in (x for x in TEXT_FIELDS if x in m and x in fields):
-        out[f] = _clean_text(kcells[m[f]])
+        out[f] = coded[f].map(clean_text) if f in coded else _clean_text_column(cells[m[f]])
     if C.CUSTOMER_NAME in out:
-        name_empty = pc.equal(pc.utf8_length(out[C.CUSTOMER_NAME]), 0).to_numpy(zero_copy_only=False)
+        empty_name = out[C.CUSTOMER_NAME].mask(lambda v: v == "")
         if C.INN in out:
-            name_empty &= out[C.INN] == ""
-        col.mask("empty_customer", name_empty, rows, None, m[C.CUSTOMER_NAME], label_of[C.CUSTOMER_NAME])
+            empty_name &= out[C.INN].mask(lambda v: v == "")
+        col.mask("empty_customer", empty_name, rows, None, m[C.CUSTOMER_NAME], label_of[C.CUSTOMER_NAME])
     elif C.INN in out:
-        col.mask("empty_customer", out[C.INN] == "", rows, None, m[C.INN], label_of[C.INN])
+        col.mask("empty_customer", out[C.INN].mask(lambda v: v == ""), rows, None, m[C.INN], label_of[C.INN])
     # --- exact duplicates (every cell of the row equal) ----------------------------------
-    joined = pc.binary_join_element_wise(*kcells, "\x1f") if len(kcells) > 1 else kcells[0]
-    codes = pc.dictionary_encode(joined).indices.to_numpy(zero_copy_only=False)
-    first = np.zeros(len(codes), dtype=bool)
-    first[np.unique(codes, return_index=True)[1]] = True
-    duplicate = ~first
+    duplicate = _duplicates(cells, coded, out)
     report["rows_imported"] = int(len(rows))
     report["duplicates"] = {"count": int(duplicate.sum())}
-    res = _FileResult(kind=kind, columns=out, rows=rows, source=source, report=report)
-    res.columns["_duplicate"] = duplicate
-    return res
+    return _FileResult(kind=kind, columns=out, rows=rows, duplicate=duplicate, source=source, report=report)
+
+
+def _duplicates(cells: list[pa.Array], coded: dict[str, Coded], parsed: dict[str, Any]) -> np.ndarray:
+    """Rows equal in every cell to an earlier row.
+
+    A cheap 64-bit key from columns already coded (names, dates, ...) and parsed
+    numbers finds the candidates; only candidates are compared cell by cell.
+    """
+    n = len(cells[0]) if cells else 0
+    key = np.zeros(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for c in coded.values():
+            key = (key ^ c.codes.astype(np.uint64)) * np.uint64(0x100000001B3)
+        for f in NUMERIC_FIELDS:
+            if f in parsed:
+                bits = np.nan_to_num(parsed[f], nan=-0.123456789).view(np.uint64)
+                key = (key ^ bits) * np.uint64(0x100000001B3)
+    candidates = np.flatnonzero(pd.Series(key).duplicated(keep=False).to_numpy())
+    duplicate = np.zeros(n, dtype=bool)
+    if len(candidates):
+        taken = pa.array(candidates)
+        rows = list(zip(*(c.take(taken).to_pylist() for c in cells)))
+        seen: set[tuple[Any, ...]] = set()
+        for i, row in zip(candidates.tolist(), rows):
+            if row in seen:
+                duplicate[i] = True
+            else:
+                seen.add(row)
+    return duplicate
 
 
 # =====================================================================================
 # customer ids and the tables
 # =====================================================================================
 
-def _keys_of(names: pa.Array) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(name key per row as object array, name code per row, distinct names)."""
-    enc = pc.dictionary_encode(names)
-    uniq = enc.dictionary.to_pylist()
-    keys = np.asarray([name_key(u) for u in uniq], dtype=object)
-    codes = enc.indices.to_numpy(zero_copy_only=False)
-    return (keys[codes] if len(uniq) else np.zeros(0, dtype=object)), codes, uniq
+def _pairs(keys: Coded, inns: Coded | None) -> set[tuple[str, str]]:
+    """Distinct (name key, INN) pairs of rows that carry both."""
+    if inns is None or not len(keys):
+        return set()
+    combo = pd.unique(keys.codes * max(len(inns.values), 1) + inns.codes)
+    k, i = np.divmod(combo, max(len(inns.values), 1))
+    return {(keys.values[a], inns.values[b]) for a, b in zip(k.tolist(), i.tolist())
+            if keys.values[a] and inns.values[b]}
 
 
-def name_to_inn(keys: np.ndarray, inns: np.ndarray) -> tuple[dict[str, str], list[str]]:
+def name_to_inn(pairs: set[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
     """Name keys seen with exactly one INN -> that INN; and name keys seen with several."""
-    has = inns != ""
-    pairs = pd.DataFrame({"k": keys[has], "i": inns[has]}).drop_duplicates()
-    pairs = pairs[pairs["k"] != ""]
-    counts = pairs.groupby("k")["i"].nunique()
-    single = pairs[pairs["k"].isin(counts[counts == 1].index)]
-    return dict(zip(single["k"], single["i"])), sorted(counts[counts > 1].index.tolist())
+    seen: dict[str, set[str]] = {}
+    for key, inn in pairs:
+        seen.setdefault(key, set()).add(inn)
+    single = {k: next(iter(v)) for k, v in seen.items() if len(v) == 1}
+    return single, sorted(k for k, v in seen.items() if len(v) > 1)
 
 
-def assign_ids(keys: np.ndarray, inns: np.ndarray | None, mapping: dict[str, str],
-               mode: str) -> tuple[np.ndarray, np.ndarray, int]:
+def assign_ids(keys: Coded, inns: Coded | None, mapping: dict[str, str], mode: str
+               ) -> tuple[Coded, Coded, int]:
     """customer_id per row: the INN (own, or via the name->INN map), else the name key.
 
-    Returns (ids, inns filled from the map, rows that got their INN from the map).
-    ``mode``: auto | inn | name (``import.customer_key``).
+    Returns (ids, INNs with those found by name filled in, rows that got an INN by name).
+    ``mode``: auto | inn | name (``import.customer_key``). Work is per distinct
+    (name key, INN) pair.
     """
     n = len(keys)
     if inns is None:
-        inns = np.full(n, "", dtype=object)
-    if mode == "name":
-        return keys.copy(), inns, 0
-    missing = inns == ""
-    filled = inns.copy()
-    if missing.any() and mapping:
-        mapped = pd.Series(keys[missing], dtype=object).map(mapping).fillna("").to_numpy(dtype=object)
-        filled[missing] = mapped
-    got = int((missing & (filled != "")).sum())
-    ids = np.where(filled != "", filled, keys)
-    return ids.astype(object), filled, got
+        inns = Coded(codes=np.zeros(n, dtype=np.int64), values=[""])
+    base = max(len(inns.values), 1)
+    combo_codes, combos = pd.factorize(keys.codes * base + inns.codes)
+    k, i = np.divmod(np.asarray(combos, dtype=np.int64), base)
+    ids, filled, by_name = [], [], []
+    for a, b in zip(k.tolist(), i.tolist()):
+        key, inn = keys.values[a], inns.values[b]
+        if mode == "name":
+            ids.append(key)
+            filled.append(inn)
+            by_name.append(False)
+            continue
+        got = inn or mapping.get(key, "")
+        ids.append(got or key)
+        filled.append(got)
+        by_name.append(not inn and bool(got))
+    id_codes, id_values = pd.factorize(pd.Series(ids, dtype=object))
+    inn_codes, inn_values = pd.factorize(pd.Series(filled, dtype=object))
+    row_by_name = np.asarray(by_name, dtype=bool)[combo_codes] if len(combos) else np.zeros(n, bool)
+    return (Coded(codes=id_codes[combo_codes], values=list(id_values)),
+            Coded(codes=inn_codes[combo_codes], values=list(inn_values)), int(row_by_name.sum()))
 
 
-def _most_frequent(ids: np.ndarray, values: np.ndarray) -> dict[str, str]:
-    """id -> its most frequent non-empty value (ties: first seen)."""
-    df = pd.DataFrame({"id": ids, "v": values})
-    df = df[df["v"] != ""]
-    if df.empty:
-        return {}
-    counts = df.groupby(["id", "v"], sort=False).size().reset_index(name="n")
-    counts = counts.sort_values(["id", "n"], ascending=[True, False], kind="stable")
-    top = counts.drop_duplicates("id")
-    return dict(zip(top["id"], top["v"]))
+def most_frequent(ids: Coded, values: Coded) -> list[str]:
+    """For each id (in ``ids.values`` order) its most frequent non-empty value; ties: first seen."""
+    nv = max(len(values.values), 1)
+    combo_codes, combos = pd.factorize(ids.codes * nv + values.codes)
+    counts = np.bincount(combo_codes, minlength=len(combos)).astype(np.float64)
+    id_of, val_of = np.divmod(np.asarray(combos, dtype=np.int64), nv)
+    empty = np.array([values.values[v] == "" for v in val_of.tolist()], dtype=bool)
+    counts[empty] = -1.0
+    order = np.lexsort((np.arange(len(combos)), -counts, id_of))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = id_of[order][1:] != id_of[order][:-1]
+    out = [""] * len(ids.values)
+    for c in order[first].tolist():
+        if counts[c] > 0:
+            out[int(id_of[c])] = values.values[int(val_of[c])]
+    return out
 
 
-def _text_series(values: Any, n: int) -> pd.Series:
+def _str_series(values: Any, n: int) -> pd.Series:
     if values is None:
-        return pd.Series([""] * n, dtype="str")
-    if isinstance(values, (pa.Array, pa.ChunkedArray)):
-        return pd.Series(values.to_pandas(), dtype="str")
-    return pd.Series(values, dtype="str")
+        return pd.Series(pa.array([""]).take(pa.array(np.zeros(n, dtype=np.int64))).to_pandas(), dtype="str")
+    if isinstance(values, Coded):
+        values = values.arrow()
+    return pd.Series(values.to_pandas(), dtype="str")
 
 
-def _row_labels(res: _FileResult, lang: str) -> pd.Series:
+def _row_labels(res: _FileResult, lang: str) -> pa.Array:
     """source_row per imported row: "строка 12" / "line 12" or "Лист1!A12"."""
     if res.source.format == "xlsx":
         prefix, suffix = f"{_sheet_ref(res.source.sheet)}!A", ""
     else:
-        template = str(t("ingest.line", lang))
-        prefix, _, suffix = template.partition("{n}")
+        prefix, _, suffix = str(t("ingest.line", lang)).partition("{n}")
     nums = pa.array(res.rows).cast(pa.string())
-    joined = pc.binary_join_element_wise(pa.scalar(prefix), nums, pa.scalar(suffix), "")
-    return pd.Series(joined.to_pandas(), dtype="str")
+    return pc.binary_join_element_wise(pa.scalar(prefix), nums, pa.scalar(suffix), "")
+
+
+def _name_keys(res: _FileResult) -> Coded:
+    if C.CUSTOMER_NAME in res.columns:
+        return res.columns[C.CUSTOMER_NAME].map(name_key)
+    return Coded(codes=np.zeros(len(res.rows), dtype=np.int64), values=[""])
 
 
 def build_tables(sales: _FileResult, customers: _FileResult | None, settings: dict[str, Any],
@@ -738,69 +944,61 @@ def build_tables(sales: _FileResult, customers: _FileResult | None, settings: di
     mode = imp["customer_key"]
     sc = sales.columns
     n = len(sales.rows)
-    s_keys, _, _ = _keys_of(sc[C.CUSTOMER_NAME])
-    s_inns = sc.get(C.INN)
-    c_keys = c_inns = None
+    s_keys = _name_keys(sales)
+    pairs = _pairs(s_keys, sc.get(C.INN))
     if customers is not None:
-        cc = customers.columns
-        c_keys = (_keys_of(cc[C.CUSTOMER_NAME])[0] if C.CUSTOMER_NAME in cc
-                  else np.full(len(customers.rows), "", dtype=object))
-        c_inns = cc.get(C.INN)
-    all_keys = np.concatenate([s_keys, c_keys]) if c_keys is not None else s_keys
-    all_inns = np.concatenate([
-        s_inns if s_inns is not None else np.full(n, "", dtype=object),
-        c_inns if c_inns is not None else np.full(len(c_keys) if c_keys is not None else 0, "", dtype=object)])
-    mapping, ambiguous = name_to_inn(all_keys, all_inns) if mode != "name" else ({}, [])
-    ids, inns, from_name = assign_ids(s_keys, s_inns, mapping, mode)
+        pairs |= _pairs(_name_keys(customers), customers.columns.get(C.INN))
+    mapping, ambiguous = name_to_inn(pairs) if mode != "name" else ({}, [])
+    ids, inns, by_name = assign_ids(s_keys, sc.get(C.INN), mapping, mode)
     if mode == "inn":
         col = _Collector(sales.report["file"], lang, sales.source)
-        lbl = sales.report["columns"].get(C.INN, "")
-        col.mask("missing_inn", inns == "", sales.rows, sc[C.CUSTOMER_NAME], None, lbl)
+        col.mask("missing_inn", inns.mask(lambda v: v == ""), sales.rows, sc[C.CUSTOMER_NAME], None,
+                 sales.report["columns"].get(C.INN, ""))
         problems.extend(col.items)
-    sales.report["inn_from_name"] = from_name
+    sales.report["inn_from_name"] = by_name
     sales.report["names_ambiguous"] = {"count": len(ambiguous), "examples": ambiguous[:5]}
-
-    raw_names = np.asarray(sc[C.CUSTOMER_NAME].to_numpy(zero_copy_only=False), dtype=object)
-    top_name = _most_frequent(ids, raw_names)
-    names = pd.Series(ids, dtype=object).map(top_name).fillna("").to_numpy(dtype=object)
-    names = np.where(names == "", ids, names)
-
+    top = most_frequent(ids, sc[C.CUSTOMER_NAME])
+    top = [name or cid for name, cid in zip(top, ids.values)]
+    names = Coded(codes=ids.codes, values=top)
     amount = sc[C.AMOUNT]
+    nan = np.full(n, np.nan)
     ledger = pd.DataFrame({
-        C.CUSTOMER_ID: pd.Series(ids, dtype="str"),
-        C.CUSTOMER_NAME: pd.Series(names, dtype="str"),
-        C.INN: pd.Series(inns, dtype="str"),
-        C.DATE: pd.Series(sc[C.DATE]).astype("datetime64[ns]"),
+        C.CUSTOMER_ID: _str_series(ids, n),
+        C.CUSTOMER_NAME: _str_series(names, n),
+        C.INN: _str_series(inns, n),
+        C.DATE: pd.Series(sc[C.DATE], dtype="datetime64[ns]"),
         C.AMOUNT: pd.Series(amount, dtype="float64"),
-        C.QUANTITY: pd.Series(sc.get(C.QUANTITY, np.full(n, np.nan)), dtype="float64"),
-        C.PRODUCT: _text_series(sc.get(C.PRODUCT), n),
-        C.MANAGER: _text_series(sc.get(C.MANAGER), n),
-        C.MARGIN: pd.Series(sc.get(C.MARGIN, np.full(n, np.nan)), dtype="float64"),
-        C.DOCUMENT: _text_series(sc.get(C.DOCUMENT), n),
+        C.QUANTITY: pd.Series(sc.get(C.QUANTITY, nan), dtype="float64"),
+        C.PRODUCT: _str_series(sc.get(C.PRODUCT), n),
+        C.MANAGER: _str_series(sc.get(C.MANAGER), n),
+        C.MARGIN: pd.Series(sc.get(C.MARGIN, nan), dtype="float64"),
+        C.DOCUMENT: _str_series(sc.get(C.DOCUMENT), n),
         C.IS_RETURN: pd.Series(amount < 0, dtype="bool"),
-        C.SOURCE_FILE: pd.Series([sales.report["file"]] * n, dtype="str"),
-        C.SOURCE_ROW: _row_labels(sales, lang),
+        C.SOURCE_FILE: _str_series(Coded(codes=np.zeros(n, dtype=np.int64), values=[sales.report["file"]]), n),
+        C.SOURCE_ROW: _str_series(_row_labels(sales, lang), n),
     })
-    dup = sc["_duplicate"]
-    if imp["duplicates"] == "drop" and dup.any():
-        ledger = ledger.loc[~dup].reset_index(drop=True)
+    id_codes = ids.codes
+    managers = sc.get(C.MANAGER)
+    if imp["duplicates"] == "drop" and sales.duplicate.any():
+        keep = ~sales.duplicate
+        ledger = ledger.loc[keep].reset_index(drop=True)
+        id_codes = id_codes[keep]
+        managers = managers.take(np.flatnonzero(keep)) if managers is not None else None
     sales.report["duplicates"]["action"] = imp["duplicates"]
-    ret = ledger[C.IS_RETURN].to_numpy()
     amt = ledger[C.AMOUNT].to_numpy()
+    ret = amt < 0
     sales.report["returns"] = {"count": int(ret.sum()), "sum": float(amt[ret].sum())}
-
-    customers_df = _customers_table(ledger, customers, mapping, mode, lang)
+    customers_df = _customers_table(ledger, Coded(id_codes, ids.values), managers, customers, mapping, mode)
     gross = float(amt[amt > 0].sum())
     returns_sum = float(amt[ret].sum())
-    revenue = gross + returns_sum if imp["returns"] == "net" else gross
     dates = ledger[C.DATE]
     totals = {
         "customers": int(len(customers_df)),
-        "customers_with_sales": int(ledger[C.CUSTOMER_ID].nunique()),
+        "customers_with_sales": int(len(np.unique(id_codes))),
         "rows": int(len(ledger)),
         "date_from": dates.min().date().isoformat() if len(ledger) else "",
         "date_to": dates.max().date().isoformat() if len(ledger) else "",
-        "revenue": revenue,
+        "revenue": gross + returns_sum if imp["returns"] == "net" else gross,
         "revenue_gross": gross,
         "returns_sum": returns_sum,
         "returns_count": int(ret.sum()),
@@ -811,55 +1009,68 @@ def build_tables(sales: _FileResult, customers: _FileResult | None, settings: di
     return ledger, customers_df, totals
 
 
-def _customers_table(ledger: pd.DataFrame, customers: _FileResult | None, mapping: dict[str, str],
-                     mode: str, lang: str) -> pd.DataFrame:
-    """One row per customer: attributes from the customers file, purchases from the ledger."""
-    g = ledger.groupby(C.CUSTOMER_ID, sort=False)
+def _customers_table(ledger: pd.DataFrame, ids: Coded, managers: Coded | None,
+                     customers: _FileResult | None, mapping: dict[str, str], mode: str) -> pd.DataFrame:
+    """One row per customer: attributes from the customers file, purchases from the ledger.
+
+    Customers of the customers file without purchases are included (first/last
+    purchase NaT). Name: the ledger's most frequent spelling, else the file's.
+    Manager, INN and other attributes: the customers file first, else the ledger.
+    """
+    codes = pd.Series(ids.codes)
+    dates = pd.Series(ledger[C.DATE].to_numpy())
+    g = dates.groupby(codes.to_numpy())
+    present = np.unique(ids.codes)
+    first = g.min().reindex(present)
+    last = g.max().reindex(present)
+    firsts = pd.Series(np.arange(len(ids.codes))).groupby(ids.codes).first().reindex(present).to_numpy()
     base = pd.DataFrame({
-        C.CUSTOMER_NAME: g[C.CUSTOMER_NAME].first(),
-        C.INN: g[C.INN].first(),
-        C.FIRST_PURCHASE: g[C.DATE].min(),
-        C.LAST_PURCHASE: g[C.DATE].max(),
+        C.CUSTOMER_ID: [ids.values[i] for i in present.tolist()],
+        C.CUSTOMER_NAME: ledger[C.CUSTOMER_NAME].to_numpy(dtype=object)[firsts],
+        C.INN: ledger[C.INN].to_numpy(dtype=object)[firsts],
+        C.FIRST_PURCHASE: first.to_numpy(),
+        C.LAST_PURCHASE: last.to_numpy(),
     })
-    mgr = _most_frequent(ledger[C.CUSTOMER_ID].to_numpy(dtype=object),
-                         ledger[C.MANAGER].to_numpy(dtype=object))
-    base[C.MANAGER] = pd.Series(base.index.map(lambda i: mgr.get(i, "")), index=base.index, dtype=object)
-    attrs = pd.DataFrame(index=pd.Index([], name=C.CUSTOMER_ID))
+    if managers is not None:
+        top = most_frequent(ids, managers)
+        base[C.MANAGER] = [top[i] for i in present.tolist()]
+    base = base.set_index(C.CUSTOMER_ID)
     if customers is not None:
         cc = customers.columns
-        m = len(customers.rows)
-        keys = (_keys_of(cc[C.CUSTOMER_NAME])[0] if C.CUSTOMER_NAME in cc
-                else np.full(m, "", dtype=object))
-        ids, inns, _ = assign_ids(keys, cc.get(C.INN), mapping, mode)
-        frame = {C.CUSTOMER_ID: ids, C.INN: inns}
+        cids, cinns, _ = assign_ids(_name_keys(customers), cc.get(C.INN), mapping, mode)
+        frame: dict[str, Any] = {C.CUSTOMER_ID: cids.arrow().to_pylist(), C.INN: cinns.arrow().to_pylist()}
         for f in CUSTOMER_FIELDS:
-            if f in cc and f != C.INN:
-                v = cc[f]
-                frame[f] = v.to_numpy(zero_copy_only=False) if isinstance(v, pa.Array) else v
+            v = cc.get(f)
+            if v is None or f == C.INN:
+                continue
+            frame[f] = v.arrow().to_pylist() if isinstance(v, Coded) else (
+                v.to_pylist() if isinstance(v, pa.Array) else v)
         cdf = pd.DataFrame(frame)
         cdf = cdf[cdf[C.CUSTOMER_ID] != ""]
-        merged = int(cdf[C.CUSTOMER_ID].duplicated().sum())
-        customers.report["customers_merged"] = merged
+        customers.report["customers_merged"] = int(cdf[C.CUSTOMER_ID].duplicated().sum())
         text_cols = [c for c in cdf.columns if c not in (C.CUSTOMER_ID, C.HEADCOUNT, C.POTENTIAL)]
-        cdf[text_cols] = cdf[text_cols].replace("", np.nan)
+        cdf[text_cols] = cdf[text_cols].astype(object).replace("", None)
         attrs = cdf.groupby(C.CUSTOMER_ID, sort=False).first()
-    out = base.join(attrs, how="outer", rsuffix="_file", sort=False)
-    for f in (C.CUSTOMER_NAME, C.INN, C.MANAGER):
-        if f + "_file" in out:
-            own = out[f].replace("", np.nan)
-            # ledger spelling wins for the name (consistent with the ledger); file wins otherwise
-            out[f] = own.combine_first(out[f + "_file"]) if f == C.CUSTOMER_NAME \
-                else out[f + "_file"].combine_first(own)
-    out = out.reset_index().rename(columns={"index": C.CUSTOMER_ID})
-    res = pd.DataFrame({C.CUSTOMER_ID: out[C.CUSTOMER_ID].astype("str")})
+        out = base.join(attrs, how="outer", rsuffix="_file", sort=False)
+        for f in (C.CUSTOMER_NAME, C.INN, C.MANAGER):
+            if f + "_file" in out:
+                own = out[f].astype(object).replace("", None) if f in out else pd.Series(None, index=out.index)
+                other = out[f + "_file"].astype(object)
+                out[f] = own.combine_first(other) if f == C.CUSTOMER_NAME else other.combine_first(own)
+    else:
+        out = base
+    out = out.reset_index()
+    res = pd.DataFrame({C.CUSTOMER_ID: pd.Series(out[C.CUSTOMER_ID].to_numpy(dtype=object), dtype="str")})
     for f in C.CUSTOMERS_COLUMNS[1:]:
         if f in (C.HEADCOUNT, C.POTENTIAL):
-            res[f] = pd.to_numeric(out[f], errors="coerce").astype("float64") if f in out else np.nan
+            res[f] = (pd.to_numeric(out[f], errors="coerce").astype("float64") if f in out
+                      else pd.Series(np.nan, index=res.index, dtype="float64"))
         elif f in (C.FIRST_PURCHASE, C.LAST_PURCHASE):
-            res[f] = pd.to_datetime(out[f]).astype("datetime64[ns]")
+            res[f] = pd.Series(out[f].to_numpy(), dtype="datetime64[ns]")
         else:
-            res[f] = (out[f].astype(object).where(out[f].notna(), "") if f in out
-                      else pd.Series([""] * len(out), dtype=object)).astype("str")
+            vals = out[f].astype(object).where(out[f].notna(), "") if f in out else ""
+            res[f] = pd.Series(vals, index=res.index, dtype="str") if f in out else \
+                pd.Series([""] * len(res), dtype="str")
     res[C.CUSTOMER_NAME] = res[C.CUSTOMER_NAME].where(res[C.CUSTOMER_NAME] != "", res[C.CUSTOMER_ID])
     return res.loc[:, list(C.CUSTOMERS_COLUMNS)].reset_index(drop=True)
 

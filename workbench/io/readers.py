@@ -169,18 +169,46 @@ def detect_encoding(data: bytes) -> str:
         enc = "utf-8"
     if data.isascii():
         return enc
+    skip = len(codecs.BOM_UTF8) if enc == "utf-8-sig" else 0
     try:
-        data.decode(enc)
+        data[skip:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        pos = exc.start + skip
         if enc == "utf-8-sig":  # the BOM promises UTF-8: other bytes mean a second encoding
-            raise ReadError("mixed_encoding", repr(data[exc.start:exc.start + 8])[2:-1], row=line) from exc
-        bad = data.find(b"\x98")  # the one byte cp1251 does not define
+            raise ReadError("mixed_encoding", _line_text(data, pos, "cp1251"),
+                            row=data.count(b"\n", 0, pos) + 1) from exc
+        bad = data.find(b"\x98")  # the one byte cp1251 does not define (but UTF-8 "И" holds it)
         if bad >= 0:
+            utf8_line = _first_utf8_line(data)
+            if utf8_line is not None:
+                raise ReadError("mixed_encoding", _line_text(data, utf8_line, "utf-8"),
+                                row=data.count(b"\n", 0, utf8_line) + 1) from exc
             raise ReadError("bad_encoding", repr(data[bad:bad + 8])[2:-1],
                             row=data.count(b"\n", 0, bad) + 1) from exc
         return "cp1251"
     return enc
+
+
+def _line_text(data: bytes, pos: int, encoding: str) -> str:
+    """The physical line holding byte ``pos``, decoded for a message."""
+    start = data.rfind(b"\n", 0, pos) + 1
+    end = data.find(b"\n", pos)
+    return data[start:end if end >= 0 else len(data)].decode(encoding, errors="replace").strip()
+
+
+def _first_utf8_line(data: bytes) -> int | None:
+    """Offset of the first line that is valid UTF-8 holding Cyrillic (error path only)."""
+    pos = 0
+    for line in data.split(b"\n"):
+        if not line.isascii():
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                text = ""
+            if any("\u0400" <= ch <= "\u04ff" for ch in text):
+                return pos
+        pos += len(line) + 1
+    return None
 
 
 def looks_like_utf8(text: str) -> bool:
@@ -447,7 +475,8 @@ def formulas_without_value(path: Path, part: str) -> list[tuple[int, int]]:
         if cstart < 0 or cend < 0:
             continue
         cell = xml[cstart:cend]
-        if re.search(rb"<(?:\w+:)?v[\s>/]", cell):
+        # openpyxl writes <v /> for formulas it cannot compute; Excel writes t="str" for text results
+        if re.search(rb"<(?:\w+:)?v>[^<]", cell) or (b't="str"' in cell and re.search(rb"<(?:\w+:)?v", cell)):
             continue
         ref = _REF_RE.search(cell)
         if ref:

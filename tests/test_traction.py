@@ -12,8 +12,14 @@ import pytest
 from workbench import columns as C
 from workbench import kpis
 from workbench.errors import InputError, WorkbenchError
-from workbench.traction import (checkpoint_keys, due_for_entry, freeze_members, members_from_segments, migration,
-                                traction)
+from workbench.traction import (
+    checkpoint_keys,
+    due_for_entry,
+    freeze_members,
+    members_from_segments,
+    migration,
+    traction,
+)
 
 
 # ----------------------------------------------------------------------------- hand-made frames
@@ -99,8 +105,8 @@ def test_inputs_are_not_modified(frames):
     traction(cps, seg, led, hist, "2026-09", {"at_risk_ratio": 0.9}, "ru", entered=ent, plan_start="2026-08")
     for before, after in zip(copies, (cps, seg, led, ent)):
         pd.testing.assert_frame_equal(before, after)
-    for k in hist:
-        pd.testing.assert_frame_equal(hist[k], hist_copy[k])
+    for k, frame in hist.items():
+        pd.testing.assert_frame_equal(frame, hist_copy[k])
 
 
 def test_entered_value_is_carried_past_the_deadline_only(frames):
@@ -456,7 +462,7 @@ def test_walk_first_month_is_the_baseline(walk):
     assert r07.first_month and r07.plan_start == "2026-08"
     assert set(r07.checkpoints["status"]) == {"planned"}  # the plan starts next month
     html = render_traction_html(r07, "ru", "RUB")
-    assert "Это первый месяц трекшна" in html and "План начинается с август 2026" in html
+    assert "Это первый месяц трекшна" in html and "Начало плана — август 2026" in html
 
 
 def test_walk_statuses_of_entered_and_computed(walk):
@@ -530,3 +536,27 @@ def test_walk_actuals_for_next_month_lists_overdue_and_previous(walk, tmp_path):
     assert k0 not in keys                 # done in August: not asked again
     assert k1 in keys                     # not met: still open
     assert next(r for r in rows if r["key"] == k1)["previous"] == 0
+
+
+@pytest.mark.slow
+def test_walk_through_workbench_run_matches_the_steps(walk):
+    """The notebooks (papermill) give the same month as the steps called directly; the run
+    commits the history and the workbook carries the traction sheets."""
+    from openpyxl import load_workbook
+
+    from workbench.history import load_history
+    from workbench.run import run_engagement
+
+    root = walk["root"]
+    before = load_history(root / "history.sqlite")
+    res = run_engagement(root, month="2026-09", echo=lambda m: None)
+    after = load_history(root / "history.sqlite")
+    for name in ("segments", "checkpoints", "members"):
+        for m in ("2026-07", "2026-08", "2026-09"):
+            b = before[name][before[name]["month"] == m].reset_index(drop=True)
+            a = after[name][after[name]["month"] == m].reset_index(drop=True)
+            pd.testing.assert_frame_equal(a, b)
+    sheets = load_workbook(res.deliverables / "workbook.xlsx", read_only=True).sheetnames
+    assert {"Трекшн", "Миграция", "Переходы клиентов", "История трекшна"} <= set(sheets)
+    html = (res.deliverables / "report.html").read_text(encoding="utf-8")
+    assert 'id="traction"' in html and "Коротко для руководства: сентябрь 2026" in html

@@ -194,7 +194,7 @@ def commit_frames(path: str | Path, month: str, segments: pd.DataFrame, checkpoi
         con.execute("BEGIN IMMEDIATE")
         try:
             for table in ("segments", "checkpoints", "members", "runs"):
-                con.execute(f"DELETE FROM {table} WHERE month = ?", (month,))  # noqa: S608 - our names
+                con.execute(f"DELETE FROM {table} WHERE month = ?", (month,))
             _insert(con, "segments", seg_rows)
             _insert(con, "checkpoints", cp_rows)
             _insert(con, "members", mem_rows)
@@ -219,7 +219,7 @@ def _insert(con: sqlite3.Connection, table: str, rows: list[tuple[Any, ...]]) ->
         return
     fields = TABLES[table]
     marks = ", ".join("?" * len(fields))
-    con.executemany(f"INSERT INTO {table} ({', '.join(fields)}) VALUES ({marks})", rows)  # noqa: S608
+    con.executemany(f"INSERT INTO {table} ({', '.join(fields)}) VALUES ({marks})", rows)
 
 
 def commit_snapshot(eng: Any, month: str, step_dir: str | Path) -> None:
@@ -259,7 +259,7 @@ def load_history(path: str | Path) -> dict[str, pd.DataFrame]:
     try:
         out = {}
         for name, fields in TABLES.items():
-            cur = con.execute(f"SELECT {', '.join(fields)} FROM {name} ORDER BY {', '.join(fields[:2])}")  # noqa: S608
+            cur = con.execute(f"SELECT {', '.join(fields)} FROM {name} ORDER BY {', '.join(fields[:2])}")
             out[name] = _typed(pd.DataFrame(cur.fetchall(), columns=list(fields)))
         return out
     finally:
@@ -292,5 +292,16 @@ def integrity_ok(path: str | Path) -> bool:
         con.close()
 
 
-__all__ = ["commit_snapshot", "commit_frames", "load_history", "connect", "months", "integrity_ok",
-           "schema_version", "SCHEMA_VERSION", "MIGRATIONS", "PAUSE_ENV", "HistoryError"]
+__all__ = [
+    "MIGRATIONS",
+    "PAUSE_ENV",
+    "SCHEMA_VERSION",
+    "HistoryError",
+    "commit_frames",
+    "commit_snapshot",
+    "connect",
+    "integrity_ok",
+    "load_history",
+    "months",
+    "schema_version",
+]

@@ -621,6 +621,26 @@ def due_for_entry(checkpoints: pd.DataFrame, month: str, history_checkpoints: pd
     return cps[keep].assign(previous=prev[keep]).reset_index(drop=True)
 
 
-__all__ = ["TractionResult", "traction", "measure", "migration", "romi", "series", "checkpoint_keys",
-           "members_from_segments", "members_from_results", "map_titles", "map_costs", "freeze_members", "map_summary", "due_for_entry", "entered_actuals",
-           "plan_start_of", "add_months", "month_index", "STATUSES", "MOVES", "TIERS"]
+__all__ = [
+    "MOVES",
+    "STATUSES",
+    "TIERS",
+    "TractionResult",
+    "add_months",
+    "checkpoint_keys",
+    "due_for_entry",
+    "entered_actuals",
+    "freeze_members",
+    "map_costs",
+    "map_summary",
+    "map_titles",
+    "measure",
+    "members_from_results",
+    "members_from_segments",
+    "migration",
+    "month_index",
+    "plan_start_of",
+    "romi",
+    "series",
+    "traction",
+]

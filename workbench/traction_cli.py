@@ -55,4 +55,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     s.set_defaults(func=cmd_actuals)
 
 
-__all__ = ["register", "cmd_actuals"]
+__all__ = ["cmd_actuals", "register"]

@@ -12,6 +12,7 @@ Reading it back validates every input cell and names the cell in any error.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -190,7 +191,7 @@ def parse_value(value: Any, unit: str) -> tuple[float | None, str]:
             return None, kind_of[rule]
         if percent:
             x /= 100.0
-    if x != x or x in (float("inf"), float("-inf")) or x < 0:
+    if not math.isfinite(x) or x < 0:
         return None, kind_of[rule]
     if rule == "share" and x > 1:
         return None, kind_of[rule]
@@ -327,5 +328,17 @@ def write_actuals(eng: Any, month: str, due: pd.DataFrame, titles: Mapping[str, 
     return path
 
 
-__all__ = ["render_actuals_workbook", "read_actuals", "write_actuals", "find_plan", "has_entries", "raw_rows",
-           "parse_value", "actuals_path", "SHEET_NAMES", "HEADER_ROW", "FIRST_ROW", "COL"]
+__all__ = [
+    "COL",
+    "FIRST_ROW",
+    "HEADER_ROW",
+    "SHEET_NAMES",
+    "actuals_path",
+    "find_plan",
+    "has_entries",
+    "parse_value",
+    "raw_rows",
+    "read_actuals",
+    "render_actuals_workbook",
+    "write_actuals",
+]

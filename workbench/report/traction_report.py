@@ -155,7 +155,7 @@ def plan_actual_chart(res: TractionResult, map_id: str, lang: str) -> str:
     from workbench.report import charts
 
     s = res.series[res.series[C.MAP_ID] == map_id]
-    s = s[s["target_to_date"].fillna(0) > 0]
+    s = s[(s["target_to_date"].fillna(0) > 0) & s["actual"].notna()]
     if s.empty:
         return ""
     s = s.assign(progress=(s["actual"] / s["target_to_date"]).clip(upper=2.0) * 100)
@@ -346,5 +346,13 @@ def traction_findings(res: TractionResult, lang: str, currency: str = "RUB") -> 
     return out
 
 
-__all__ = ["render_traction_html", "add_traction_sheets", "traction_findings", "value_text", "management_html",
-           "plan_actual_chart", "matrix_frame", "moves_frame"]
+__all__ = [
+    "add_traction_sheets",
+    "management_html",
+    "matrix_frame",
+    "moves_frame",
+    "plan_actual_chart",
+    "render_traction_html",
+    "traction_findings",
+    "value_text",
+]

@@ -336,20 +336,18 @@ def _aggregate(ledger: pd.DataFrame, next_start: pd.Timestamp, window_months: in
     def total(mask: np.ndarray) -> np.ndarray:
         return np.bincount(codes, weights=np.where(mask, amount, 0.0), minlength=n)
 
-    # Orders: a document number, or the day when the row has none (one order per customer-day).
+    # Orders in the window: a document number, or the day when the row has none (one order per
+    # customer-day). Only the window's purchase rows are read: documents elsewhere are not needed.
+    order_rows = np.flatnonzero(purchase & in_win)
+    o_codes, o_day = codes[order_rows].astype(np.int64), np.clip(day[order_rows], 0, _DOC_OFFSET - 1)
     if C.DOCUMENT in led:
-        doc_code = _text_codes(led[C.DOCUMENT])            # -1 = no document
-        has_doc = doc_code >= 0
-        key = np.where(has_doc, doc_code + _DOC_OFFSET, np.clip(day, 0, _DOC_OFFSET - 1))
+        doc_code = _text_codes(led[C.DOCUMENT].iloc[order_rows])   # -1 = no document
+        key = np.where(doc_code >= 0, doc_code + _DOC_OFFSET, o_day)
         key_span = int(doc_code.max(initial=0)) + _DOC_OFFSET + 1
     else:
-        key = np.clip(day, 0, _DOC_OFFSET - 1)
-        key_span = _DOC_OFFSET
-    order_id = codes.astype(np.int64) * key_span + key
-
-    def count_orders(mask: np.ndarray) -> np.ndarray:
-        uniq = pd.unique(order_id[mask])
-        return np.bincount((uniq // key_span).astype(np.int64), minlength=n)
+        key, key_span = o_day, _DOC_OFFSET
+    unique_orders = pd.unique(o_codes * key_span + key)
+    orders_in_window = np.bincount((unique_orders // key_span).astype(np.int64), minlength=n)
 
     # First / last purchase per customer with unbuffered ufuncs (no sort of the rows).
     def first_last(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -434,7 +432,7 @@ def _aggregate(ledger: pd.DataFrame, next_start: pd.Timestamp, window_months: in
         "revenue_recent_half": total(recent_half),
         "revenue_prev_half": total(prev_half),
         "revenue_history": total(np.ones(len(codes), dtype=bool)),
-        "orders": count_orders(purchase & in_win),
+        "orders": orders_in_window,
         "purchase_days": np.bincount(pc, minlength=n),
         "first_day": first_day,
         "last_day": last_day,

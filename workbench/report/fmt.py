@@ -10,6 +10,7 @@ import math
 from workbench.i18n import t
 
 NBSP = "\u00a0"
+MINUS = "\u2212"  # typographic minus, as in print
 
 
 def _is_missing(x: object) -> bool:
@@ -25,7 +26,7 @@ def number(x: float | int | None, lang: str = "ru", decimals: int = 0) -> str:
         text = text[1:]
     if lang == "ru":
         text = text.replace(",", NBSP).replace(".", ",")
-    return text
+    return text.replace("-", MINUS)
 
 
 def money(x: float | int | None, lang: str = "ru", currency: str = "RUB", decimals: int = 0) -> str:
@@ -37,7 +38,7 @@ def money(x: float | int | None, lang: str = "ru", currency: str = "RUB", decima
     if lang == "ru":
         return f"{body}{NBSP}{sign}"
     if len(sign) == 1:
-        return f"-{sign}{body[1:]}" if body.startswith("-") else f"{sign}{body}"
+        return f"{MINUS}{sign}{body[1:]}" if body.startswith(MINUS) else f"{sign}{body}"
     return f"{sign}{NBSP}{body}"
 
 

@@ -41,7 +41,7 @@ def bullets(items: Sequence[str]) -> str:
 def table(df: pd.DataFrame, headers: Mapping[str, str] | None = None,
           formats: Mapping[str, Callable[[Any], str]] | None = None,
           numeric: Sequence[str] = (), cls: str = "wb-table", max_rows: int | None = None,
-          caption: str = "", row_classes: Sequence[str] | None = None) -> str:
+          caption: str = "", row_classes: Sequence[str] | None = None, drop_empty: bool = True) -> str:
     """Render a DataFrame as an escaped HTML table.
 
     headers: column -> displayed label (columns not listed are shown under their name)
@@ -49,21 +49,27 @@ def table(df: pd.DataFrame, headers: Mapping[str, str] | None = None,
     numeric: columns aligned right
     max_rows: cut after this many rows (the caller states the cut in the caption)
     row_classes: one CSS class per row (our own codes, e.g. tier names)
+    drop_empty: leave out columns with no value in any shown row (e.g. a potential the
+        client's file does not have)
+    Long text columns get the ``wide`` class so they are not squeezed into a narrow strip.
     """
     headers = headers or {}
     formats = formats or {}
     shown = df if max_rows is None else df.head(max_rows)
     cols = list(shown.columns)
-    head = "".join(
-        f'<th class="{"num" if c in numeric else ""}">{esc(headers.get(c, c))}</th>' for c in cols)
-    rows = []
+    if drop_empty and len(shown):
+        cols = [c for c in cols if not shown[c].map(lambda v: _missing(v) or v == "").all()]
     values = {c: shown[c].tolist() for c in cols}
+    texts = {c: [formats[c](v) if c in formats else ("" if _missing(v) else v) for v in values[c]]
+             for c in cols}
+    klass = {c: "num" if c in numeric else
+             ("wide" if any(len(str(x)) > 40 for x in texts[c]) else "") for c in cols}
+    head = "".join(f'<th class="{klass[c]}">{esc(headers.get(c, c))}</th>' for c in cols)
+    rows = []
     for i in range(len(shown)):
         cells = []
         for c in cols:
-            v = values[c][i]
-            text = formats[c](v) if c in formats else ("" if _missing(v) else v)
-            cells.append(f'<td class="{"num" if c in numeric else ""}">{esc(text)}</td>')
+            cells.append(f'<td class="{klass[c]}">{esc(texts[c][i])}</td>')
         rc = f' class="{esc(row_classes[i])}"' if row_classes is not None else ""
         rows.append(f"<tr{rc}>{''.join(cells)}</tr>")
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""

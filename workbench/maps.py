@@ -621,12 +621,15 @@ def draft_maps(segments: pd.DataFrame, ledger: pd.DataFrame, settings: Mapping[s
     group_codes = list(s["group_templates"] or [])
     order = sorted(range(len(group_codes)), key=lambda i: (templates[group_codes[i]]["priority"], i))
     members_by_code: dict[str, list[str]] = {}
+    in_individual: set[str] = set()  # segments whose every customer follows an individual map
     for i in order:
         code = group_codes[i]
         tpl = templates[code]
         mask = _filter_mask(seg, tpl["members"], default=True)
         if tpl["exclude"]:
             mask &= ~_filter_mask(seg, tpl["exclude"], default=False)
+        if bool((mask & is_indiv).any()) and not bool((mask & ~is_indiv).any()):
+            in_individual.add(code)
         mask &= ~claimed
         members_by_code[code] = ids[mask].tolist()
         claimed |= mask
@@ -636,7 +639,8 @@ def draft_maps(segments: pd.DataFrame, ledger: pd.DataFrame, settings: Mapping[s
     for code in group_codes:
         members = members_by_code[code]
         if not members:
-            empty.append(code)
+            if code not in in_individual:  # not empty: its customers all have individual maps
+                empty.append(code)
             continue
         maps.append(_draft_one(templates[code], members, ctx, customer=None))
     indiv_code = s["individual_template"]

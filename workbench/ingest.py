@@ -298,29 +298,35 @@ def _lengths(values: pa.Array) -> np.ndarray:
     return np.diff(offsets).astype(np.int64)
 
 
-def _byte_histogram(values: pa.Array) -> np.ndarray:
-    """How often each byte occurs in a string column: a cheap test for what a column holds."""
-    if len(values) == 0 or values.buffers()[2] is None:
-        return np.zeros(256, dtype=np.int64)
-    off_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
-    offsets = np.frombuffer(values.buffers()[1], dtype=off_type)
-    lo, hi = int(offsets[values.offset]), int(offsets[values.offset + len(values)])
-    data = np.frombuffer(values.buffers()[2], dtype=np.uint8)[lo:hi]
-    return np.bincount(data, minlength=256)
+class _Bytes:
+    """The UTF-8 bytes of a whole string column, for cheap "does it hold X at all" tests."""
+
+    def __init__(self, values: pa.Array) -> None:
+        if len(values) == 0 or values.buffers()[2] is None:
+            self.raw = b""
+            return
+        off_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
+        offsets = np.frombuffer(values.buffers()[1], dtype=off_type)
+        lo, hi = int(offsets[values.offset]), int(offsets[values.offset + len(values)])
+        self.raw = memoryview(values.buffers()[2])[lo:hi].tobytes()
+
+    def has(self, text: str) -> bool:
+        return text.encode("utf-8") in self.raw
+
+    def has_other_than(self, allowed: bytes) -> bool:
+        """True when some byte is not in ``allowed``."""
+        return bool(self.raw.translate(None, allowed))
 
 
-_DIGITS = set(range(0x30, 0x3A))
+_DIGITS = b"0123456789"
 _SPACE_CHARS = (" ", "\u00a0", "\u202f", "\u2007", "\u2009", "'")
-
-
-def _has(hist: np.ndarray, text: str) -> bool:
-    return all(hist[b] for b in text.encode("utf-8"))
 
 
 def _trim(values: pa.Array) -> pa.Array:
     """Strip spaces (also no-break ones) and tabs at both ends of every value."""
-    hist = _byte_histogram(values)
-    chars = " \t\r\n" + ("\u00a0" if hist[0xC2] else "") + ("\u202f\u2007\u2009" if hist[0xE2] else "")
+    raw = _Bytes(values)
+    chars = " \t\r\n" + ("\u00a0" if b"\xc2" in raw.raw else "") + \
+        ("\u202f\u2007\u2009" if b"\xe2" in raw.raw else "")
     return pc.utf8_trim(values, characters=chars)
 
 
@@ -372,8 +378,10 @@ def clean_text(value: str) -> str:
 
 def _clean_text_column(values: pa.Array) -> pa.Array:
     """``clean_text`` on a whole high-cardinality column (only when it holds control bytes)."""
-    hist = _byte_histogram(values)
-    if not (hist[:0x20].any() or hist[0x7F] or hist[0xC2]):
+    raw = _Bytes(values)
+    if not raw.has_other_than(bytes(range(0x20, 0x7F)) + bytes(range(0x80, 0x100))) and b"\xc2" not in raw.raw:
+        return values  # no C0 controls, DEL, or C1 controls (UTF-8 C2 80..C2 9F)
+    if not pc.any(pc.match_substring_regex(values, r"[\x{00}-\x{1f}\x{7f}-\x{9f}]")).as_py():
         return values
     s = pc.replace_substring_regex(values, r"[\t\n\r\x{0b}\x{0c}]+", " ")
     s = pc.replace_substring_regex(s, r"[\x{00}-\x{08}\x{0e}-\x{1f}\x{7f}-\x{9f}]", "")
@@ -391,12 +399,11 @@ def prepare_number_text(values: pa.Array) -> pa.Array:
     the column's bytes show it is not needed.
     """
     s = values
-    hist = _byte_histogram(s)
+    raw = _Bytes(s)
     for ch in _SPACE_CHARS:
-        if _has(hist, ch):
+        if raw.has(ch):
             s = pc.replace_substring(s, ch, "")
-    allowed = _DIGITS | {ord(c) for c in "+-,."}
-    if any(hist[b] for b in range(256) if b not in allowed and b not in b" '\xc2\xa0\xe2\x80\xaf\x87\x89"):
+    if raw.has_other_than(_DIGITS + b"+-,. '\xc2\xa0\xe2\x80\xaf\x87\x89"):
         s = pc.replace_substring_regex(s, _currency_re(), "")
         s = pc.replace_substring_regex(s, r"[\x{2212}\x{2013}]", "-")
         s = pc.replace_substring_regex(s, r"^\((.*)\)$", r"-\1")
@@ -417,10 +424,10 @@ def detect_decimal(prepared: list[pa.Array], cyrillic_header: bool, sample: int 
             part = s if limit is None else s.slice(0, limit)
             if len(part) == 0:
                 continue
-            hist = _byte_histogram(part)
-            if hist[ord(",")]:
+            raw = _Bytes(part)
+            if raw.has(","):
                 comma += pc.sum(pc.match_substring_regex(part, r",(\d{1,2}|\d{4,})$")).as_py() or 0
-            if hist[ord(".")]:
+            if raw.has("."):
                 dot += pc.sum(pc.match_substring_regex(part, r"\.(\d{1,2}|\d{4,})$")).as_py() or 0
         return comma, dot
 
@@ -441,11 +448,11 @@ def parse_number_text(prepared: pa.Array, decimal: str) -> tuple[np.ndarray, np.
     """
     thousands = "." if decimal == "," else ","
     empty = _lengths(prepared) == 0
-    hist = _byte_histogram(prepared)
-    simple = not hist[ord(thousands)] and not any(
-        hist[b] for b in range(256) if b not in _DIGITS and chr(b) not in "+-" + decimal)
+    raw = _Bytes(prepared)
+    has_thousands, has_decimal = raw.has(thousands), raw.has(decimal)
+    simple = not raw.has_other_than(_DIGITS + b"+-" + decimal.encode())
     null = pa.scalar(None, pa.string())
-    s = pc.replace_substring(prepared, decimal, ".") if decimal != "." and hist[ord(decimal)] else prepared
+    s = pc.replace_substring(prepared, decimal, ".") if decimal != "." and has_decimal else prepared
     if simple:  # digits, sign and decimal mark only: a cast either parses all or fails
         try:
             nums = pc.cast(pc.if_else(pa.array(~empty), s, null), pa.float64())
@@ -454,7 +461,7 @@ def parse_number_text(prepared: pa.Array, decimal: str) -> tuple[np.ndarray, np.
             pass
     d, th = re.escape(decimal), re.escape(thousands)
     valid = pc.match_substring_regex(prepared, rf"^[+-]?(\d+|\d{{1,3}}({th}\d{{3}})+)({d}\d+)?$|^[+-]?{d}\d+$")
-    clean = pc.replace_substring(prepared, thousands, "") if hist[ord(thousands)] else prepared
+    clean = pc.replace_substring(prepared, thousands, "") if has_thousands else prepared
     if decimal != ".":
         clean = pc.replace_substring(clean, decimal, ".")
     nums = pc.cast(pc.if_else(valid, clean, null), pa.float64())
@@ -977,18 +984,19 @@ def build_tables(sales: _FileResult, customers: _FileResult | None, settings: di
         C.SOURCE_FILE: _str_series(Coded(codes=np.zeros(n, dtype=np.int64), values=[sales.report["file"]]), n),
         C.SOURCE_ROW: _str_series(_row_labels(sales, lang), n),
     })
-    id_codes = ids.codes
+    id_codes, inn_codes = ids.codes, inns.codes
     managers = sc.get(C.MANAGER)
     if imp["duplicates"] == "drop" and sales.duplicate.any():
         keep = ~sales.duplicate
         ledger = ledger.loc[keep].reset_index(drop=True)
-        id_codes = id_codes[keep]
+        id_codes, inn_codes = id_codes[keep], inn_codes[keep]
         managers = managers.take(np.flatnonzero(keep)) if managers is not None else None
     sales.report["duplicates"]["action"] = imp["duplicates"]
     amt = ledger[C.AMOUNT].to_numpy()
     ret = amt < 0
     sales.report["returns"] = {"count": int(ret.sum()), "sum": float(amt[ret].sum())}
-    customers_df = _customers_table(ledger, Coded(id_codes, ids.values), managers, customers, mapping, mode)
+    customers_df = _customers_table(ledger[C.DATE].to_numpy(), Coded(id_codes, ids.values), top,
+                                    Coded(inn_codes, inns.values), managers, customers, mapping, mode)
     gross = float(amt[amt > 0].sum())
     returns_sum = float(amt[ret].sum())
     dates = ledger[C.DATE]
@@ -1009,7 +1017,7 @@ def build_tables(sales: _FileResult, customers: _FileResult | None, settings: di
     return ledger, customers_df, totals
 
 
-def _customers_table(ledger: pd.DataFrame, ids: Coded, managers: Coded | None,
+def _customers_table(dates: np.ndarray, ids: Coded, names: list[str], inns: Coded, managers: Coded | None,
                      customers: _FileResult | None, mapping: dict[str, str], mode: str) -> pd.DataFrame:
     """One row per customer: attributes from the customers file, purchases from the ledger.
 
@@ -1017,17 +1025,17 @@ def _customers_table(ledger: pd.DataFrame, ids: Coded, managers: Coded | None,
     purchase NaT). Name: the ledger's most frequent spelling, else the file's.
     Manager, INN and other attributes: the customers file first, else the ledger.
     """
-    codes = pd.Series(ids.codes)
-    dates = pd.Series(ledger[C.DATE].to_numpy())
-    g = dates.groupby(codes.to_numpy())
+    g = pd.Series(dates).groupby(ids.codes)
     present = np.unique(ids.codes)
     first = g.min().reindex(present)
     last = g.max().reindex(present)
-    firsts = pd.Series(np.arange(len(ids.codes))).groupby(ids.codes).first().reindex(present).to_numpy()
+    # the INN of an id is the same on all its rows (the id is built from it): take the first row's
+    first_row = np.full(len(ids.values), -1, dtype=np.int64)
+    first_row[ids.codes[::-1]] = np.arange(len(ids.codes))[::-1]
     base = pd.DataFrame({
         C.CUSTOMER_ID: [ids.values[i] for i in present.tolist()],
-        C.CUSTOMER_NAME: ledger[C.CUSTOMER_NAME].to_numpy(dtype=object)[firsts],
-        C.INN: ledger[C.INN].to_numpy(dtype=object)[firsts],
+        C.CUSTOMER_NAME: [names[i] for i in present.tolist()],
+        C.INN: [inns.values[c] for c in inns.codes[first_row[present]].tolist()],
         C.FIRST_PURCHASE: first.to_numpy(),
         C.LAST_PURCHASE: last.to_numpy(),
     })
@@ -1051,7 +1059,8 @@ def _customers_table(ledger: pd.DataFrame, ids: Coded, managers: Coded | None,
         text_cols = [c for c in cdf.columns if c not in (C.CUSTOMER_ID, C.HEADCOUNT, C.POTENTIAL)]
         cdf[text_cols] = cdf[text_cols].astype(object).replace("", None)
         attrs = cdf.groupby(C.CUSTOMER_ID, sort=False).first()
-        out = base.join(attrs, how="outer", rsuffix="_file", sort=False)
+        overlap = {c: c + "_file" for c in attrs.columns if c in base.columns}
+        out = base.join(attrs.rename(columns=overlap), how="outer", sort=False)
         for f in (C.CUSTOMER_NAME, C.INN, C.MANAGER):
             if f + "_file" in out:
                 own = out[f].astype(object).replace("", None) if f in out else pd.Series(None, index=out.index)

@@ -235,7 +235,7 @@ class TextSource(Source):
     def __init__(self, path: Path, name: str, sheet: str = "") -> None:
         data = read_bytes(path, MAX_TEXT_BYTES)
         self.file = name
-        if not data.strip(b" \t\r\n\x00"):
+        if not data[:65536].strip(b" \t\r\n\x00") and not data.strip(b" \t\r\n\x00"):
             raise ReadError("empty", name)
         if data.startswith(OLE2_MAGIC):
             raise ReadError(_ole2_kind(data), name)
@@ -314,7 +314,9 @@ class TextSource(Source):
         try:
             table = pa_csv.read_csv(
                 buf,
-                read_options=pa_csv.ReadOptions(column_names=names, encoding=self._arrow_encoding),
+                # big blocks: fewer chunks to combine afterwards (a copy per chunk boundary)
+                read_options=pa_csv.ReadOptions(column_names=names, encoding=self._arrow_encoding,
+                                                block_size=16 * 1024 * 1024),
                 parse_options=pa_csv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
                                                   newlines_in_values=False, ignore_empty_lines=True,
                                                   invalid_row_handler=on_invalid),
@@ -325,7 +327,7 @@ class TextSource(Source):
         except (pa.ArrowInvalid, UnicodeDecodeError, ValueError):
             table = None  # let the exact (slow) path find and name the problem
         nlines = self.data.count(b"\n", offset, end) + 1
-        empties = self._empty_lines(offset, end) if table is not None else []
+        empties = self._empty_lines(offset, end) if table is not None and table.num_rows != nlines else []
         if table is not None and not invalid and table.num_rows == nlines - len(empties):
             rows = np.arange(start, start + nlines, dtype=np.int64)
             if empties:

@@ -176,7 +176,7 @@ KPIS: dict[str, Kpi] = {
     "revenue": Kpi("revenue", kpi_revenue, "currency"),
     "orders": Kpi("orders", kpi_orders, "count"),
     "avg_check": Kpi("avg_check", kpi_avg_check, "currency"),
-    "orders_per_customer": Kpi("orders_per_customer", kpi_orders_per_customer, "ratio"),
+    "orders_per_customer": Kpi("orders_per_customer", kpi_orders_per_customer, "count"),  # orders, e.g. 6.2
     "active_share": Kpi("active_share", kpi_active_share, "share"),
     "customers_buying": Kpi("customers_buying", kpi_customers_buying, "count"),
     "sleeping_woken": Kpi("sleeping_woken", kpi_sleeping_woken, "count", baseline="zero"),

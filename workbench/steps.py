@@ -162,6 +162,26 @@ def load_segments(ctx: Context) -> pd.DataFrame:
 
 
 # --- development maps -----------------------------------------------------------------
+def plan_start(ctx: Context) -> str:
+    """The first month of the planning year ('YYYY-MM').
+
+    ``maps.start_month`` when set; otherwise the plan start recorded for the earliest month
+    already in the history (so the plan stays put from month to month and its checkpoints
+    fall due); otherwise, on the first run, the month after the reporting month.
+    """
+    configured = str(ctx.settings["maps"]["start_month"] or "")
+    if configured:
+        return configured
+    from workbench.history import load_history
+
+    runs = load_history(ctx.engagement.history_path)["runs"]
+    if len(runs):
+        recorded = runs[(runs["month"].astype(str) <= ctx.month) & (runs["plan_start"].astype(str) != "")]
+        if len(recorded):
+            return str(recorded.sort_values("month")["plan_start"].iloc[0])
+    return (pd.Period(ctx.month, "M") + 1).strftime("%Y-%m")
+
+
 def maps_step(ctx: Context) -> Any:
     """Draft the development maps for the planning year; keep the checkpoints."""
     from workbench.io.yamlfiles import read_map_overrides
@@ -172,7 +192,8 @@ def maps_step(ctx: Context) -> Any:
     eng = ctx.engagement
     templates = load_map_templates(TEMPLATES_DIR / "maps", eng.root / "templates" / "maps")
     overrides = read_map_overrides(eng)
-    res = draft_maps(load_segments(ctx), load_ledger(ctx), ctx.settings["maps"], ctx.month, templates,
+    settings = {**ctx.settings["maps"], "start_month": plan_start(ctx)}
+    res = draft_maps(load_segments(ctx), load_ledger(ctx), settings, ctx.month, templates,
                      ctx.lang, overrides=overrides)
     tables.write_parquet(res.checkpoints, ctx.step_dir / "checkpoints_maps.parquet")
     save_result(ctx, "maps", res)
@@ -189,8 +210,7 @@ def cjm_step(ctx: Context) -> Any:
 
     eng = ctx.engagement
     templates = load_cjm_templates(TEMPLATES_DIR / "cjm", eng.root, ctx.settings["cjm"]["stages"])
-    plan_start = ctx.settings["maps"]["start_month"] or None
-    res = build_cjms(load_segments(ctx), templates, ctx.month, ctx.lang, plan_start=plan_start)
+    res = build_cjms(load_segments(ctx), templates, ctx.month, ctx.lang, plan_start=plan_start(ctx))
     tables.write_parquet(res.tasks, ctx.step_dir / "checkpoints_cjm.parquet")
     save_result(ctx, "cjm", res)
     save_findings(ctx, "cjm", cjm_findings(res, ctx.lang))
@@ -221,9 +241,7 @@ def traction_step(ctx: Context) -> Any:
     checkpoints = load_checkpoints(ctx.step_dir)
     segments = load_segments(ctx)
     maps_res, cjm_res = load_result(ctx.step_dir, "maps"), load_result(ctx.step_dir, "cjm")
-    plan_start = str(ctx.settings["maps"]["start_month"] or "")
-    if not plan_start and getattr(maps_res, "months", None):
-        plan_start = str(maps_res.months[0])
+    start = plan_start(ctx)
     entered = None
     path = actuals_path(eng.actuals_dir, ctx.month)
     if path.is_file():
@@ -231,7 +249,7 @@ def traction_step(ctx: Context) -> Any:
     res = traction(
         checkpoints, segments, load_ledger(ctx), load_history(eng.history_path), ctx.month,
         ctx.settings["traction"], ctx.lang, entered=entered,
-        members=members_from_results(checkpoints, segments, maps_res, cjm_res), plan_start=plan_start,
+        members=members_from_results(checkpoints, segments, maps_res, cjm_res), plan_start=start,
         plan_months=int(ctx.settings["maps"]["months"]), costs=map_costs(maps_res),
         titles=map_titles(checkpoints, segments, ctx.lang, maps_res, cjm_res))
     tables.write_parquet(res.checkpoints, ctx.step_dir / TRACTION_CHECKPOINTS)

@@ -29,7 +29,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,7 @@ def normalise_header(text: str) -> str:
     return _WS_RE.sub(" ", _NONWORD_RE.sub(" ", text)).strip()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _synonyms() -> dict[str, tuple[str, ...]]:
     """canonical -> normalised synonyms, Russian first then English, from the catalogues."""
     out: dict[str, list[str]] = {}
@@ -104,7 +104,7 @@ def _synonyms() -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _synonym_index() -> tuple[dict[str, tuple[str, int]], tuple[tuple[str, str], ...]]:
     """(normalised synonym -> (canonical, length), single-word synonyms of 4+ letters)."""
     index: dict[str, tuple[str, int]] = {}
@@ -232,9 +232,10 @@ def find_header(preview: list[tuple[int, int, list[str]]], kind: str,
         single = [[c] for c in cells[:width]]
         cand = [(single, [c.strip() for c in cells[:width]], end, 0.0)]
         if i + 1 < len(preview) and preview[i + 1][0] == end + 1:
-            nrow, nend, ncells = preview[i + 1]
+            _, nend, ncells = preview[i + 1]
             w2 = max(width, _width(ncells))
-            top = _fill_right([*(c.strip() for c in cells[:w2]), *[""] * (w2 - width)])
+            top_cells = [c.strip() for c in cells[:w2]]
+            top = _fill_right(top_cells + [""] * (w2 - len(top_cells)))
             bottom = [c.strip() for c in ncells[:w2]] + [""] * max(0, w2 - len(ncells))
             pair = [[b, f"{tp} {b}".strip(), tp] if b else [tp] for tp, b in zip(top, bottom)]
             shown = [f"{tp} / {b}" if tp and b and tp != b else (b or tp) for tp, b in zip(top, bottom)]
@@ -269,7 +270,7 @@ def _rx_escape(word: str) -> str:
     return re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", word)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _currency_re() -> str:
     marks = sorted({m.casefold() for lang in LANGUAGES for m in t("ingest.currency_marks", lang)},
                    key=len, reverse=True)
@@ -277,7 +278,7 @@ def _currency_re() -> str:
     return rf"(?i)^(?:{alt})|(?:{alt})$"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _total_re() -> re.Pattern[str]:
     words = sorted({normalise_header(w) for lang in LANGUAGES for w in t("ingest.total_words", lang)},
                    key=len, reverse=True)
@@ -341,18 +342,18 @@ class Coded:
     values: list[str]
 
     @classmethod
-    def encode(cls, values: pa.Array) -> "Coded":
+    def encode(cls, values: pa.Array) -> Coded:
         enc = pc.dictionary_encode(values)
         return cls(codes=enc.indices.to_numpy(zero_copy_only=False).astype(np.int64),
                    values=enc.dictionary.to_pylist())
 
-    def map(self, func: Any) -> "Coded":
+    def map(self, func: Any) -> Coded:
         """Apply ``func`` to the distinct values; values that become equal are merged."""
         mapped = [func(v) for v in self.values]
         new, uniq = pd.factorize(pd.Series(mapped, dtype=object))
         return Coded(codes=new[self.codes] if len(self.codes) else self.codes, values=list(uniq))
 
-    def take(self, index: np.ndarray) -> "Coded":
+    def take(self, index: np.ndarray) -> Coded:
         return Coded(codes=self.codes[index], values=self.values)
 
     def mask(self, pred: Any) -> np.ndarray:
@@ -812,7 +813,7 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
         col.mask("empty_customer", out[C.INN].mask(lambda v: v == ""), rows, None, m[C.INN], label_of[C.INN])
     # --- exact duplicates (every cell of the row equal) ----------------------------------
     duplicate = _duplicates(cells, coded, out)
-    report["rows_imported"] = int(len(rows))
+    report["rows_imported"] = len(rows)
     report["duplicates"] = {"count": int(duplicate.sum())}
     return _FileResult(kind=kind, columns=out, rows=rows, duplicate=duplicate, source=source, report=report)
 
@@ -1001,9 +1002,9 @@ def build_tables(sales: _FileResult, customers: _FileResult | None, settings: di
     returns_sum = float(amt[ret].sum())
     dates = ledger[C.DATE]
     totals = {
-        "customers": int(len(customers_df)),
-        "customers_with_sales": int(len(np.unique(id_codes))),
-        "rows": int(len(ledger)),
+        "customers": len(customers_df),
+        "customers_with_sales": len(np.unique(id_codes)),
+        "rows": len(ledger),
         "date_from": dates.min().date().isoformat() if len(ledger) else "",
         "date_to": dates.max().date().isoformat() if len(ledger) else "",
         "revenue": gross + returns_sum if imp["returns"] == "net" else gross,
@@ -1341,6 +1342,18 @@ def import_findings(report: dict[str, Any], lang: str, currency: str) -> list[di
     return sorted(out, key=lambda f: -f["weight"])
 
 
-__all__ = ["ImportResult", "import_engagement", "write_import", "render_report_text", "render_import_html",
-           "import_findings", "find_header", "recognise", "normalise_header", "parse_dates",
-           "parse_number_text", "detect_decimal", "name_key"]
+__all__ = [
+    "ImportResult",
+    "detect_decimal",
+    "find_header",
+    "import_engagement",
+    "import_findings",
+    "name_key",
+    "normalise_header",
+    "parse_dates",
+    "parse_number_text",
+    "recognise",
+    "render_import_html",
+    "render_report_text",
+    "write_import",
+]

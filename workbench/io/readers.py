@@ -82,7 +82,7 @@ class Body:
     formula_cells: list[tuple[int, int]] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return int(len(self.rows))
+        return len(self.rows)
 
 
 class Source:

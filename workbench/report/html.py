@@ -77,6 +77,12 @@ def table(df: pd.DataFrame, headers: Mapping[str, str] | None = None,
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
+def details(summary: str, body: str, open_: bool = False) -> str:
+    """A collapsible block (native HTML, no script): long tables the reader opens when needed."""
+    return (f'<details class="wb-details"{" open" if open_ else ""}><summary>{esc(summary)}</summary>'
+            f"{body}</details>")
+
+
 def kpi_tiles(items: Sequence[tuple[str, str, str]]) -> str:
     """A row of headline numbers: (label, value, note)."""
     tiles = "".join(

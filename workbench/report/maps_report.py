@@ -174,8 +174,8 @@ def render_maps_html(maps_result: MapsResult, lang: str = "ru", currency: str = 
                                columns=["slot", "name", "note"])
             body.append(f"<h4>{H.esc(t('maps.sec_committee', lang))}</h4>" + H.table(com, headers=hd))
         cp = _checkpoint_display(m, lang, currency)
-        body.append(f"<h4>{H.esc(t('maps.sec_checkpoints', lang))}</h4>"
-                    + H.table(cp, headers=hd, numeric=("baseline", "target")))
+        body.append(H.details(f"{t('maps.sec_checkpoints', lang)} ({len(cp)})",
+                              H.table(cp, headers=hd, numeric=("baseline", "target"))))
         if m["notes"]:
             body.append(f"<h4>{H.esc(t('maps.sec_notes', lang))}</h4>"
                         + H.bullets([_note_text(n, lang) for n in m["notes"]]))

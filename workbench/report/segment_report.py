@@ -282,9 +282,9 @@ def render_segment_html(res: SegmentationResult, lang: str = "ru", currency: str
     thr = pd.DataFrame({"key": [f"segmentation.{k}" if not k.startswith("window.") else k
                                 for k in res.thresholds],
                         "value": [_show(v, lang) for v in res.thresholds.values()]})
-    thresholds = H.section("thresholds", t("segment.sec_thresholds", lang),
-                           H.table(thr, headers={"key": t("segment.thr_key", lang),
-                                                 "value": t("segment.thr_value", lang)}), level=3)
+    thresholds = H.section("thresholds", t("segment.sec_thresholds", lang), H.details(
+        t("segment.sec_thresholds", lang) + f" ({len(thr)})",
+        H.table(thr, headers={"key": t("segment.thr_key", lang), "value": t("segment.thr_value", lang)})), level=3)
     return H.section("segmentation", t("segment.title", lang),
                      intro + pareto + abc_xyz + tiers + rfm + conc + lists + thresholds)
 

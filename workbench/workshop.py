@@ -63,6 +63,8 @@ HISTORY_MONTHS = 24          # months on a customer's purchase history chart
 CJM_TEMPLATES = ("vip", "strategic", "typical", "ballast", "key_account")
 CJM_DEFAULT_CHECKPOINT = {"unit": "share", "target": 0.3}
 NEW_ITEM_PREFIX = "ws"
+STYLE = (".wb-ws-tier-mix td, .wb-ws-tier-mix th, .wb-ws-abc-xyz td, .wb-ws-abc-xyz th, .wb-ws-changes td,"
+         " .wb-ws-changes th, .wb-ws-card-body td, .wb-ws-card-body th {padding: 2px 8px; text-align: left}")
 
 
 # =====================================================================================
@@ -328,8 +330,8 @@ class Workshop:
 
         names = self._tr("control")
         self._controls: dict[str, Any] = {}
-        style = {"description_width": "190px"}
-        layout = W.Layout(width="420px")
+        style = {"description_width": "220px"}
+        layout = W.Layout(width="450px")
         for key, kind, lo, hi, step in SEG_CONTROLS:
             value = get_path(self.agreed_settings, key)
             common = {"description": names[key], "style": style, "layout": layout}
@@ -355,9 +357,9 @@ class Workshop:
         self._abc_xyz = W.HTML()
         self._changes = W.HTML()
         self._changes.add_class("wb-ws-changes-panel")
-        left = W.VBox([*self._controls.values(), reset, self._message], layout=W.Layout(min_width="440px"))
+        left = W.VBox([*self._controls.values(), reset, self._message], layout=W.Layout(min_width="470px"))
         right = W.VBox([self._mix, self._abc_xyz])
-        box = W.VBox([W.HTML(f"<h3>{esc(self._tr('title_segmentation'))}</h3>"
+        box = W.VBox([W.HTML(f"<style>{STYLE}</style><h3>{esc(self._tr('title_segmentation'))}</h3>"
                              f"<p>{esc(self._tr('intro_segmentation'))}</p>"),
                       W.HBox([left, right]), self._chart, self._changes])
         box.add_class("wb-ws-segmentation")

@@ -118,3 +118,19 @@ def test_notebooks_run_under_nbval(demo_run, tmp_path):
     out = subprocess.run([sys.executable, "-m", "pytest", "-q", "--nbval-lax", "-p", "no:cacheprovider", *nbs],
                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-3000:]
+
+
+@pytest.mark.browser
+def test_report_prints_to_pdf_with_headless_chromium(demo_run, tmp_path):
+    import shutil as _shutil
+
+    from workbench.run import print_pdf
+
+    if not _shutil.which("chromium"):
+        pytest.skip("Debian's chromium is not installed (make test installs it where it can)")
+    _, res = demo_run
+    pdf = tmp_path / "report.pdf"
+    print_pdf(res.deliverables / "report.html", pdf, "ru")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", data)) >= 5

@@ -358,7 +358,7 @@ def maps_findings(maps_result: MapsResult, lang: str = "ru", currency: str = "RU
         add("info", "lost", fmt.number(res.unmapped_lost, lang), 25, n=res.unmapped_lost)
     shifted = count("shifted") + count("merged")
     if shifted:
-        add("info", "shifted", fmt.number(shifted, lang), 20, n=shifted)
+        add("info", "shifted", fmt.number(shifted, lang), 3, n=shifted)  # a note for the consultant
     if res.maps:
         add("ok", "summary", fmt.number(len(res.checkpoints), lang), 10, maps=len(res.maps),
             checkpoints=len(res.checkpoints))

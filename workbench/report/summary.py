@@ -14,12 +14,13 @@ from workbench.report.html import esc, section
 SEVERITY_RANK = {"risk": 3, "warn": 2, "info": 1, "ok": 0}
 MAX_FINDINGS = 7
 MIN_FINDINGS = 5
+PER_STEP = 3
 
 
 def pick_findings(findings: Iterable[Mapping[str, Any]], limit: int = MAX_FINDINGS) -> list[dict[str, Any]]:
     """Order findings by severity then weight (desc) and keep at most ``limit``.
 
-    At most two findings from one step are kept while others are waiting, so the
+    At most three findings from one step are kept while others are waiting, so the
     summary covers the whole engagement rather than one section.
     """
     items = [dict(f) for f in findings if f.get("headline")]
@@ -28,7 +29,7 @@ def pick_findings(findings: Iterable[Mapping[str, Any]], limit: int = MAX_FINDIN
     per_step: dict[str, int] = {}
     for f in items:
         step = str(f.get("step", ""))
-        if per_step.get(step, 0) >= 2:
+        if per_step.get(step, 0) >= PER_STEP:
             continue
         chosen.append(f)
         per_step[step] = per_step.get(step, 0) + 1

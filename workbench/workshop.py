@@ -64,7 +64,8 @@ CJM_TEMPLATES = ("vip", "strategic", "typical", "ballast", "key_account")
 CJM_DEFAULT_CHECKPOINT = {"unit": "share", "target": 0.3}
 NEW_ITEM_PREFIX = "ws"
 STYLE = (".wb-ws-tier-mix td, .wb-ws-tier-mix th, .wb-ws-abc-xyz td, .wb-ws-abc-xyz th, .wb-ws-changes td,"
-         " .wb-ws-changes th, .wb-ws-card-body td, .wb-ws-card-body th {padding: 2px 8px; text-align: left}")
+         " .wb-ws-changes th, .wb-ws-card-body td, .wb-ws-card-body th {padding: 2px 8px; text-align: left;"
+         " white-space: nowrap}")
 
 
 # =====================================================================================

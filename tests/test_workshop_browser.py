@@ -208,8 +208,16 @@ def _tier_counts(dt: DevTools) -> list[str] | None:
 
 
 def test_workshop_renders_and_slider_moves_the_tier_mix(lab, browser, tmp_path):
+    try:
+        _workshop_in_the_browser(lab, browser, tmp_path)
+    except BaseException:
+        with contextlib.suppress(Exception):  # leave the page as it was for the post-mortem
+            print(f"failure screenshot: {browser.screenshot(tmp_path / 'failure.png')}")
+        raise
+
+
+def _workshop_in_the_browser(lab: tuple[str, str], dt: DevTools, tmp_path: Path) -> None:
     base, token = lab
-    dt = browser
     dt.send("Page.navigate", {"url": f"{base}/lab/tree/notebooks/00_workshop.ipynb?token={token}"})
     # the notebook is open and its kernel is idle
     _wait("the notebook and its kernel", lambda: dt.js(

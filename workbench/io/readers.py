@@ -36,6 +36,12 @@ import pyarrow.csv as pa_csv
 
 MAX_UNPACKED_BYTES = 500 * 1024 ** 2   # xlsx: budget for the sum of uncompressed zip members
 MAX_ZIP_MEMBERS = 10_000
+# A member unpacking to more than MAX_RATIO times its packed size, and to more than
+# RATIO_FLOOR bytes, is a zip bomb: real sheets pack 5-15x. Under MAX_UNPACKED_BYTES
+# alone, 450 MB of repeated rows (1.5 MB packed) keep openpyxl busy for minutes and
+# take gigabytes.
+MAX_RATIO = 100
+RATIO_FLOOR = 16 * 1024 ** 2
 MAX_TEXT_BYTES = 4 * 1024 ** 3         # text files above this are refused (memory)
 PREVIEW_ROWS = 40                      # rows searched for the header
 PREVIEW_BYTES = 512 * 1024
@@ -402,7 +408,8 @@ def check_xlsx_container(path: Path) -> dict[str, str]:
     """Refuse dangerous or broken xlsx before openpyxl parses anything.
 
     Checks: OLE2 (legacy .xls / encrypted), zip integrity, the sum of uncompressed
-    member sizes against ``MAX_UNPACKED_BYTES`` (zip bomb), and a DOCTYPE / ENTITY
+    member sizes against ``MAX_UNPACKED_BYTES`` and each member's packing ratio against
+    ``MAX_RATIO`` (zip bomb), and a DOCTYPE / ENTITY
     declaration in any XML part (entity expansion bomb; openpyxl parses with the
     standard library unless defusedxml is installed). Returns sheet name -> XML part.
     """
@@ -417,6 +424,9 @@ def check_xlsx_container(path: Path) -> dict[str, str]:
             infos = zf.infolist()
             if len(infos) > MAX_ZIP_MEMBERS or sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
                 raise ReadError("too_large", f"{sum(i.file_size for i in infos)} B")
+            for i in infos:
+                if i.file_size > RATIO_FLOOR and i.file_size > MAX_RATIO * max(i.compress_size, 1):
+                    raise ReadError("too_large", f"{i.filename}: {i.file_size} B / {i.compress_size} B")
             if any(i.flag_bits & 0x1 for i in infos):
                 raise ReadError("encrypted", path.name)
             for info in infos:

@@ -1,0 +1,299 @@
+"""Adversarial suite: hostile files, killed runs, parallel runs, leaks between clients, parameters.
+
+Every test here tries to break a promise of the README's "What the workbench guarantees".
+Real files, real subprocesses (the CLI, killed runs, memory-capped imports), exact messages.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.config import load_engagement
+from workbench.errors import InputError, LockError, RunError
+from workbench.ingest import import_engagement, write_import
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+HEADER = "Контрагент;ИНН;Дата;Сумма"
+GOOD_ROWS = ["ООО «Ромашка»;0274062111;01.02.2025;1\u00a0234,56", "ИП Петров;770123456789;03.02.2025;500,00"]
+
+
+def csv_lines(*lines: str) -> str:
+    return "\r\n".join(lines) + "\r\n"
+
+
+def cp1251(text: str) -> bytes:
+    return text.encode("cp1251")
+
+
+def xlsx_bytes(build, title: str = "Лист1") -> bytes:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = title
+    build(wb.active)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def engagement_with_previous_import(tmp_path: Path, name: str) -> Path:
+    """An engagement whose last import succeeded (work/ filled); ``data/<name>`` is then replaced."""
+    root = tmp_path / "engagements" / "client"
+    (root / "data").mkdir(parents=True)
+    good = cp1251(csv_lines(HEADER, *GOOD_ROWS))
+    (root / "data" / name).write_bytes(good)
+    if not name.endswith(".csv"):  # the previous import came from a csv export
+        (root / "data" / "previous.csv").write_bytes(good)
+    first = name if name.endswith(".csv") else "previous.csv"
+    (root / "engagement.yaml").write_text(
+        f'client: "ООО «Тест»"\nlanguage: ru\ninputs:\n  sales:\n    file: data/{first}\n', encoding="utf-8")
+    eng = load_engagement(root)
+    write_import(eng, import_engagement(eng))
+    (root / "engagement.yaml").write_text(
+        f'client: "ООО «Тест»"\nlanguage: ru\ninputs:\n  sales:\n    file: data/{name}\n', encoding="utf-8")
+    return root
+
+
+def tree_state(root: Path) -> dict[str, tuple[int, int, str]]:
+    """Every file under ``root``: size, mtime (ns) and SHA-256."""
+    return {p.relative_to(root).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns,
+                                             hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def cli(*args: str, timeout: float = 120, preexec=None) -> subprocess.CompletedProcess:
+    return subprocess.run([PY, "-m", "workbench.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, preexec_fn=preexec, cwd=ROOT)
+
+
+# =====================================================================================
+# Broken files: one error naming file, row or cell, column and value; exit 1; nothing written
+# =====================================================================================
+
+def _formula_xlsx() -> bytes:
+    def build(ws):
+        ws.append(["Контрагент", "ИНН", "Дата", "Сумма"])
+        ws.append(["ООО «Ромашка»", "0274062111", "01.02.2025", 100])
+        ws.append(["ИП Петров", "770123456789", "03.02.2025", "=D2*2"])  # saved without a value
+    return xlsx_bytes(build)
+
+
+def _zip_encrypted_xlsx() -> bytes:
+    """A zip whose members carry the 'encrypted' flag (traditional PKWARE encryption)."""
+    data = bytearray(_formula_xlsx())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
+        infos = zf.infolist()
+    end = data.rfind(b"PK\x05\x06")
+    central = int.from_bytes(data[end + 16:end + 20], "little")
+    for info in infos:  # zipfile clears the flag when writing: set it in both headers
+        data[info.header_offset + 6] |= 0x1
+    pos = central
+    while data[pos:pos + 4] == b"PK\x01\x02":
+        data[pos + 8] |= 0x1
+        pos += 46 + sum(int.from_bytes(data[pos + k:pos + k + 2], "little") for k in (28, 30, 32))
+    return bytes(data)
+
+
+def _ole2(encrypted: bool) -> bytes:
+    """An OLE2 compound file: legacy .xls, or Office's password-protected xlsx container."""
+    data = bytearray(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 4088)
+    name = "EncryptedPackage" if encrypted else "Workbook"
+    data[1024:1024 + 2 * len(name)] = name.encode("utf-16-le")
+    return bytes(data)
+
+
+BROKEN = {
+    # id: (file name, bytes, exact lines the message must hold)
+    "mixed_encodings": (
+        "sales.csv",
+        cp1251(csv_lines(HEADER, GOOD_ROWS[0])) + "ООО «Берёза»;7701000002;04.02.2025;10,00\r\n".encode("utf-8"),
+        # the value as the cp1251 reader sees it (what Excel shows when it opens the file)
+        ["sales.csv: в файле смешаны кодировки (UTF-8 и cp1251) (1)",
+         "  - строка 3, столбец «Контрагент»: значение «РћРћРћ В«Р‘РµСЂС‘Р·Р°В»»"]),
+    "inconsistent_delimiter": (
+        "sales.csv",
+        cp1251(csv_lines(HEADER, GOOD_ROWS[0], "ИП Петров,770123456789,03.02.2025,500")),
+        ["sales.csv: в строке другое число полей, чем в заголовке (1)", "  - строка 3: значение «1 ≠ 4»"]),
+    "wrong_delimiter": (
+        "sales.csv",
+        cp1251(csv_lines("Контрагент|ИНН|Дата|Сумма", "ИП Петров|770123456789|03.02.2025|500")),
+        ["sales.csv: не найдена строка заголовка (ожидались столбцы: контрагент, дата, сумма) (1)",
+         "  - строка 1: значение «Контрагент|ИНН|Дата|Сумма»"]),
+    "ragged_rows": (
+        "sales.csv",
+        cp1251(csv_lines(HEADER, GOOD_ROWS[0], "ИП Петров;770123456789;03.02.2025;500;лишнее", "ООО Вега;01.02.2025")),
+        ["sales.csv: в строке другое число полей, чем в заголовке (2)",
+         "  - строка 3: значение «5 ≠ 4»", "  - строка 4: значение «2 ≠ 4»"]),
+    "impossible_date": (
+        "sales.csv",
+        cp1251(csv_lines(HEADER, GOOD_ROWS[0], "ИП Петров;770123456789;31.02.2025;500,00")),
+        ["sales.csv: дата не распознана (ожидалось дд.мм.гггг, дд.мм.гг или гггг-мм-дд) (1)",
+         "  - строка 3, столбец «Дата»: значение «31.02.2025»"]),
+    "words_in_amount": (
+        "sales.csv",
+        cp1251(csv_lines(HEADER, GOOD_ROWS[0], "ИП Петров;770123456789;03.02.2025;пятьсот рублей")),
+        ["sales.csv: сумма не распознана (ожидалось число, например 1 234,56) (1)",
+         "  - строка 3, столбец «Сумма»: значение «пятьсот рублей»"]),
+    "absurd_magnitude": (
+        "sales.csv",
+        cp1251(csv_lines(HEADER, GOOD_ROWS[0], "ИП Петров;770123456789;03.02.2025;9\u00a0999\u00a0999\u00a0999\u00a0999\u00a0999,00")),
+        ["sales.csv: сумма неправдоподобно велика (больше 10¹⁵) (1)",
+         "  - строка 3, столбец «Сумма»: значение «9\u00a0999\u00a0999\u00a0999\u00a0999\u00a0999,00»"]),
+    "empty_file": ("sales.csv", b"", ["sales.csv: файл пуст: нет ни заголовка, ни строк (1)", "  - значение «sales.csv»"]),
+    "header_only": (
+        "sales.csv", cp1251(csv_lines(HEADER)),
+        ["sales.csv: в файле только заголовок, строк с данными нет (1)", "  - строка 1"]),
+    "formula_without_value": (
+        "sales.xlsx", _formula_xlsx(),
+        ["sales.xlsx: формула без сохранённого значения (откройте файл в Excel и сохраните его) (1)",
+         "  - Лист1!D3, столбец «Сумма»"]),
+    "password_protected_xlsx": (
+        "sales.xlsx", _ole2(encrypted=True), ["sales.xlsx: файл защищён паролем (1)", "  - значение «sales.xlsx»"]),
+    "zip_encrypted_xlsx": (
+        "sales.xlsx", _zip_encrypted_xlsx(), ["sales.xlsx: файл защищён паролем (1)", "  - значение «sales.xlsx»"]),
+    "corrupt_xlsx": (
+        "sales.xlsx", _formula_xlsx()[:3000],
+        ["sales.xlsx: файл не читается (1)", "  - значение «zip: File is not a zip file»"]),
+    "legacy_xls": (
+        "sales.xls", _ole2(encrypted=False),
+        ["sales.xls: старый формат .xls не поддерживается (сохраните как .xlsx или CSV) (1)",
+         "  - значение «sales.xls»"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_file_is_refused_naming_the_cell_and_nothing_is_written(tmp_path, case):
+    name, data, lines = BROKEN[case]
+    root = engagement_with_previous_import(tmp_path, name)
+    (root / "data" / name).write_bytes(data)
+    before = tree_state(root)
+    with pytest.raises(InputError) as err:
+        import_engagement(load_engagement(root))
+    message = str(err.value).splitlines()
+    n = len(err.value.problems)
+    assert message[0] == f"Входные файлы не приняты: найдено проблем: {n}. Исправьте выгрузку и запустите импорт снова."
+    assert message[1:-1] == lines
+    assert message[-1] == "Ничего не записано; файлы в data/ не изменены."
+    # the command line: the same one message on stderr, exit 1, no traceback, nothing written
+    out = cli("import", str(root))
+    assert out.returncode == 1, out.stderr
+    assert out.stdout == ""
+    assert out.stderr == str(err.value) + "\n"
+    assert "Traceback" not in out.stderr
+    assert tree_state(root) == before
+    assert (root / "data" / name).read_bytes() == data
+
+
+# =====================================================================================
+# Bombs: refused within a memory and time budget (a 1.5 GB address-space cap, 60 s)
+# =====================================================================================
+
+MEMORY_CAP = 1536 * 1024 ** 2
+BOMB_TIMEOUT = 60
+_SHEET_NS = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+def _rezip(src: bytes, replace: dict[str, bytes | object]) -> bytes:
+    """A copy of the xlsx ``src`` with members replaced; a callable value streams the member."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(src)) as zr, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED,
+                                                                  compresslevel=9) as zw:
+        names = [i.filename for i in zr.infolist()]
+        for name in names + [n for n in replace if n not in names]:
+            new = replace[name] if name in replace else zr.read(name)
+            if name == "xl/_rels/workbook.xml.rels" and "xl/sharedStrings.xml" in replace:
+                new = new.replace(b"</Relationships>", b'<Relationship Id="rIdSS" Type="http://schemas.'
+                                  b'openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
+                                  b'Target="sharedStrings.xml"/></Relationships>')
+            if name == "[Content_Types].xml" and "xl/sharedStrings.xml" in replace:
+                new = new.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                                  b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+            if callable(new):
+                with zw.open(name, "w", force_zip64=True) as fh:
+                    new(fh)
+            else:
+                zw.writestr(name, new)
+    return out.getvalue()
+
+
+def _plain_xlsx() -> bytes:
+    def build(ws):
+        ws.append(["Контрагент", "ИНН", "Дата", "Сумма"])
+        ws.append(["ООО «Ромашка»", "0274062111", "01.02.2025", 100])
+    return xlsx_bytes(build)
+
+
+def _rows_bomb(megabytes: int):
+    """A sheet of ``megabytes`` MB of repeated rows: a few hundred KB zipped, minutes for openpyxl."""
+    def write(fh):
+        fh.write(b'<?xml version="1.0" encoding="UTF-8"?><worksheet ' + _SHEET_NS + b"><sheetData>")
+        row = (b'<row><c t="inlineStr"><is><t>A</t></is></c><c t="inlineStr"><is><t>0274062111</t></is></c>'
+               b'<c t="inlineStr"><is><t>01.02.2025</t></is></c><c><v>1</v></c></row>') * 8192
+        for _ in range(megabytes * 1024 * 1024 // len(row)):
+            fh.write(row)
+        fh.write(b"</sheetData></worksheet>")
+    return write
+
+
+def _laughs(prefix: bytes = b"") -> bytes:
+    """Billion laughs: ten levels of ten entities, 10^9 'lol's when expanded."""
+    ents = b'<!ENTITY lol0 "lol">' + b"".join(
+        b"<!ENTITY lol%d \"%s\">" % (i, b"".join(b"&lol%d;" % (i - 1) for _ in range(10))) for i in range(1, 10))
+    return (b'<?xml version="1.0" encoding="UTF-8"?>' + prefix + b"<!DOCTYPE worksheet [" + ents + b"]>"
+            b"<worksheet " + _SHEET_NS + b'><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t>'
+            b"</is></c></row></sheetData></worksheet>")
+
+
+BOMBS = {
+    # id: (members to replace, expected problem line)
+    "zip_bomb_under_the_size_budget": ({"xl/worksheets/sheet1.xml": _rows_bomb(450)},
+                                       "sales.xlsx: файл слишком велик или распаковывается в слишком большой объём (1)"),
+    "zip_bomb_over_the_size_budget": ({"docProps/core.xml": lambda fh: [fh.write(b"\0" * 2 ** 24) for _ in range(40)]},
+                                      "sales.xlsx: файл слишком велик или распаковывается в слишком большой объём (1)"),
+    "entity_bomb": ({"xl/worksheets/sheet1.xml": _laughs()}, "sales.xlsx: файл не читается (1)"),
+    "entity_bomb_behind_a_comment": ({"xl/worksheets/sheet1.xml": _laughs(b"<!-- <a -->")},
+                                     "sales.xlsx: файл не читается (1)"),
+    "entity_bomb_in_shared_strings": ({"xl/sharedStrings.xml": _laughs(b"<!-- <sst -->")},
+                                      "sales.xlsx: файл не читается (1)"),
+    "entity_bomb_in_workbook_xml": ({"xl/workbook.xml": _laughs(b"<!-- <workbook -->")},
+                                    "sales.xlsx: файл не читается (1)"),
+}
+
+
+def _cap_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(BOMBS))
+def test_bombs_are_refused_within_memory_and_time(tmp_path, case):
+    replace, line = BOMBS[case]
+    root = engagement_with_previous_import(tmp_path, "sales.xlsx")
+    (root / "data" / "sales.xlsx").write_bytes(_rezip(_plain_xlsx(), replace))
+    before = tree_state(root)
+    started = time.monotonic()
+    out = cli("import", str(root), timeout=BOMB_TIMEOUT, preexec=_cap_memory)
+    assert out.returncode == 1, (out.returncode, out.stderr[-2000:])
+    lines = out.stderr.splitlines()
+    assert line in lines, out.stderr
+    assert lines[-1] == "Ничего не записано; файлы в data/ не изменены."
+    assert "Traceback" not in out.stderr and "MemoryError" not in out.stderr
+    assert time.monotonic() - started < BOMB_TIMEOUT
+    assert tree_state(root) == before

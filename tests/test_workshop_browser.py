@@ -251,7 +251,9 @@ def _workshop_in_the_browser(lab: tuple[str, str], dt: DevTools, tmp_path: Path)
     counts_after = {k: int(v) for k, v in (x.split("=") for x in after)}
     assert counts_after["vip"] > counts_before["vip"]
     assert sum(counts_after.values()) == sum(counts_before.values())
-    assert dt.js("document.querySelector('.wb-ws-changes') !== null")  # who moved
+    # who moved (its widget may update a moment after the tier mix)
+    _wait("the table of who moved", lambda: dt.js("document.querySelector('table.wb-ws-changes') !== null"),
+          timeout=30)
     dt.js("document.querySelector('table.wb-ws-tier-mix').scrollIntoView({block: 'start'})")
     time.sleep(0.5)
     shot = dt.screenshot(tmp_path / "workshop.png")

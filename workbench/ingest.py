@@ -59,6 +59,7 @@ _QUOTES_RE = re.compile(r"[«»\"'“”„‘’`]")
 _WS_RE = re.compile(r"\s+")
 _NONWORD_RE = re.compile(r"[^\w]+")
 _TIME_TAIL = r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"
+_DATE_LIKE_RE = re.compile(r"^\s*(\d{1,2}\.\d{1,2}\.\d{2,4}|\d{4}-\d{2}-\d{2})")
 _DATE_PATTERNS = (  # (format label, regex on the date part, explicit strptime format)
     ("dd.mm.yyyy", re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}$"), "%d.%m.%Y"),
     ("dd.mm.yy", re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2}$"), "%d.%m.%y"),
@@ -710,6 +711,15 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
             total |= pc.match_substring_regex(cells[j], total_re.pattern, ignore_case=True).to_numpy(
                 zero_copy_only=False)
     total &= ~blank
+    # A row carrying its key data (a sale's date, a customer's INN) is a customer whose
+    # name starts like a total ("Всего понемногу", "Total Vostok"), not a total row.
+    key = C.DATE if kind == "sales" else C.INN
+    if total.any() and key in coded:
+        looks = _DATE_LIKE_RE.match if key == C.DATE else (lambda v: bool(v.strip()))
+        carried = coded[key].mask(lambda v: bool(looks(v)))
+        if key == C.DATE and body.numbers is not None:
+            carried |= ~np.isnan(body.numbers[m[key]])  # Excel date serials
+        total &= ~carried
     keep = ~blank & ~total
     total_examples = []
     for i in np.flatnonzero(total)[:5].tolist():

@@ -24,6 +24,9 @@ from workbench.io.lock import EngagementLock
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 PARAMETERS = ("engagement_dir", "month", "lang", "step_dir", "out_dir", "refresh_import")
 CELL_TIMEOUT = 600  # seconds per cell; papermill has no whole-notebook limit
+# Test hook (crash-safety tests only): seconds to sleep when everything is built aside and
+# the history is committed, right before the folders are promoted.
+PAUSE_BEFORE_PROMOTE_ENV = "WORKBENCH_TEST_PAUSE_BEFORE_PROMOTE"
 
 
 @dataclass
@@ -165,6 +168,7 @@ def _run_locked(eng: Engagement, month: str | None, lang: str, pdf: bool,
             print_pdf(stage_out / "report.html", stage_out / "report.pdf", lang)
             timings["pdf"] = time.perf_counter() - t0
         commit_history(eng, month, stage_work)
+        _test_pause(PAUSE_BEFORE_PROMOTE_ENV)
         atomic.promote_dir(stage_work, eng.work_dir / month)
         final = eng.deliverables_dir / month
         atomic.promote_dir(stage_out, final)
@@ -176,6 +180,12 @@ def _run_locked(eng: Engagement, month: str | None, lang: str, pdf: bool,
     timings["total"] = time.perf_counter() - started
     log(f"run ok month={month} in {timings['total']:.1f}s")
     return RunResult(eng.slug, month, final, timings)
+
+
+def _test_pause(name: str) -> None:
+    pause = float(os.environ.get(name, "0") or 0)
+    if pause > 0:
+        time.sleep(pause)
 
 
 def build_deliverables(eng: Engagement, month: str, lang: str, step_dir: Path, out_dir: Path,

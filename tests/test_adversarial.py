@@ -297,3 +297,173 @@ def test_bombs_are_refused_within_memory_and_time(tmp_path, case):
     assert "Traceback" not in out.stderr and "MemoryError" not in out.stderr
     assert time.monotonic() - started < BOMB_TIMEOUT
     assert tree_state(root) == before
+
+
+# =====================================================================================
+# A customer whose name starts like a total row is a customer, not a total
+# =====================================================================================
+
+def test_customers_named_like_total_rows_keep_their_sales(tmp_path):
+    text = csv_lines(HEADER, "Всего понемногу;7701000003;01.02.2025;100,00", "Total Vostok;7701000004;02.02.2025;200,00",
+                     "Итого;;;300,00")
+    root = engagement_with_previous_import(tmp_path, "sales.csv")
+    (root / "data" / "sales.csv").write_bytes(cp1251(text))
+    res = import_engagement(load_engagement(root))
+    assert res.ledger["customer_name"].tolist() == ["Всего понемногу", "Total Vostok"]
+    assert res.ledger["amount"].tolist() == [100.0, 200.0]
+    assert res.report["files"][0]["rows_excluded"] == {"total": 1, "blank": 0}
+    # the same in a customers file: the row with an INN is a customer
+    (root / "data" / "customers.csv").write_bytes(cp1251(csv_lines(
+        "Контрагент;ИНН;Отрасль", "Total Vostok;7701000004;Нефть", "Итого: 1;;")))
+    cfg = root / "engagement.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "  customers:\n    file: data/customers.csv\n", encoding="utf-8")
+    res = import_engagement(load_engagement(root))
+    assert res.customers.set_index("customer_id").at["7701000004", "industry"] == "Нефть"
+    assert res.report["files"][1]["rows_excluded"] == {"total": 1, "blank": 0}
+
+
+# =====================================================================================
+# Crashes: a run killed while writing deliverables and while appending history
+# =====================================================================================
+
+RUN_CHILD = "import sys; from workbench.run import run_engagement; run_engagement(sys.argv[1], echo=lambda m: None)"
+
+
+def _start_run(path: Path, **env: str) -> subprocess.Popen:
+    return subprocess.Popen([PY, "-c", RUN_CHILD, str(path)], cwd=ROOT, env={**os.environ, **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def _kill_tree(proc: subprocess.Popen) -> None:
+    """SIGKILL the run and everything it started (kernels included)."""
+    import psutil
+
+    try:
+        kids = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        kids = []
+    for p in [psutil.Process(proc.pid), *kids] if proc.poll() is None else kids:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    proc.wait(timeout=30)
+    psutil.wait_procs(kids, timeout=10)
+
+
+def _wait_for(condition, proc: subprocess.Popen, what: str, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert proc.poll() is None, f"the run ended before {what}: {proc.stderr.read().decode()[-2000:]}"
+        assert time.monotonic() < deadline, f"never reached: {what}"
+        time.sleep(0.05)
+
+
+def hashes(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _frames(db: Path) -> dict[str, pd.DataFrame]:
+    from workbench.history import load_history
+
+    return load_history(db)
+
+
+def _assert_same_history(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None:
+    assert set(a) == set(b)
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name], obj=name)
+
+
+@pytest.mark.slow
+def test_runs_killed_before_promotion_and_inside_history_leave_a_consistent_engagement(demo_copy):
+    from workbench.history import PAUSE_ENV, integrity_ok
+    from workbench.run import PAUSE_BEFORE_PROMOTE_ENV, run_engagement
+
+    eng = demo_copy
+    final = eng / "deliverables" / "2026-10"
+    db = eng / "history.sqlite"
+    previous = hashes(final)
+    previous_work = hashes(eng / "work" / "2026-10")
+    history_before = _frames(db)
+    committed_before = history_before["runs"].set_index("month").at["2026-10", "committed_at"]
+    time.sleep(1.1)  # committed_at has one-second resolution
+
+    # 1. killed with everything built aside and the history committed, before the promotion
+    proc = _start_run(eng, **{PAUSE_BEFORE_PROMOTE_ENV: "120"})
+    try:
+        def paused() -> bool:
+            staged = list((eng / "deliverables").glob(".tmp-2026-10-*/workbook.xlsx"))
+            runs = _frames(db)["runs"].set_index("month") if staged else None
+            return bool(staged) and runs.at["2026-10", "committed_at"] != committed_before
+        _wait_for(paused, proc, "the pause before promotion")
+    finally:
+        _kill_tree(proc)
+    assert proc.returncode == -signal.SIGKILL
+    assert hashes(final) == previous                       # every file: the previous version
+    assert hashes(eng / "work" / "2026-10") == previous_work
+    assert list((eng / "deliverables").glob(".tmp-2026-10-*"))  # the half-promoted leftovers are there
+    assert integrity_ok(db)
+    history_mid = _frames(db)
+    assert sorted(history_mid["runs"]["month"]) == sorted(history_before["runs"]["month"])
+    assert len(history_mid["segments"]) == len(history_before["segments"])  # the same data: a complete snapshot
+
+    # 2. new data this month, the run killed inside the history transaction
+    sales = eng / "data" / "sales_1c.csv"
+    raw = sales.read_bytes()
+    last = raw.rstrip(b"\r\n").rsplit(b"\r\n", 1)[1]
+    sales.write_bytes(raw + last.replace("РН-".encode("cp1251"), "РН-9".encode("cp1251")) + b"\r\n")
+    journal = db.with_name(db.name + "-journal")
+    proc = _start_run(eng, **{PAUSE_ENV: "120"})
+    try:
+        _wait_for(journal.exists, proc, "the history transaction")
+        time.sleep(0.5)  # inside: the month's rows deleted and inserted, COMMIT not reached
+    finally:
+        _kill_tree(proc)
+    assert proc.returncode == -signal.SIGKILL
+    assert integrity_ok(db)
+    _assert_same_history(_frames(db), history_mid)        # the previous snapshot, whole
+    assert hashes(final) == previous
+    assert len(list((eng / "deliverables").glob(".tmp-*"))) == 1  # the first one was cleaned by this run
+
+    # 3. the next run cleans the leftovers and succeeds with the new data
+    res = run_engagement(eng, echo=lambda m: None)
+    assert res.deliverables == final
+    assert not list(eng.rglob(".tmp-*"))
+    assert not journal.exists()
+    assert integrity_ok(db)
+    now = hashes(final)
+    assert set(now) == set(previous) and now["segments.csv"] != previous["segments.csv"]
+    seg = pd.read_csv(final / "segments.csv", dtype=str, encoding="utf-8-sig")
+    after = _frames(db)
+    stored = after["segments"][after["segments"]["month"] == "2026-10"]
+    assert sorted(stored["customer_id"]) == sorted(seg["customer_id"])
+    assert stored["revenue"].sum() != history_mid["segments"].query("month == '2026-10'")["revenue"].sum()
+
+
+# =====================================================================================
+# Concurrency: one run per engagement; different engagements in parallel
+# =====================================================================================
+
+@pytest.mark.slow
+def test_a_second_run_of_one_engagement_is_refused_naming_the_holder(demo_copy):
+    from workbench.run import run_engagement
+
+    lock = demo_copy / ".workbench.lock"
+    proc = _start_run(demo_copy)
+    try:
+        def held() -> bool:
+            try:
+                return json.loads(lock.read_text() or "{}").get("pid") == proc.pid
+            except (OSError, ValueError):
+                return False
+        _wait_for(held, proc, "the lock")
+        with pytest.raises(LockError, match=rf"^Проект demo уже выполняется: процесс {proc.pid} на .+ "
+                                            rf"\(workbench run, с \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\)"):
+            run_engagement(demo_copy, echo=lambda m: None)
+        out = cli("run", str(demo_copy))
+        assert out.returncode == 1 and "Traceback" not in out.stderr
+        assert out.stderr.startswith(f"Проект demo уже выполняется: процесс {proc.pid} ")
+    finally:
+        _kill_tree(proc)

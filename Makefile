@@ -26,7 +26,7 @@ test: venv browser
 ## make lab: JupyterLab on the project with the demo engagement ready
 lab: venv
 	test -f $(DEMO)/engagement.yaml || $(BIN)/workbench demo $(DEMO)
-	$(BIN)/jupyter lab --notebook-dir=. notebooks/00_workshop.ipynb
+	$(BIN)/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root,) notebooks/00_workshop.ipynb
 
 ## make browser: headless Chromium for the report and workshop checks (Debian's package)
 browser:

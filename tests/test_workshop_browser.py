@@ -10,112 +10,26 @@ bounded; the server and the browser are always stopped.
 """
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 import pytest
+from cdp import CHROMIUM, DevTools, chromium, stop, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--window-size=1400,1800", "--remote-debugging-port=0", "--remote-allow-origins=*"]
-
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _wait(what: str, check: Any, timeout: float, every: float = 0.25) -> Any:
-    """Call ``check`` until it returns something truthy; fail naming ``what`` after ``timeout`` s."""
-    end = time.monotonic() + timeout
-    last_exc: Exception | None = None
-    while time.monotonic() < end:
-        try:
-            value = check()
-            if value:
-                return value
-        except AssertionError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - retried until the deadline
-            last_exc = exc
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}" + (f" (last error: {last_exc})"
-                                                                            if last_exc else ""))
-
-
-def _stop(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
-class DevTools:
-    """A minimal Chrome DevTools protocol client over one page's websocket."""
-
-    def __init__(self, ws_url: str) -> None:
-        import websocket
-
-        self.ws = websocket.create_connection(ws_url, timeout=30, suppress_origin=True)
-        self.next_id = 0
-
-    def send(self, method: str, params: dict[str, Any] | None = None, timeout: float = 30) -> dict[str, Any]:
-        self.next_id += 1
-        my_id = self.next_id
-        self.ws.send(json.dumps({"id": my_id, "method": method, "params": params or {}}))
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            self.ws.settimeout(max(0.1, end - time.monotonic()))
-            msg = json.loads(self.ws.recv())
-            if msg.get("id") == my_id:
-                if "error" in msg:
-                    raise RuntimeError(f"{method}: {msg['error']}")
-                return msg.get("result", {})
-        raise TimeoutError(f"no answer to {method} within {timeout} s")
-
-    def js(self, expression: str, timeout: float = 30) -> Any:
-        res = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
-                                             "awaitPromise": True}, timeout=timeout)
-        if "exceptionDetails" in res:
-            raise RuntimeError(res["exceptionDetails"].get("exception", {}).get("description", str(res)))
-        return res.get("result", {}).get("value")
-
-    def key(self, key: str, code: str, key_code: int) -> None:
-        for kind in ("keyDown", "keyUp"):
-            self.send("Input.dispatchKeyEvent", {"type": kind, "key": key, "code": code,
-                                                 "windowsVirtualKeyCode": key_code, "nativeVirtualKeyCode": key_code})
-
-    def screenshot(self, path: Path) -> Path:
-        data = self.send("Page.captureScreenshot", {"format": "png"})["data"]
-        path.write_bytes(base64.b64decode(data))
-        return path
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.ws.close()
 
 
 @pytest.fixture()
@@ -160,10 +74,10 @@ def lab(project, tmp_path):
             with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
                 return r.status == 200
 
-        _wait("JupyterLab to answer", ready, timeout=60)
+        wait_for("JupyterLab to answer", ready, timeout=60)
         yield base, token
     finally:
-        _stop(proc)
+        stop(proc)
         log.close()
 
 
@@ -173,32 +87,10 @@ def browser(tmp_path):
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing (make browser installs it)")
     pytest.importorskip("websocket")
-    profile = tmp_path / "chromium-profile"
-    profile.mkdir()
-    proc = subprocess.Popen([str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
-                            stdout=subprocess.DEVNULL, stderr=(tmp_path / "chromium.log").open("wb"),
-                            start_new_session=True)
-    client = None
-    try:
-        port_file = profile / "DevToolsActivePort"
-        port = _wait("Chromium's DevTools port", lambda: port_file.is_file() and port_file.read_text().split()[0],
-                     timeout=30)
-
-        def page() -> str | None:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=2) as r:
-                targets = json.loads(r.read())
-            return next((x["webSocketDebuggerUrl"] for x in targets if x.get("type") == "page"), None)
-
-        client = DevTools(_wait("a Chromium page", page, timeout=30))
-        client.send("Page.enable")
-        client.send("Runtime.enable")
+    with chromium(tmp_path, window="1400,1800") as client:
         # headless windows never have the focus; JupyterLab's current notebook follows the focus
         client.send("Emulation.setFocusEmulationEnabled", {"enabled": True})
         yield client
-    finally:
-        if client is not None:
-            client.close()
-        _stop(proc)
 
 
 def _tier_counts(dt: DevTools) -> list[str] | None:
@@ -220,7 +112,7 @@ def _workshop_in_the_browser(lab: tuple[str, str], dt: DevTools, tmp_path: Path)
     base, token = lab
     dt.send("Page.navigate", {"url": f"{base}/lab/tree/notebooks/00_workshop.ipynb?token={token}"})
     # the notebook is open and its kernel is idle
-    _wait("the notebook and its kernel", lambda: dt.js(
+    wait_for("the notebook and its kernel", lambda: dt.js(
         "(() => { const app = window.jupyterapp; if (!app) return false;"
         " const w = Array.from(app.shell.widgets('main')).find("
         "   x => x.context && x.context.path.endsWith('00_workshop.ipynb'));"
@@ -230,9 +122,9 @@ def _workshop_in_the_browser(lab: tuple[str, str], dt: DevTools, tmp_path: Path)
         " && k.status === 'idle'); })()"), timeout=120, every=0.5)
     # Run > Run All Cells
     dt.js("window.jupyterapp.commands.execute('notebook:run-all-cells').then(() => true)", timeout=60)
-    before = _wait("the tier mix rendered by the widgets", lambda: _tier_counts(dt), timeout=180, every=0.5)
+    before = wait_for("the tier mix rendered by the widgets", lambda: _tier_counts(dt), timeout=180, every=0.5)
     assert [x.split("=")[0] for x in before] == ["vip", "strategic", "typical", "ballast"]
-    _wait("every panel", lambda: dt.js("['.wb-ws-explorer', '.wb-ws-maps', '.wb-ws-cjm', '.wb-ws-save']"
+    wait_for("every panel", lambda: dt.js("['.wb-ws-explorer', '.wb-ws-maps', '.wb-ws-cjm', '.wb-ws-save']"
                                        ".every(s => document.querySelector(s))"), timeout=120, every=0.5)
     errors = dt.js("Array.from(document.querySelectorAll('.jp-OutputArea-output[data-mime-type="
                    "\"application/vnd.jupyter.stderr\"]')).map(e => e.textContent).join('\\n')")
@@ -246,13 +138,13 @@ def _workshop_in_the_browser(lab: tuple[str, str], dt: DevTools, tmp_path: Path)
     for _ in range(5):
         dt.key("ArrowLeft", "ArrowLeft", 37)
         time.sleep(0.1)
-    after = _wait("the tier mix to change", lambda: (c := _tier_counts(dt)) != before and c, timeout=60, every=0.5)
+    after = wait_for("the tier mix to change", lambda: (c := _tier_counts(dt)) != before and c, timeout=60, every=0.5)
     counts_before = {k: int(v) for k, v in (x.split("=") for x in before)}
     counts_after = {k: int(v) for k, v in (x.split("=") for x in after)}
     assert counts_after["vip"] > counts_before["vip"]
     assert sum(counts_after.values()) == sum(counts_before.values())
     # who moved (its widget may update a moment after the tier mix)
-    _wait("the table of who moved", lambda: dt.js("document.querySelector('table.wb-ws-changes') !== null"),
+    wait_for("the table of who moved", lambda: dt.js("document.querySelector('table.wb-ws-changes') !== null"),
           timeout=30)
     dt.js("document.querySelector('table.wb-ws-tier-mix').scrollIntoView({block: 'start'})")
     time.sleep(0.5)

@@ -10,6 +10,7 @@ import html
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -467,3 +468,187 @@ def test_a_second_run_of_one_engagement_is_refused_naming_the_holder(demo_copy):
         assert out.stderr.startswith(f"Проект demo уже выполняется: процесс {proc.pid} ")
     finally:
         _kill_tree(proc)
+
+
+# =====================================================================================
+# Isolation: two clients side by side never see each other's customers
+# =====================================================================================
+
+CANARIES = {
+    "a": {"client": "ООО «Клиент-А-Секрет»", "seed": 101,
+          "names": ["ООО «Канарейка-А-7781»", "АО «Щегол-А-7782»", "ИП Снегирёв-А-7783"],
+          "inns": ["7781000001", "7782000002", "778300000312"],
+          "phones": ["+7 999 778-10-01", "+7 999 778-20-02", "+7 999 778-30-03"]},
+    "b": {"client": "ООО «Клиент-Б-Секрет»", "seed": 202,
+          "names": ["ООО «Канарейка-Б-8891»", "АО «Щегол-Б-8892»", "ИП Снегирёв-Б-8893"],
+          "inns": ["8891000001", "8892000002", "889300000312"],
+          "phones": ["+7 999 889-10-01", "+7 999 889-20-02", "+7 999 889-30-03"]},
+}
+
+
+def _canary_engagement(root: Path, spec: dict) -> dict[str, list[str]]:
+    """A demo-like client with three customers renamed to canaries; customers file with phones.
+
+    Returns the engagement's own customer names, INNs and phones.
+    """
+    from openpyxl import Workbook
+
+    from workbench.config import render_template
+    from workbench.demo import _ru_number, generate
+
+    sales, customers = generate(spec["seed"])
+    picks = [0, 40, 200]  # a dominant, a steady and a regular customer
+    rename = {customers.at[i, "customer_name"]: n for i, n in zip(picks, spec["names"])}
+    reinn = {customers.at[i, "inn"]: v for i, v in zip(picks, spec["inns"])}
+    for frame in (sales, customers):
+        frame["customer_name"] = frame["customer_name"].replace(rename)
+        frame["inn"] = frame["inn"].replace(reinn)
+    phones = [f"+7 900 {spec['seed']:03d}-{i // 100:02d}-{i % 100:02d}" for i in range(len(customers))]
+    for i, p in zip(picks, spec["phones"]):
+        phones[i] = p
+    customers["phone"] = phones
+    (root / "data").mkdir(parents=True)
+    out = pd.DataFrame({"Дата": sales["date"].dt.strftime("%d.%m.%Y"), "Документ": sales["document"],
+                        "Контрагент": sales["customer_name"], "ИНН": sales["inn"],
+                        "Номенклатура": sales["product"], "Количество": _ru_number(sales["quantity"].astype(float), 0),
+                        "Сумма": _ru_number(sales["amount"], 2), "Менеджер": sales["manager"]})
+    (root / "data" / "sales_1c.csv").write_bytes(out.to_csv(sep=";", index=False, lineterminator="\r\n")
+                                                 .encode("cp1251"))
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Контрагент", "ИНН", "Отрасль", "Численность сотрудников", "Телефон"])
+    for rec in customers.itertuples(index=False):
+        ws.append([rec.customer_name, rec.inn, rec.industry, int(rec.headcount), rec.phone])
+    for row in ws.iter_rows(min_row=2, min_col=2, max_col=2):
+        for cell in row:
+            cell.data_type = "s"
+    wb.save(root / "data" / "customers.xlsx")
+    (root / "engagement.yaml").write_text(
+        render_template(spec["client"], "ru", "data/sales_1c.csv", "data/customers.xlsx"), encoding="utf-8")
+    return {"names": customers["customer_name"].tolist(), "inns": customers["inn"].tolist(), "phones": phones}
+
+
+def _needles(spec: dict) -> list[str]:
+    """What must never leak: distinctive parts of the canary names, the INNs, the phones, the client."""
+    cores = [n.split("«")[-1].rstrip("»") if "«" in n else n.split(" ", 1)[1] for n in spec["names"]]
+    return cores + spec["inns"] + spec["phones"] + [p.split(" ", 2)[2] for p in spec["phones"]] + \
+        [spec["client"].split("«")[1].rstrip("»")]
+
+
+def _encodings(needle: str) -> list[bytes]:
+    forms = {needle.encode("utf-8"), needle.encode("utf-16-le"), json.dumps(needle).strip('"').encode(),
+             html.escape(needle).encode("utf-8")}
+    try:
+        forms.add(needle.encode("cp1251"))
+    except UnicodeEncodeError:
+        pass
+    return sorted(forms)
+
+
+def _blobs(path: Path) -> list[bytes]:
+    """The bytes of a file as stored, and unpacked: zip members (xlsx), Parquet tables as text."""
+    raw = path.read_bytes()
+    out = [raw]
+    if raw.startswith(b"PK\x03\x04"):
+        with zipfile.ZipFile(path) as zf:
+            out += [zf.read(n) for n in zf.namelist()]
+    if path.suffix == ".parquet":
+        out.append(pd.read_parquet(path).to_csv().encode("utf-8"))
+    return out
+
+
+@pytest.mark.slow
+def test_two_clients_run_in_parallel_and_never_see_each_other(tmp_path):
+    base = tmp_path / "engagements"
+    own = {k: _canary_engagement(base / f"client-{k}", spec) for k, spec in CANARIES.items()}
+    for k, spec in CANARIES.items():  # the files themselves are clean before the run
+        other = CANARIES["b" if k == "a" else "a"]
+        for f in (base / f"client-{k}").rglob("*"):
+            if f.is_file():
+                for blob in _blobs(f):
+                    for needle in _needles(other):
+                        assert not any(form in blob for form in _encodings(needle)), (f, needle)
+
+    out = cli("batch", str(base), "--jobs", "2", timeout=400)
+    assert out.returncode == 0, out.stdout + out.stderr[-3000:]
+    assert "client-a" in out.stdout and "client-b" in out.stdout
+    printed = out.stdout + out.stderr
+
+    for k, spec in CANARIES.items():
+        root = base / f"client-{k}"
+        other = CANARIES["b" if k == "a" else "a"]
+        files = [f for f in root.rglob("*") if f.is_file()]
+        kinds = {f.suffix for f in files}
+        assert {".html", ".xlsx", ".csv", ".ipynb", ".parquet", ".sqlite", ".log"} <= kinds, kinds
+        for f in files:
+            for blob in _blobs(f):
+                for needle in _needles(other):
+                    assert not any(form in blob for form in _encodings(needle)), (f, needle)
+        # the canaries are really there (the search would find a leak)
+        segments = (root / "deliverables" / "2026-10" / "segments.csv").read_text(encoding="utf-8-sig")
+        report = (root / "deliverables" / "2026-10" / "report.html").read_text(encoding="utf-8")
+        assert all(n in segments for n in spec["names"]) and spec["inns"][0] in segments
+        assert spec["client"] in report and spec["names"][0] in report
+        # logs and what the command printed: counts and timings, no customer at all
+        log = (root / "logs" / "run.log").read_text(encoding="utf-8")
+        assert "run ok month=2026-10" in log
+        for text in (log, printed):
+            for value in own[k]["names"] + own[k]["inns"] + own[k]["phones"]:
+                assert value not in text, value
+            for needle in _needles(spec):
+                assert needle not in text, needle
+
+
+# =====================================================================================
+# Parameters: names checked before any kernel starts; values reach the notebook as text
+# =====================================================================================
+
+@pytest.mark.parametrize("name", ["x; import os", "month\nimport os", "__import__('os').system('true')",
+                                  "unknown", "", "1month", "month "])
+def test_parameter_names_are_checked_before_any_kernel(tmp_path, monkeypatch, name):
+    import papermill
+
+    from workbench import run
+
+    def no_kernel(*a, **k):
+        raise AssertionError("a kernel was started")
+
+    monkeypatch.setattr(papermill, "execute_notebook", no_kernel)
+    nb = ROOT / "notebooks" / "01_import.ipynb"
+    params = {"engagement_dir": str(tmp_path), "month": "2026-10", name: "1"}
+    with pytest.raises(RunError, match=rf"^01_import\.ipynb: параметр {re.escape(repr(name))} не объявлен в ячейке "
+                                       r"parameters \(объявлены: engagement_dir, lang, month, out_dir, "
+                                       r"refresh_import, step_dir\)$"):
+        run.execute_notebook(nb, tmp_path / "out" / "01_import.ipynb", params, "ru")
+    assert not (tmp_path / "out").exists()
+    run.check_parameters(nb, {"engagement_dir": "x", "month": "00123", "refresh_import": False}, "ru")
+    with pytest.raises(RunError, match="must be text or a flag"):
+        run.check_parameters(nb, {"month": 202610}, "ru")
+
+
+@pytest.mark.slow
+def test_identifiers_reach_the_notebook_as_text(demo_run, tmp_path):
+    import nbformat
+
+    from workbench.run import execute_notebook
+
+    path, res = demo_run
+    injected = next(c for c in nbformat.read(res.deliverables / "notebooks" / "01_import.ipynb", as_version=4).cells
+                    if "injected-parameters" in c.metadata.get("tags", []))
+    assert 'month = "2026-10"\n' in injected.source
+    assert f"engagement_dir = {json.dumps(str(path))}\n" in injected.source
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('engagement_dir = ""\nmonth = ""\nlang = ""\nout_dir = ""',
+                                          metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("import json, pathlib\npathlib.Path(out_dir, 'seen.json').write_text("
+                                          "json.dumps({k: [type(v).__name__, v] for k, v in "
+                                          "dict(engagement_dir=engagement_dir, month=month, lang=lang).items()}))")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    src = tmp_path / "tiny.ipynb"
+    nbformat.write(nb, src)
+    values = {"engagement_dir": str(tmp_path / "engagements" / "00123"), "month": "00123",
+              "lang": 'nan"\n; import os  # 1e3'}
+    execute_notebook(src, tmp_path / "out" / "tiny.ipynb", {**values, "out_dir": str(tmp_path)}, "ru")
+    seen = json.loads((tmp_path / "seen.json").read_text())
+    assert seen == {k: ["str", v] for k, v in values.items()}

@@ -1,0 +1,154 @@
+"""Property-based tests of the importer (hypothesis).
+
+* Any well-formed ledger written as a 1C-style CSV (cp1251, ``;``, decimal comma, no-break
+  space thousands, dd.mm.yyyy) or as xlsx imports back to the same canonical table.
+* Arbitrary bytes, as .csv or .xlsx, either import or raise InputError, never another
+  exception, within a bounded time.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import io
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from workbench.config import load_engagement
+from workbench.errors import InputError
+from workbench.ingest import import_engagement
+
+SETTINGS = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                       HealthCheck.too_slow])
+CYRILLIC = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+NAME_CHARS = CYRILLIC + "ABCXYZabcxyz0123456789 \"'«»;,.-&№()/+=@"
+LEGAL = ["ООО ", "АО ", "ИП ", "ПАО ", ""]
+TIME_LIMIT = 10.0  # seconds per import of a small file
+
+
+def _engagement(root: Path, name: str, data: bytes) -> Path:
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    (root / "data" / name).write_bytes(data)
+    (root / "engagement.yaml").write_text(
+        f'client: "ООО «Тест»"\nlanguage: ru\ninputs:\n  sales:\n    file: data/{name}\n', encoding="utf-8")
+    return root
+
+
+names = st.builds(lambda legal, body: (legal + body).strip(), st.sampled_from(LEGAL),
+                  st.text(NAME_CHARS, min_size=1, max_size=24)).filter(
+    lambda s: any(ch.isalpha() for ch in s) and "  " not in s)
+inns = st.one_of(st.text("0123456789", min_size=10, max_size=10), st.text("0123456789", min_size=12, max_size=12))
+
+
+@st.composite
+def ledgers(draw):
+    """Rows (name, INN, date, amount in kopecks); one name per INN."""
+    customers = draw(st.lists(st.tuples(names, inns), min_size=1, max_size=6, unique_by=lambda c: c[1]))
+    rows = draw(st.lists(st.tuples(st.sampled_from(customers), st.dates(dt.date(2000, 1, 1), dt.date(2030, 12, 31)),
+                                   st.integers(-10 ** 11, 10 ** 11).filter(lambda k: k != 0)),
+                         min_size=1, max_size=25))
+    return [(c[0], c[1], d, k) for c, d, k in rows]
+
+
+def _ru_amount(kopecks: int) -> str:
+    text = f"{abs(kopecks) / 100:,.2f}".replace(",", "\u00a0").replace(".", ",")
+    return ("-" if kopecks < 0 else "") + text
+
+
+def one_c_csv(rows) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    w.writerow(["Дата", "Контрагент", "ИНН", "Сумма"])
+    for name, inn, day, kop in rows:
+        w.writerow([day.strftime("%d.%m.%Y"), name, inn, _ru_amount(kop)])
+    return buf.getvalue().encode("cp1251")
+
+
+def xlsx(rows) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Контрагент", "ИНН", "Дата", "Сумма"])
+    for name, inn, day, kop in rows:
+        ws.append([name, inn, dt.datetime(day.year, day.month, day.day), kop / 100])
+    for row in ws.iter_rows(min_row=2, max_col=2):
+        for cell in row:
+            cell.data_type = "s"  # text, even when it starts with "="
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_well_formed_ledgers_import_to_the_same_table(tmp_path_factory, fmt):
+    root = tmp_path_factory.mktemp(f"roundtrip-{fmt}")
+
+    @settings(max_examples=150, **SETTINGS)
+    @given(ledgers())
+    def check(rows):
+        data = one_c_csv(rows) if fmt == "csv" else xlsx(rows)
+        led = import_engagement(load_engagement(_engagement(root, f"sales.{fmt}", data))).ledger
+        assert led["customer_name"].tolist() == [r[0] for r in rows]
+        assert led["inn"].tolist() == [r[1] for r in rows]
+        assert led["customer_id"].tolist() == [r[1] for r in rows]
+        assert [d.date() for d in led["date"]] == [r[2] for r in rows]
+        assert led["amount"].tolist() == [r[3] / 100 for r in rows]
+        assert led["is_return"].tolist() == [r[3] < 0 for r in rows]
+
+    check()
+
+
+@functools.cache
+def _valid_xlsx() -> bytes:  # once: openpyxl stamps the time into docProps/core.xml
+    return xlsx([("ООО «Ромашка»", "0274062111", dt.date(2025, 2, 1), 123456)])
+
+
+@st.composite
+def hostile_bytes(draw):
+    """Random bytes, or a real file (CSV or xlsx) with bytes flipped, cut or inserted."""
+    kind = draw(st.sampled_from(["random", "csv", "xlsx", "zip-prefix"]))
+    if kind == "random":
+        return draw(st.binary(max_size=3000))
+    if kind == "zip-prefix":
+        return b"PK\x03\x04" + draw(st.binary(max_size=3000))
+    base = bytearray(one_c_csv([("ООО «Ромашка»", "0274062111", dt.date(2025, 2, 1), 123456)] * 3)
+                     if kind == "csv" else _valid_xlsx())
+    for _ in range(draw(st.integers(1, 8))):
+        op = draw(st.sampled_from(["flip", "cut", "insert"]))
+        pos = draw(st.integers(0, max(len(base) - 1, 0)))
+        if op == "flip" and base:
+            base[pos] = draw(st.integers(0, 255))
+        elif op == "cut":
+            del base[pos:pos + draw(st.integers(1, 200))]
+        else:
+            base[pos:pos] = draw(st.binary(min_size=1, max_size=50))
+    return bytes(base)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_arbitrary_bytes_give_a_table_or_an_input_error(tmp_path_factory, suffix):
+    root = tmp_path_factory.mktemp(f"fuzz-{suffix}")
+
+    @settings(max_examples=400, **SETTINGS)
+    @given(hostile_bytes())
+    def check(data):
+        eng = load_engagement(_engagement(root, f"sales.{suffix}", data))
+        started = time.monotonic()
+        try:
+            res = import_engagement(eng)
+        except InputError as exc:
+            assert exc.problems and str(exc).splitlines()[-1] == "Ничего не записано; файлы в data/ не изменены."
+        else:
+            assert len(res.ledger) > 0
+        assert time.monotonic() - started < TIME_LIMIT
+        assert (root / "data" / f"sales.{suffix}").read_bytes() == data
+        assert not (root / "work").exists()
+
+    check()
+

@@ -60,6 +60,8 @@ _RFM_MAP = np.array([
 _EPS = 1e-9
 # Key for order numbers kept apart from day numbers in one int64 (days since 1970 < 10**6).
 _DOC_OFFSET = 1_000_000
+# Largest customers x days bitmap (bytes) used to find distinct purchase days without a sort.
+_BITMAP_MAX = 64 * 1024 ** 2
 
 SEGMENTS_CSV_COLUMNS = C.SEGMENTS_COLUMNS  # the documented columns of segments.csv, in order
 
@@ -314,9 +316,13 @@ def _aggregate(ledger: pd.DataFrame, next_start: pd.Timestamp, window_months: in
     led = {c: (ledger[c] if keep.all() else ledger[c][keep]) for c in wanted}
     codes, uniques = pd.factorize(led[C.CUSTOMER_ID].astype("string"), sort=False)
     n = len(uniques)
-    day_d = led[C.DATE].to_numpy().astype("datetime64[D]")
-    day = day_d.astype(np.int64)
-    mon = day_d.astype("datetime64[M]").astype(np.int64)
+    day = led[C.DATE].to_numpy().astype("datetime64[D]").astype(np.int64)
+    # Month of each row through a table over the distinct days (a calendar conversion per
+    # day of the span, not per row).
+    day0 = int(day.min(initial=0))
+    day_span = int(day.max(initial=0)) - day0 + 1
+    month_of = np.arange(day0, day0 + day_span).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    mon = month_of[day - day0]
     amount = led[C.AMOUNT].astype(float).fillna(0.0).to_numpy()
     if C.IS_RETURN in led:
         is_return = led[C.IS_RETURN].astype("boolean").fillna(False).to_numpy(dtype=bool)
@@ -365,15 +371,26 @@ def _aggregate(ledger: pd.DataFrame, next_start: pd.Timestamp, window_months: in
     last_day = np.where(p_last >= 0, p_last, any_last)
 
     # The customer's own rhythm: median gap in days between distinct purchase days (all history).
-    day0 = int(day.min(initial=0))
-    day_span = int(day.max(initial=0)) - day0 + 1
-    pkeys = np.sort(pd.unique(codes[purchase].astype(np.int64) * day_span + (day[purchase] - day0)))
-    pc, pday = pkeys // day_span, pkeys % day_span
+    # Distinct (customer, day) keys in order: a bitmap over customers x days when it is small,
+    # else hashing and a sort; both give the same sorted distinct keys.
+    p_day = day[purchase]
+    p_lo = int(p_day.min()) if len(p_day) else 0
+    p_span = int(p_day.max(initial=p_lo)) - p_lo + 1
+    raw_keys = codes[purchase].astype(np.int64) * p_span + (p_day - p_lo)
+    del p_day
+    if n * p_span <= _BITMAP_MAX:
+        seen = np.zeros(n * p_span, dtype=bool)
+        seen[raw_keys] = True
+        pkeys = np.flatnonzero(seen)
+        del seen
+    else:
+        pkeys = np.sort(pd.unique(raw_keys))
+    del raw_keys
+    pc, pday = np.divmod(pkeys, p_span)
     same = np.zeros(len(pc), dtype=bool)
     same[1:] = pc[1:] == pc[:-1]
     gaps = np.diff(pday, prepend=0).astype(float)
-    gap_df = pd.DataFrame({"c": pc[same], "g": gaps[same]})
-    median_gap = gap_df.groupby("c")["g"].median().reindex(range(n)).to_numpy(dtype=float)
+    median_gap = pd.Series(gaps[same]).groupby(pc[same]).median().reindex(range(n)).to_numpy(dtype=float)
 
     # Revenue per XYZ period inside the window: a dense (customers x periods) matrix.
     plen = 3 if s["xyz"]["period"] == "quarter" else 1

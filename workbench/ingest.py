@@ -324,8 +324,38 @@ _DIGITS = b"0123456789"
 _SPACE_CHARS = (" ", "\u00a0", "\u202f", "\u2007", "\u2009", "'")
 
 
+# First / last UTF-8 byte of a value that ``_trim`` could strip (space, tab, CR, LF, the lead
+# byte of NBSP and of the narrow / figure / thin spaces; their final bytes).
+_TRIM_FIRST = np.zeros(256, dtype=bool)
+_TRIM_FIRST[[0x20, 0x09, 0x0D, 0x0A, 0xC2, 0xE2]] = True
+_TRIM_LAST = np.zeros(256, dtype=bool)
+_TRIM_LAST[[0x20, 0x09, 0x0D, 0x0A, 0xA0, 0xAF, 0x87, 0x89]] = True
+
+
+def _needs_trim(values: pa.Array) -> bool:
+    """False when no value starts or ends with a byte of a character ``_trim`` strips.
+
+    Reads only the first and last byte of each value (zero-copy views of the buffers);
+    True (the full trim runs) whenever in doubt.
+    """
+    if values.null_count or not pa.types.is_string(values.type) or len(values) == 0 \
+            or values.buffers()[2] is None:
+        return True
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset:values.offset + len(values) + 1]
+    data = np.frombuffer(values.buffers()[2], dtype=np.uint8)
+    if int(offsets[-1]) <= int(offsets[0]):
+        return False  # all values empty
+    # An empty value reads a neighbour's byte: at worst a needless full trim, never a missed one.
+    lo, hi = int(offsets[0]), int(offsets[-1]) - 1
+    firsts = data.take(np.clip(offsets[:-1], lo, hi))
+    lasts = data.take(np.clip(offsets[1:] - 1, lo, hi))
+    return bool(_TRIM_FIRST.take(firsts).any() or _TRIM_LAST.take(lasts).any())
+
+
 def _trim(values: pa.Array) -> pa.Array:
     """Strip spaces (also no-break ones) and tabs at both ends of every value."""
+    if not _needs_trim(values):
+        return values
     raw = _Bytes(values)
     chars = " \t\r\n" + ("\u00a0" if b"\xc2" in raw.raw else "") + \
         ("\u202f\u2007\u2009" if b"\xe2" in raw.raw else "")
@@ -402,10 +432,14 @@ def prepare_number_text(values: pa.Array) -> pa.Array:
     """
     s = values
     raw = _Bytes(s)
+    # The bytes left after deleting digits, signs and separators (ASCII only, so multi-byte
+    # characters stay whole): the checks below then scan a few bytes, not the column.
+    rest = _Bytes.__new__(_Bytes)
+    rest.raw = raw.raw.translate(None, _DIGITS + b"+-,.")
     for ch in _SPACE_CHARS:
-        if raw.has(ch):
+        if rest.has(ch):
             s = pc.replace_substring(s, ch, "")
-    if raw.has_other_than(_DIGITS + b"+-,. '\xc2\xa0\xe2\x80\xaf\x87\x89"):
+    if rest.has_other_than(_DIGITS + b"+-,. '\xc2\xa0\xe2\x80\xaf\x87\x89"):
         s = pc.replace_substring_regex(s, _currency_re(), "")
         s = pc.replace_substring_regex(s, r"[\x{2212}\x{2013}]", "-")
         s = pc.replace_substring_regex(s, r"^\((.*)\)$", r"-\1")
@@ -1013,7 +1047,7 @@ def build_tables(sales: _FileResult, customers: _FileResult | None, settings: di
     dates = ledger[C.DATE]
     totals = {
         "customers": len(customers_df),
-        "customers_with_sales": len(np.unique(id_codes)),
+        "customers_with_sales": int(np.count_nonzero(np.bincount(id_codes, minlength=len(ids.values)))),
         "rows": len(ledger),
         "date_from": dates.min().date().isoformat() if len(ledger) else "",
         "date_to": dates.max().date().isoformat() if len(ledger) else "",
@@ -1037,7 +1071,7 @@ def _customers_table(dates: np.ndarray, ids: Coded, names: list[str], inns: Code
     Manager, INN and other attributes: the customers file first, else the ledger.
     """
     g = pd.Series(dates).groupby(ids.codes)
-    present = np.unique(ids.codes)
+    present = np.flatnonzero(np.bincount(ids.codes, minlength=len(ids.values)))  # = np.unique(ids.codes)
     first = g.min().reindex(present)
     last = g.max().reindex(present)
     # the INN of an id is the same on all its rows (the id is built from it): take the first row's

@@ -12,7 +12,6 @@ import datetime as dt
 import functools
 import io
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -23,8 +22,8 @@ from workbench.config import load_engagement
 from workbench.errors import InputError
 from workbench.ingest import import_engagement
 
-SETTINGS = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                       HealthCheck.too_slow])
+SETTINGS = {"deadline": None, "database": None, "suppress_health_check": [HealthCheck.function_scoped_fixture,
+                                                       HealthCheck.too_slow]}
 CYRILLIC = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюя"
 NAME_CHARS = CYRILLIC + "ABCXYZabcxyz0123456789 \"'«»;,.-&№()/+=@"
 LEGAL = ["ООО ", "АО ", "ИП ", "ПАО ", ""]

@@ -370,13 +370,17 @@ class Workshop:
 
     def reset_controls(self) -> None:
         """Put the controls back to the agreed values (one recomputation)."""
+        self._controls_to_agreed()
+        self.recompute()
+
+    def _controls_to_agreed(self) -> None:
+        """Set every control to the agreed value without a recomputation per control."""
         self._silent = True
         try:
             for key, w in self._controls.items():
                 w.value = get_path(self.agreed_settings, key)
         finally:
             self._silent = False
-        self.recompute()
 
     def _on_control(self, _change: Any) -> None:
         if getattr(self, "_silent", False):
@@ -1045,12 +1049,7 @@ class Workshop:
         """Read the engagement again (with the overrides) and make it the agreed version."""
         self._load_agreed(load_engagement(self._engagement.root))
         if "seg" in self._panels:
-            self._silent = True
-            try:
-                for key, w in self._controls.items():
-                    w.value = get_path(self.agreed_settings, key)
-            finally:
-                self._silent = False
+            self._controls_to_agreed()
             self.valid = True
             self._redraw()
         if "explorer" in self._panels:

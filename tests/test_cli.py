@@ -70,3 +70,17 @@ def test_config_error_is_one_message_without_traceback(tmp_path):
     assert "Traceback" not in out.stderr
     assert 'currency: value "GBP" is not allowed' in out.stderr
     assert yaml.safe_load((folder / "engagement.yaml").read_text())["currency"] == "GBP"
+
+
+def test_import_and_segment_wait_for_no_one_while_a_run_holds_the_engagement(tmp_path, capsys):
+    from workbench.io.lock import EngagementLock
+
+    folder = tmp_path / "engagements" / "busy"
+    folder.mkdir(parents=True)
+    (folder / "engagement.yaml").write_text("client: X\nlanguage: en\ninputs: {sales: {file: data/s.csv}}\n")
+    with EngagementLock(folder, "workbench run 2026-10", "en"):
+        for command in ("import", "segment"):
+            assert main([command, str(folder)]) == 1
+            err = capsys.readouterr().err
+            assert "Engagement busy is already running" in err and "(workbench run 2026-10, since" in err
+    assert not (folder / "work").exists()

@@ -80,9 +80,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     eng = load_engagement(args.path)
     from workbench.ingest import render_report_text
+    from workbench.io.lock import EngagementLock
     from workbench.steps import import_step
 
-    result = import_step(eng)
+    with EngagementLock(eng.root, "workbench import", eng.lang):  # never under a running run
+        result = import_step(eng)
     if args.json:
         print(json.dumps(result.report, ensure_ascii=False, indent=2, default=str))
     else:
@@ -98,11 +100,14 @@ def cmd_segment(args: argparse.Namespace) -> int:
     eng_dir = args.path
     from workbench.config import load_engagement
 
+    from workbench.io.lock import EngagementLock
+
     eng = load_engagement(eng_dir)
-    steps.import_step(eng)
-    ctx = steps.context(eng_dir, args.month or "", args.lang or "",
-                        out_dir=str(eng.deliverables_dir / (args.month or steps.latest_month(eng))))
-    res = steps.segment_step(ctx)
+    with EngagementLock(eng.root, "workbench segment", eng.lang):  # never under a running run
+        steps.import_step(eng)
+        ctx = steps.context(eng_dir, args.month or "", args.lang or "",
+                            out_dir=str(eng.deliverables_dir / (args.month or steps.latest_month(eng))))
+        res = steps.segment_step(ctx)
     tiers = res.customers["tier"].value_counts().to_dict()
     summary = {"month": ctx.month, "customers": int(len(res.customers)),
                "tiers": {k: int(v) for k, v in tiers.items()},

@@ -323,6 +323,8 @@ def _as_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def _lengths(values: pa.Array) -> np.ndarray:
     """Byte length of each string, from the offsets buffer (no per-value work)."""
+    if isinstance(values, pa.DictionaryArray):
+        return _lengths(values.dictionary)[values.indices.to_numpy(zero_copy_only=False)]
     off_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
     if len(values) == 0:
         return np.zeros(0, dtype=np.int64)
@@ -384,6 +386,8 @@ def _needs_trim(values: pa.Array) -> bool:
 
 def _trim(values: pa.Array) -> pa.Array:
     """Strip spaces (also no-break ones) and tabs at both ends of every value."""
+    if isinstance(values, pa.DictionaryArray):  # the distinct values only (may become equal)
+        return pa.DictionaryArray.from_arrays(values.indices, _trim(values.dictionary))
     if not _needs_trim(values):
         return values
     raw = _Bytes(values)
@@ -404,6 +408,12 @@ class Coded:
 
     @classmethod
     def encode(cls, values: pa.Array) -> Coded:
+        """Codes in order of first appearance (also from a dictionary array whose
+        dictionary is in that order and may hold a value twice, e.g. after ``_trim``)."""
+        if isinstance(values, pa.DictionaryArray):
+            remap, uniq = pd.factorize(pd.Series(values.dictionary.to_pylist(), dtype=object))
+            idx = values.indices.to_numpy(zero_copy_only=False)
+            return cls(codes=remap.astype(np.int64)[idx], values=list(uniq))
         enc = pc.dictionary_encode(values)
         return cls(codes=enc.indices.to_numpy(zero_copy_only=False).astype(np.int64),
                    values=enc.dictionary.to_pylist())
@@ -728,7 +738,10 @@ def _parse(source: Source, kind: str, explicit: dict[str, str], col: _Collector,
     if col.items:
         return None
     ncols = max(len(header.labels), max(header.mapping.values()) + 1)
-    body = source.body(delimiter, header.data_start, ncols)
+    fields = SALES_FIELDS if kind == "sales" else CUSTOMER_FIELDS
+    coded = {j for f, j in header.mapping.items() if f in CODED_FIELDS and f in fields}
+    coded -= {j for f, j in header.mapping.items() if not (f in CODED_FIELDS and f in fields)}
+    body = source.body(delimiter, header.data_start, ncols, coded=coded)
     for row, nfields in body.ragged:
         col.add("ragged_row", row, None, "", f"{nfields} ≠ {ncols}")
     if source.format == "xlsx":

@@ -25,13 +25,14 @@ import datetime as _dt
 import io
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 MAX_UNPACKED_BYTES = 500 * 1024 ** 2   # xlsx: budget for the sum of uncompressed zip members
@@ -70,7 +71,9 @@ class ReadError(Exception):
 class Body:
     """Data rows of one table, below the header, as whole text columns.
 
-    cells: one pyarrow string array per header column ("" for an empty cell)
+    cells: one pyarrow string array per header column ("" for an empty cell); a column
+        named in ``body(..., coded=...)`` may instead come as a dictionary array (int32
+        indices into its distinct values, a string dictionary), the same values
     rows: physical row number of each data row (line in a text file, Excel row number)
     numbers: xlsx only: per column, float value of numeric cells (NaN elsewhere)
     date_cells: xlsx only: per column, how many cells were Excel dates (text is ISO)
@@ -107,8 +110,12 @@ class Source:
         """
         raise NotImplementedError
 
-    def body(self, delimiter: str, start: int, ncols: int) -> Body:
-        """Data rows from physical row ``start`` on, cut or padded to ``ncols`` columns."""
+    def body(self, delimiter: str, start: int, ncols: int, coded: Collection[int] = ()) -> Body:
+        """Data rows from physical row ``start`` on, cut or padded to ``ncols`` columns.
+
+        ``coded``: columns the caller will dictionary-encode anyway; a reader may return
+        them dictionary-encoded already (see ``Body.cells``).
+        """
         raise NotImplementedError
 
 
@@ -315,7 +322,7 @@ class TextSource(Source):
             pos = nxt + 1
         return pos
 
-    def body(self, delimiter: str, start: int, ncols: int) -> Body:
+    def body(self, delimiter: str, start: int, ncols: int, coded: Collection[int] = ()) -> Body:
         offset = self._offset_of_line(start)
         end = len(self.data)
         # Trailing empty lines are not data; the final line terminator is not a blank line.
@@ -333,18 +340,22 @@ class TextSource(Source):
             return "skip"
 
         buf = pa.BufferReader(pa.py_buffer(self.data)[offset:end])
+        # cp1251 is read as raw bytes (";", quotes and line breaks are the same bytes as in
+        # UTF-8; every byte but 0x98, refused by detect_encoding, is a cp1251 character) and
+        # decoded afterwards: a dictionary-encoded column only in its distinct values.
+        raw = self._arrow_encoding == "cp1251"
         try:
             table = pa_csv.read_csv(
                 buf,
-                # 4 MB blocks: few chunks to combine afterwards, yet small enough for the
-                # transcoding (cp1251) to overlap with parsing (measured: 16 MB blocks were slower)
-                read_options=pa_csv.ReadOptions(column_names=names, encoding=self._arrow_encoding,
+                # 4 MB blocks: few chunks to combine afterwards
+                read_options=pa_csv.ReadOptions(column_names=names, encoding="utf8" if raw else self._arrow_encoding,
                                                 block_size=4 * 1024 * 1024),
                 parse_options=pa_csv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
                                                   newlines_in_values=False, ignore_empty_lines=True,
                                                   invalid_row_handler=on_invalid),
                 convert_options=pa_csv.ConvertOptions(
-                    column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                    column_types={n: pa.binary() if raw else pa.string() for n in names},
+                    strings_can_be_null=False,
                     quoted_strings_can_be_null=False),
             )
         except (pa.ArrowInvalid, UnicodeDecodeError, ValueError):
@@ -356,6 +367,9 @@ class TextSource(Source):
             if empties:
                 rows = np.delete(rows, np.asarray(empties, dtype=np.int64) - start)
             cells = [table.column(i).combine_chunks() for i in range(ncols)]
+            if raw:
+                cells = [_decode_coded(c, self._codec) if i in coded else decode_binary(c, self._codec)
+                         for i, c in enumerate(cells)]
             return Body(cells=cells, rows=rows, blank_lines=len(empties) + trailing_blank)
         return self._body_exact(offset, end, start, delimiter, ncols, trailing_blank)
 
@@ -410,6 +424,55 @@ class TextSource(Source):
         return Body(cells=[pa.array(c, pa.string()) for c in columns],
                     rows=np.asarray(rows, dtype=np.int64), ragged=ragged,
                     blank_lines=blank + trailing_blank)
+
+
+# UTF-8 length of each cp1251 byte, less one (0x98, undefined, never reaches here), as a
+# bytes.translate table.
+_CP1251_EXTRA = bytes(len(bytes([b]).decode("cp1251", errors="replace").encode("utf-8")) - 1
+                      for b in range(256))
+
+
+def decode_binary(values: pa.Array, codec: str) -> pa.Array:
+    """A binary array of cp1251 text -> the string array of the same values (vectorised).
+
+    The bytes are decoded in one call; each value's new length is its old one plus the
+    extra UTF-8 bytes of its characters (bytes.translate to 0/1/2, summed per value).
+    An all-ASCII column is the same bytes: a zero-copy view.
+    """
+    if codec != "cp1251":
+        raise ValueError(codec)
+    n = len(values)
+    bufs = values.buffers()
+    if n == 0 or bufs[2] is None:
+        return pa.array([""] * n, pa.string())
+    offsets = np.frombuffer(bufs[1], dtype=np.int32)[values.offset:values.offset + n + 1]
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    data = np.frombuffer(bufs[2], dtype=np.uint8, count=hi - lo, offset=lo)
+    chunk = data.tobytes()
+    if chunk.isascii():
+        return pa.Array.from_buffers(pa.string(), n, [None, bufs[1], bufs[2]], offset=values.offset)
+    utf8 = chunk.decode("cp1251").encode("utf-8")
+    # a final 0 so that a value starting at the end (empty) is a valid index
+    extra = np.frombuffer(chunk.translate(_CP1251_EXTRA) + b"\0", dtype=np.uint8)
+    lengths = np.diff(offsets).astype(np.int64)
+    longest = int(lengths.max())
+    # the narrowest sum that cannot overflow (a byte adds at most 2): uint8 sums run 5x faster
+    width = np.uint8 if longest <= 127 else np.uint16 if longest <= 32767 else np.int64
+    grow = np.add.reduceat(extra if width is np.uint8 else extra.astype(width), offsets[:-1] - lo)
+    grow = grow.astype(np.int64)
+    grow[lengths == 0] = 0  # reduceat gives an empty segment its first element
+    lengths += grow
+    new = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=new[1:])
+    if len(utf8) >= 2 ** 31:
+        return pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(new), pa.py_buffer(utf8)])
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(new.astype(np.int32)), pa.py_buffer(utf8)])
+
+
+def _decode_coded(values: pa.Array, codec: str) -> pa.Array:
+    """A binary column -> dictionary array: encoded on the raw bytes, distinct values decoded."""
+    enc = pc.dictionary_encode(values)
+    return pa.DictionaryArray.from_arrays(enc.indices, decode_binary(enc.dictionary, codec))
 
 
 def _ole2_kind(data: bytes) -> str:
@@ -594,7 +657,7 @@ class XlsxSource(Source):
                 break
         return out
 
-    def body(self, delimiter: str, start: int, ncols: int) -> Body:
+    def body(self, delimiter: str, start: int, ncols: int, coded: Collection[int] = ()) -> Body:
         rows = self._rows[start - 1:]
         texts: list[list[str]] = [[] for _ in range(ncols)]
         nums = [np.full(len(rows), np.nan) for _ in range(ncols)]

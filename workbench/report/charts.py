@@ -54,7 +54,7 @@ def style() -> Any:
     return plt.rc_context(_STYLE)
 
 
-def to_png(fig: Any) -> bytes:
+def to_png(fig: Any, tight: bool = True) -> bytes:
     """Render a figure to PNG bytes and close it.
 
     The image is reduced to an adaptive 256-colour palette: charts have few colours, and
@@ -63,7 +63,9 @@ def to_png(fig: Any) -> bytes:
     from PIL import Image
 
     buf = io.BytesIO()
-    with plt.rc_context(_STYLE):
+    # tight=False: the caller laid out the margins itself, sparing the extra drawing pass
+    # that a tight bounding box costs (a third of the time on text-heavy charts).
+    with plt.rc_context({**_STYLE, "savefig.bbox": "tight" if tight else None}):
         fig.savefig(buf, format="png")
     plt.close(fig)
     buf.seek(0)
@@ -73,9 +75,9 @@ def to_png(fig: Any) -> bytes:
     return out.getvalue()
 
 
-def to_img(fig: Any, alt: str) -> str:
+def to_img(fig: Any, alt: str, tight: bool = True) -> str:
     """Render a figure as an ``<img>`` with an embedded PNG (data URI) and escaped alt text."""
-    data = base64.b64encode(to_png(fig)).decode("ascii")
+    data = base64.b64encode(to_png(fig, tight)).decode("ascii")
     return f'<figure class="wb-chart"><img src="data:image/png;base64,{data}" alt="{esc(alt)}"></figure>'
 
 

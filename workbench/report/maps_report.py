@@ -92,33 +92,49 @@ def calendar_chart(m: Mapping[str, Any], lang: str = "ru") -> str:
             if kinds:
                 ax.text(j, -0.75, "\n".join(charts.short_label(label("flag", k, lang), 9) for k in kinds),
                         ha="center", va="bottom", fontsize=6.5, color=charts.PALETTE["muted"])
+        # One bar container and one marker collection per track: drawing hundreds of separate
+        # artists made each calendar cost a quarter of a second.
+        bars: dict[str, tuple[list[float], list[float]]] = {}
+        diamonds: dict[str, tuple[list[float], list[float]]] = {}
+        small: tuple[list[float], list[float]] = ([], [])
         for a in m["activities"]:
             if a["month"] not in col:
                 continue
             y, x = index[a["key"]], col[a["month"]]
-            color = charts.TRACK_COLORS[a["track"]]
             if a.get("section") == "checkpoint":
                 dl = col.get(a.get("deadline") or a["month"], x)
-                ax.plot(dl, y, marker="D", markersize=8, color=color, markeredgecolor="black", zorder=3)
+                diamonds.setdefault(a["track"], ([], []))[0].append(dl)
+                diamonds[a["track"]][1].append(y)
             else:
-                ax.barh(y, 0.86, left=x - 0.43, height=0.6, color=color, zorder=2)
+                bars.setdefault(a["track"], ([], []))[0].append(x - 0.43)
+                bars[a["track"]][1].append(y)
                 if a["kpi"]:
-                    ax.plot(x + 0.3, y, marker="D", markersize=4, color="white", markeredgecolor="black",
-                            zorder=3)
+                    small[0].append(x + 0.3)
+                    small[1].append(y)
+        for track, (lefts, ys) in bars.items():
+            ax.barh(ys, 0.86, left=lefts, height=0.6, color=charts.TRACK_COLORS[track], zorder=2)
+        for track, (xs, ys) in diamonds.items():
+            ax.scatter(xs, ys, marker="D", s=64, color=charts.TRACK_COLORS[track], edgecolors="black", zorder=3)
+        if small[0]:
+            ax.scatter(small[0], small[1], marker="D", s=16, color="white", edgecolors="black", zorder=3)
         ax.set_xlim(-0.5, len(months) - 0.5)
         ax.set_ylim(len(rows) - 0.5, -1.2)
         ax.set_xticks(range(len(months)))
-        ax.set_xticklabels([fmt.month(mo, lang, short=True) for mo in months], rotation=0, fontsize=8)
+        ax.set_xticklabels([fmt.month(mo, lang, short=True).replace(" ", "\n") for mo in months], rotation=0,
+                           fontsize=8)
         ax.set_yticks(range(len(rows)))
         ax.set_yticklabels([charts.short_label(r["activity"], 44) for r in rows], fontsize=8)
         ax.grid(axis="y", visible=False)
         handles = [Patch(color=charts.TRACK_COLORS[tr], label=label("track", tr, lang)) for tr in TRACKS]
         handles.append(Line2D([], [], marker="D", linestyle="", color="grey", markeredgecolor="black",
                               label=t("maps.legend_checkpoint", lang)))
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=5, fontsize=8,
+        fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.05 / height), ncol=5, fontsize=8,
                   frameon=False)
         ax.set_title(charts.short_label(m["name"], 80))
-    return charts.to_img(fig, t("maps.chart_alt", lang, name=m["name"]))
+        # fixed margins (inches): activity labels are cut to 44 characters at 8 pt
+        fig.subplots_adjust(left=3.3 / width, right=1 - 0.2 / width, top=1 - 0.45 / height,
+                            bottom=1.25 / height)
+    return charts.to_img(fig, t("maps.chart_alt", lang, name=m["name"]), tight=False)
 
 
 # --------------------------------------------------------------------------- HTML

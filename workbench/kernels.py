@@ -8,6 +8,7 @@ IPC transport with a *unique* socket path per kernel cannot collide; plain
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 import uuid
 from typing import Any
@@ -29,3 +30,11 @@ class UniqueIPCKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         self.transport = "ipc"
         self.ip = os.path.join(socket_dir(), uuid.uuid4().hex[:16])
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        # The kernel's own stderr would reach the consultant's terminal (a harmless
+        # "KeyboardInterrupt caught in kernel" at every shutdown in parallel runs, warnings
+        # quoting client values). Cell errors still come back through the protocol.
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        await super()._async_launch_kernel(kernel_cmd, **kw)

@@ -69,10 +69,16 @@ def engagement_with_previous_import(tmp_path: Path, name: str) -> Path:
 
 
 def tree_state(root: Path) -> dict[str, tuple[int, int, str]]:
-    """Every file under ``root``: size, mtime (ns) and SHA-256."""
+    """Every file under ``root``: size, mtime (ns) and SHA-256.
+
+    The engagement lock file is left out: every command takes the lock first, and the
+    file holds nothing once released (checked here), so it is not data being written.
+    """
+    lock = root / ".workbench.lock"
+    assert not lock.exists() or lock.stat().st_size == 0, "a released lock file must be empty"
     return {p.relative_to(root).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns,
                                              hashlib.sha256(p.read_bytes()).hexdigest())
-            for p in sorted(root.rglob("*")) if p.is_file()}
+            for p in sorted(root.rglob("*")) if p.is_file() and p != lock}
 
 
 def cli(*args: str, timeout: float = 120, preexec=None) -> subprocess.CompletedProcess:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -105,6 +106,7 @@ def main() -> None:
         print(f"generated {args.rows:,} rows, {data.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - t0:.1f} s")
     (ENG / "engagement.yaml").write_text(
         'client: "Benchmark"\nlanguage: ru\ninputs:\n  sales:\n    file: data/sales.csv\n', encoding="utf-8")
+    load_before = os.getloadavg()[0]
     floors = [floor(data) for _ in range(args.repeat)]
     runs = []
     for _ in range(args.repeat):
@@ -122,6 +124,7 @@ def main() -> None:
     print(f"{'(b) import_engagement, s (best)':<42}{imp:>12.2f}")
     print(f"{'ratio (b)/(a)':<42}{imp / fl:>12.1f}")
     print(f"{'peak memory of (b), MB (ru_maxrss)':<42}{peak:>12.0f}")
+    print(f"{'load average (1 min), before / after':<42}{f'{load_before:.2f} / {os.getloadavg()[0]:.2f}':>12}")
     print(f"{'goal':<42}{'<= 3x, < 1500 MB':>12}")
 
 

@@ -352,7 +352,10 @@ class TextSource(Source):
                                                 block_size=4 * 1024 * 1024),
                 parse_options=pa_csv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
                                                   newlines_in_values=False, ignore_empty_lines=True,
-                                                  invalid_row_handler=on_invalid),
+                                                  # pyarrow hands the handler the row as UTF-8
+                                                  # text: raw cp1251 bytes raise inside it. A
+                                                  # ragged row takes the exact path either way.
+                                                  invalid_row_handler=None if raw else on_invalid),
                 convert_options=pa_csv.ConvertOptions(
                     column_types={n: pa.binary() if raw else pa.string() for n in names},
                     strings_can_be_null=False,
@@ -368,8 +371,7 @@ class TextSource(Source):
                 rows = np.delete(rows, np.asarray(empties, dtype=np.int64) - start)
             cells = [table.column(i).combine_chunks() for i in range(ncols)]
             if raw:
-                cells = [_decode_coded(c, self._codec) if i in coded else decode_binary(c, self._codec)
-                         for i, c in enumerate(cells)]
+                cells = _decode_columns(cells, coded, self._codec)
             return Body(cells=cells, rows=rows, blank_lines=len(empties) + trailing_blank)
         return self._body_exact(offset, end, start, delimiter, ncols, trailing_blank)
 
@@ -469,10 +471,26 @@ def decode_binary(values: pa.Array, codec: str) -> pa.Array:
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(new.astype(np.int32)), pa.py_buffer(utf8)])
 
 
-def _decode_coded(values: pa.Array, codec: str) -> pa.Array:
-    """A binary column -> dictionary array: encoded on the raw bytes, distinct values decoded."""
-    enc = pc.dictionary_encode(values)
-    return pa.DictionaryArray.from_arrays(enc.indices, decode_binary(enc.dictionary, codec))
+def _decode_columns(cells: list[pa.Array], coded: Collection[int], codec: str) -> list[pa.Array]:
+    """Binary columns -> string columns; those in ``coded`` as dictionary arrays, encoded on
+    the raw bytes with only their distinct values decoded.
+
+    The dictionary encoding (pyarrow, without the GIL) runs in a second thread while
+    this one decodes the other columns.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    coded = [i for i in range(len(cells)) if i in coded]
+    out: list[pa.Array] = list(cells)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        encoded = {i: pool.submit(pc.dictionary_encode, cells[i]) for i in coded}
+        for i, c in enumerate(cells):
+            if i not in encoded:
+                out[i] = decode_binary(c, codec)
+        for i, fut in encoded.items():
+            enc = fut.result()
+            out[i] = pa.DictionaryArray.from_arrays(enc.indices, decode_binary(enc.dictionary, codec))
+    return out
 
 
 def _ole2_kind(data: bytes) -> str:

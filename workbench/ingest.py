@@ -182,10 +182,21 @@ def recognise(label: str, allowed: tuple[str, ...]) -> tuple[str, float] | None:
             hit = index.get(" ".join(words[i:k]))
             if hit:
                 offer(hit[0], 1.0, hit[1])
-    for syn, canon in stems:
-        if any(w.startswith(syn) and w != syn for w in words):
-            offer(canon, 1.0, len(syn))
+    # stems that some word starts with and is longer than (found through the word's
+    # prefixes, not by trying every stem), offered in stem order
+    for pos in sorted(p for w in words for k in range(4, len(w)) for p in _stem_positions().get(w[:k], ())):
+        syn, canon = stems[pos]
+        offer(canon, 1.0, len(syn))
     return best
+
+
+@cache
+def _stem_positions() -> dict[str, tuple[int, ...]]:
+    """stem -> its positions in ``_synonym_index()[1]``."""
+    out: dict[str, list[int]] = {}
+    for pos, (syn, _) in enumerate(_synonym_index()[1]):
+        out.setdefault(syn, []).append(pos)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 @dataclass
@@ -1013,6 +1024,21 @@ def name_to_inn(pairs: set[tuple[str, str]]) -> tuple[dict[str, str], list[str]]
     return single, sorted(k for k, v in seen.items() if len(v) > 1)
 
 
+def _name_to_inn_codes(keys: Coded, inns: Coded, combos: tuple[np.ndarray, np.ndarray]
+                       ) -> tuple[dict[str, str], list[str]]:
+    """``name_to_inn(_pairs(keys, inns, combos))`` counted on codes (the distinct values of a
+    ``Coded`` are distinct strings, so distinct code pairs are distinct text pairs)."""
+    k, i = np.divmod(combos[1], max(len(inns.values), 1))
+    named = np.array([v != "" for v in keys.values], dtype=bool)
+    with_inn = np.array([v != "" for v in inns.values], dtype=bool)
+    both = named[k] & with_inn[i] if len(k) else np.zeros(0, dtype=bool)
+    k, i = k[both], i[both]
+    per_key = np.bincount(k, minlength=len(keys.values))
+    one = per_key[k] == 1
+    single = {keys.values[a]: inns.values[b] for a, b in zip(k[one].tolist(), i[one].tolist())}
+    return single, sorted(keys.values[a] for a in np.flatnonzero(per_key > 1).tolist())
+
+
 def assign_ids(keys: Coded, inns: Coded | None, mapping: dict[str, str], mode: str,
                combos: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Coded, Coded, int]:
     """customer_id per row: the INN (own, or via the name->INN map), else the name key.
@@ -1049,8 +1075,18 @@ def assign_ids(keys: Coded, inns: Coded | None, mapping: dict[str, str], mode: s
 def most_frequent(ids: Coded, values: Coded) -> list[str]:
     """For each id (in ``ids.values`` order) its most frequent non-empty value; ties: first seen."""
     nv = max(len(values.values), 1)
-    combo_codes, combos = pd.factorize(ids.codes * nv + values.codes)
-    counts = np.bincount(combo_codes, minlength=len(combos)).astype(np.float64)
+    key = ids.codes * nv + values.codes
+    space = len(ids.values) * nv
+    if len(key) and space <= 1 << 22:  # few (id, value) combinations: counted in place, no hashing
+        every = np.bincount(key, minlength=space)
+        seen = np.full(space, len(key), dtype=np.int64)
+        np.minimum.at(seen, key, np.arange(len(key), dtype=np.int64))
+        combos = np.flatnonzero(every)
+        combos = combos[np.argsort(seen[combos], kind="stable")]  # first seen first, as factorize
+        counts = every[combos].astype(np.float64)
+    else:
+        combo_codes, combos = pd.factorize(key)
+        counts = np.bincount(combo_codes, minlength=len(combos)).astype(np.float64)
     id_of, val_of = np.divmod(np.asarray(combos, dtype=np.int64), nv)
     empty = np.array([values.values[v] == "" for v in val_of.tolist()], dtype=bool)
     counts[empty] = -1.0
@@ -1104,10 +1140,15 @@ def build_tables(sales: _FileResult, customers: _FileResult | None, settings: di
     n = len(sales.rows)
     s_keys = _name_keys(sales)
     s_combos = _combos(s_keys, sc[C.INN]) if C.INN in sc and len(s_keys) else None
-    pairs = _pairs(s_keys, sc.get(C.INN), s_combos)
-    if customers is not None:
-        pairs |= _pairs(_name_keys(customers), customers.columns.get(C.INN))
-    mapping, ambiguous = name_to_inn(pairs) if mode != "name" else ({}, [])
+    if mode == "name":
+        mapping, ambiguous = {}, []
+    elif customers is None and s_combos is not None:
+        mapping, ambiguous = _name_to_inn_codes(s_keys, sc[C.INN], s_combos)
+    else:
+        pairs = _pairs(s_keys, sc.get(C.INN), s_combos)
+        if customers is not None:
+            pairs |= _pairs(_name_keys(customers), customers.columns.get(C.INN))
+        mapping, ambiguous = name_to_inn(pairs)
     ids, inns, by_name = assign_ids(s_keys, sc.get(C.INN), mapping, mode, s_combos)
     if mode == "inn":
         col = _Collector(sales.report["file"], lang, sales.source)

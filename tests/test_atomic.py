@@ -16,10 +16,9 @@ from workbench.io.lock import EngagementLock
 def test_write_replaces_whole_or_not_at_all(tmp_path):
     target = tmp_path / "report.html"
     atomic.write_text(target, "old")
-    with pytest.raises(RuntimeError):
-        with atomic.atomic_path(target) as tmp:
-            tmp.write_text("half")
-            raise RuntimeError("killed")
+    with pytest.raises(RuntimeError), atomic.atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
 

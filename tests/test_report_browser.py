@@ -5,7 +5,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from cdp import CHROMIUM, chromium, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -38,7 +38,7 @@ def test_report_is_self_contained_and_has_no_code(demo_run):
         assert f'id="{anchor}"' in html, anchor
     assert html.index('id="summary"') < html.index('id="segmentation"') < html.index('id="import"')
     assert "<script" not in html.lower()
-    assert not re.search(r'(src|href)\s*=\s*["\']?(https?:)?//', html, re.I)
+    assert not re.search(r'(src|href)\s*=\s*["\']?(https?:)?//', html, re.IGNORECASE)
     assert "@import" not in html and "url(http" not in html
     for leak in ("Traceback", "engagement_dir", "import workbench", "In [", str(path), "/tmp/"):
         assert leak not in html, leak

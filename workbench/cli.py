@@ -99,7 +99,6 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
     eng_dir = args.path
     from workbench.config import load_engagement
-
     from workbench.io.lock import EngagementLock
 
     eng = load_engagement(eng_dir)
@@ -109,7 +108,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
                             out_dir=str(eng.deliverables_dir / (args.month or steps.latest_month(eng))))
         res = steps.segment_step(ctx)
     tiers = res.customers["tier"].value_counts().to_dict()
-    summary = {"month": ctx.month, "customers": int(len(res.customers)),
+    summary = {"month": ctx.month, "customers": len(res.customers),
                "tiers": {k: int(v) for k, v in tiers.items()},
                "abc": {k: int(v) for k, v in res.customers["abc"].value_counts().to_dict().items()},
                "key_accounts": int(res.customers["key_account"].sum()),

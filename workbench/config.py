@@ -384,4 +384,4 @@ def _deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]
     return out
 
 
-__all__ = ["Engagement", "load_engagement", "validate", "defaults", "render_template", "C"]
+__all__ = ["C", "Engagement", "defaults", "load_engagement", "render_template", "validate"]

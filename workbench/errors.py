@@ -58,7 +58,7 @@ class InputError(WorkbenchError):
         from workbench.i18n import t
 
         lang = self.lang
-        groups: "OrderedDict[tuple[str, str], list[Problem]]" = OrderedDict()
+        groups: OrderedDict[tuple[str, str], list[Problem]] = OrderedDict()
         for p in self.problems:
             groups.setdefault((p.file, p.kind), []).append(p)
         lines = [t("errors.input_header", lang, n=len(self.problems))]

@@ -122,7 +122,7 @@ def load_result(step_dir: Path, name: str) -> Any:
     path = Path(step_dir) / f"{name}.pickle"
     if not path.is_file():
         return None
-    return pickle.loads(path.read_bytes())  # noqa: S301 - written by this run, in its own folder
+    return pickle.loads(path.read_bytes())
 
 
 def save_findings(ctx: Context, step: str, findings: list[dict[str, Any]]) -> None:
@@ -184,10 +184,10 @@ def plan_start(ctx: Context) -> str:
 
 def maps_step(ctx: Context) -> Any:
     """Draft the development maps for the planning year; keep the checkpoints."""
+    from workbench.config import TEMPLATES_DIR
     from workbench.io.yamlfiles import read_map_overrides
     from workbench.maps import draft_maps, load_map_templates
     from workbench.report.maps_report import maps_findings
-    from workbench.config import TEMPLATES_DIR
 
     eng = ctx.engagement
     templates = load_map_templates(TEMPLATES_DIR / "maps", eng.root / "templates" / "maps")

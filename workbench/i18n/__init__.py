@@ -7,7 +7,7 @@ Russian is the first language, English the second; both must hold the same keys
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ LANGUAGES = ("ru", "en")
 _HERE = Path(__file__).parent
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(lang: str) -> dict[str, Any]:
     """Return the flat catalogue ``{"topic.key": message}`` for a language."""
     import yaml

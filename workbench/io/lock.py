@@ -28,7 +28,7 @@ class EngagementLock:
         self.lang = lang
         self._fd: int | None = None
 
-    def __enter__(self) -> "EngagementLock":
+    def __enter__(self) -> EngagementLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:

@@ -20,7 +20,7 @@ from workbench.config import TEMPLATES_DIR
 from workbench.i18n import t
 from workbench.report import fmt
 
-_H2 = re.compile(r'<h2 id="h-([A-Za-z0-9_-]+)">(.*?)</h2>', re.S)
+_H2 = re.compile(r'<h2 id="h-([A-Za-z0-9_-]+)">(.*?)</h2>', re.DOTALL)
 REMOVE_TAGS = {"parameters", "injected-parameters", "remove-cell", "remove-output"}
 _MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 

@@ -13,9 +13,9 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from workbench.report.html import esc  # noqa: E402
+from workbench.report.html import esc
 
 PALETTE = {
     "vip": "#7b2d8b", "strategic": "#1f6fb2", "typical": "#4c9a5f", "ballast": "#b0b0b0",

@@ -17,7 +17,7 @@ def _is_missing(x: object) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def number(x: float | int | None, lang: str = "ru", decimals: int = 0) -> str:
+def number(x: float | None, lang: str = "ru", decimals: int = 0) -> str:
     """Format a number with the language's grouping and decimal mark ("" for missing)."""
     if _is_missing(x):
         return ""
@@ -29,7 +29,7 @@ def number(x: float | int | None, lang: str = "ru", decimals: int = 0) -> str:
     return text.replace("-", MINUS)
 
 
-def money(x: float | int | None, lang: str = "ru", currency: str = "RUB", decimals: int = 0) -> str:
+def money(x: float | None, lang: str = "ru", currency: str = "RUB", decimals: int = 0) -> str:
     """``1 234 567 ₽`` in Russian, ``RUB 1,234,567`` / ``$1,234,567`` in English."""
     if _is_missing(x):
         return ""

@@ -201,6 +201,16 @@ def activity_edits(map_id: str, original: Mapping[str, Any] | None, values: Mapp
 # the workshop
 # =====================================================================================
 
+
+def _message_html(text: str, detail: str = "", error: bool = False) -> str:
+    """A status line for a panel (red when refused), with the reasons below it; escaped."""
+    cls = "wb-ws-error" if error else "wb-ws-ok"
+    color = "#c0392b" if error else "#4c9a5f"
+    body = f"<div class='{cls}' style='color:{color}'>{esc(text)}"
+    if detail:
+        body += "<pre style='white-space:pre-wrap'>" + esc(detail) + "</pre>"
+    return body + "</div>"
+
 class Workshop:
     """The widgets of a live session on one engagement.
 
@@ -390,12 +400,7 @@ class Workshop:
     def _show_message(self, text: str, detail: str = "", error: bool = False) -> None:
         if "seg" not in self._panels:
             return
-        cls = "wb-ws-error" if error else "wb-ws-ok"
-        color = "#c0392b" if error else "#4c9a5f"
-        body = f"<div class='{cls}' style='color:{color}'>{esc(text)}"
-        if detail:
-            body += "<pre style='white-space:pre-wrap'>" + esc(detail) + "</pre>"
-        self._message.value = body + "</div>"
+        self._message.value = _message_html(text, detail, error)
 
     def _redraw(self) -> None:
         if "seg" in self._panels:
@@ -952,12 +957,7 @@ class Workshop:
 
     def _say(self, text: str, detail: str = "", error: bool = False) -> None:
         self.save_panel()
-        color = "#c0392b" if error else "#4c9a5f"
-        cls = "wb-ws-error" if error else "wb-ws-ok"
-        body = f"<div class='{cls}' style='color:{color}'>{esc(text)}"
-        if detail:
-            body += "<pre style='white-space:pre-wrap'>" + esc(detail) + "</pre>"
-        self.save_message.value = body + "</div>"
+        self.save_message.value = _message_html(text, detail, error)
         self.last_save_message = text + ("\n" + detail if detail else "")
 
     def save(self) -> bool:

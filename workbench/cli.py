@@ -188,16 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lang", choices=LANGUAGES)
     s.set_defaults(func=cmd_demo)
 
-    for name, module in (("actuals", "workbench.traction_cli"), ("batch", "workbench.batch")):
-        try:
-            import importlib.util
+    from workbench import batch, traction_cli  # light modules: their commands import the heavy parts
 
-            if importlib.util.find_spec(module) is None:
-                continue
-        except ImportError:
-            continue
-        mod = __import__(module, fromlist=["register"])
-        mod.register(sub)
+    traction_cli.register(sub)
+    batch.register(sub)
     return p
 
 

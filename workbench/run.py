@@ -126,6 +126,7 @@ def run_engagement(path: str | Path, month: str | None = None, lang: str | None 
 def _run_locked(eng: Engagement, month: str | None, lang: str, pdf: bool,
                 echo: Callable[[str], None]) -> RunResult:
     from workbench import steps
+    from workbench.history import commit_snapshot
     from workbench.io.log import run_log
 
     log = run_log(eng)
@@ -137,7 +138,7 @@ def _run_locked(eng: Engagement, month: str | None, lang: str, pdf: bool,
     result = steps.import_step(eng)
     timings["import"] = time.perf_counter() - t0
     log(f"import rows={len(result.ledger)} customers={len(result.customers)}")
-    latest = steps.latest_month(eng)
+    latest = steps.month_of_latest_sale(result.ledger)  # the ledger just imported, not re-read
     month = month or latest
     if month > latest:
         raise WorkbenchError(t("run.month_no_data", lang, month=month, latest=latest))
@@ -167,7 +168,7 @@ def _run_locked(eng: Engagement, month: str | None, lang: str, pdf: bool,
             t0 = time.perf_counter()
             print_pdf(stage_out / "report.html", stage_out / "report.pdf", lang)
             timings["pdf"] = time.perf_counter() - t0
-        commit_history(eng, month, stage_work)
+        commit_snapshot(eng, month, stage_work)  # one transaction; before promotion
         _test_pause(PAUSE_BEFORE_PROMOTE_ENV)
         atomic.promote_dir(stage_work, eng.work_dir / month)
         final = eng.deliverables_dir / month
@@ -210,15 +211,6 @@ def build_deliverables(eng: Engagement, month: str, lang: str, step_dir: Path, o
     })
     atomic.write_text(out_dir / "report.html", html)
     write_workbook(build_workbook(step_dir, eng, month, lang), out_dir / "workbook.xlsx")
-
-
-def commit_history(eng: Engagement, month: str, step_dir: Path) -> None:
-    """Store the month's snapshot in the engagement's history database (when traction ran)."""
-    try:
-        from workbench.history import commit_snapshot
-    except ImportError:
-        return
-    commit_snapshot(eng, month, step_dir)
 
 
 def print_pdf(html_path: Path, pdf_path: Path, lang: str) -> None:

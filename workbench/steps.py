@@ -86,8 +86,12 @@ def latest_month(eng: Engagement) -> str:
     ledger_path = eng.work_dir / "ledger.parquet"
     if not ledger_path.is_file():
         import_step(eng)
-    dates = pd.read_parquet(ledger_path, columns=[C.DATE])[C.DATE]
-    return pd.Timestamp(dates.max()).strftime("%Y-%m")
+    return month_of_latest_sale(pd.read_parquet(ledger_path, columns=[C.DATE]))
+
+
+def month_of_latest_sale(ledger: pd.DataFrame) -> str:
+    """'YYYY-MM' of the latest date in a ledger (any frame with the ``date`` column)."""
+    return pd.Timestamp(ledger[C.DATE].max()).strftime("%Y-%m")
 
 
 def load_import_report(ctx: Context) -> dict[str, Any]:

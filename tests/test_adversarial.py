@@ -498,7 +498,7 @@ def _canary_engagement(root: Path, spec: dict) -> dict[str, list[str]]:
     from openpyxl import Workbook
 
     from workbench.config import render_template
-    from workbench.demo import _ru_number, generate
+    from workbench.demo import generate, sales_1c_csv
 
     sales, customers = generate(spec["seed"])
     picks = [0, 40, 200]  # a dominant, a steady and a regular customer
@@ -512,12 +512,7 @@ def _canary_engagement(root: Path, spec: dict) -> dict[str, list[str]]:
         phones[i] = p
     customers["phone"] = phones
     (root / "data").mkdir(parents=True)
-    out = pd.DataFrame({"Дата": sales["date"].dt.strftime("%d.%m.%Y"), "Документ": sales["document"],
-                        "Контрагент": sales["customer_name"], "ИНН": sales["inn"],
-                        "Номенклатура": sales["product"], "Количество": _ru_number(sales["quantity"].astype(float), 0),
-                        "Сумма": _ru_number(sales["amount"], 2), "Менеджер": sales["manager"]})
-    (root / "data" / "sales_1c.csv").write_bytes(out.to_csv(sep=";", index=False, lineterminator="\r\n")
-                                                 .encode("cp1251"))
+    (root / "data" / "sales_1c.csv").write_bytes(sales_1c_csv(sales))
     wb = Workbook()
     ws = wb.active
     ws.append(["Контрагент", "ИНН", "Отрасль", "Численность сотрудников", "Телефон"])

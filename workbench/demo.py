@@ -151,12 +151,9 @@ def _ru_number(values: pd.Series, decimals: int) -> pd.Series:
     return text.str.replace(",", "\u00a0", regex=False).str.replace(".", ",", regex=False)
 
 
-def write_files(data_dir: Path, seed: int = SEED) -> DemoFiles:
-    """Write the demo client's exports into ``data_dir``; return their paths."""
-    from openpyxl import Workbook
-
-    sales, customers = generate(seed)
-    data_dir.mkdir(parents=True, exist_ok=True)
+def sales_1c_csv(sales: pd.DataFrame) -> bytes:
+    """Sales lines (as ``generate`` returns them) as 1C exports them: cp1251, ``;``, CRLF,
+    ``dd.mm.yyyy`` dates, decimal commas and no-break-space thousands."""
     out = pd.DataFrame({
         "Дата": sales["date"].dt.strftime("%d.%m.%Y"),
         "Документ": sales["document"],
@@ -167,9 +164,17 @@ def write_files(data_dir: Path, seed: int = SEED) -> DemoFiles:
         "Сумма": _ru_number(sales["amount"], 2),
         "Менеджер": sales["manager"],
     })
+    return out.to_csv(sep=";", index=False, lineterminator="\r\n").encode("cp1251")
+
+
+def write_files(data_dir: Path, seed: int = SEED) -> DemoFiles:
+    """Write the demo client's exports into ``data_dir``; return their paths."""
+    from openpyxl import Workbook
+
+    sales, customers = generate(seed)
+    data_dir.mkdir(parents=True, exist_ok=True)
     sales_path = data_dir / "sales_1c.csv"
-    text = out.to_csv(sep=";", index=False, lineterminator="\r\n")
-    sales_path.write_bytes(text.encode("cp1251"))
+    sales_path.write_bytes(sales_1c_csv(sales))
 
     wb = Workbook()
     ws = wb.active

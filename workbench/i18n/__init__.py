@@ -7,7 +7,7 @@ Russian is the first language, English the second; both must hold the same keys
 """
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 

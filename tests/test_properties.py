@@ -151,3 +151,41 @@ def test_arbitrary_bytes_give_a_table_or_an_input_error(tmp_path_factory, suffix
 
     check()
 
+
+
+# The vectorised helpers give what their one-value definitions give, on any text.
+TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
+INN_TEXT = st.text(alphabet="0123456789 -.\u00a0\u202f٢２a", max_size=14)
+
+
+@settings(max_examples=300, **SETTINGS)
+@given(st.lists(TEXT, max_size=20))
+def test_name_keys_equal_name_key_of_each(names):
+    from workbench.ingest import name_key, name_keys
+
+    assert name_keys(names) == [name_key(v) for v in names]
+
+
+@settings(max_examples=300, **SETTINGS)
+@given(st.lists(INN_TEXT | TEXT, max_size=20))
+def test_normalise_inns_equal_normalise_inn_of_each(values):
+    from workbench.ingest import normalise_inn, normalise_inns
+
+    out, padded, invalid = normalise_inns(values)
+    one = [normalise_inn(v) for v in values]
+    assert out == [v for v, _, _ in one]
+    assert padded.tolist() == [p for _, p, _ in one]
+    assert invalid.tolist() == [b for _, _, b in one]
+
+
+@settings(max_examples=200, **SETTINGS)
+@given(st.lists(st.text(alphabet="абвгдеёжРСТУ АБВ«»\u00a0—№€‚Ґ ґabc012;\"", max_size=10), max_size=15))
+def test_decode_binary_equals_python_decoding(values):
+    import pyarrow as pa
+
+    from workbench.io.readers import decode_binary
+
+    raw = pa.array([v.encode("cp1251") for v in values], pa.binary())
+    assert decode_binary(raw, "cp1251").to_pylist() == values
+    if len(values) > 2:  # a slice (non-zero offset) too
+        assert decode_binary(raw.slice(1, len(values) - 2), "cp1251").to_pylist() == values[1:-1]

@@ -466,6 +466,13 @@ class Coded:
             hit = np.fromiter((bool(pred(v)) for v in self.values), dtype=bool, count=len(self.values))
         return hit[self.codes] if len(self.values) else np.zeros(len(self.codes), dtype=bool)
 
+    def equals(self, value: str) -> np.ndarray:
+        """Row mask where the value is ``value`` (the distinct values are distinct: one code)."""
+        try:
+            return self.codes == self.values.index(value)
+        except ValueError:
+            return np.zeros(len(self.codes), dtype=bool)
+
     def where(self, pattern: str) -> np.ndarray:
         """Indices of the distinct values matching an RE2 ``pattern`` (one vectorised call)."""
         if not self.values:
@@ -649,6 +656,23 @@ def name_key(name: str) -> str:
     return _WS_RE.sub(" ", text).strip()
 
 
+def name_keys(names: list[str]) -> list[str]:
+    """``name_key`` of each name, in one pass over the names joined by NUL.
+
+    Imported names carry no NUL (``clean_text`` removes control characters); a list that
+    does is keyed one name at a time. After the whitespace runs collapse to one space,
+    stripping a name is dropping a space next to a separator.
+    """
+    joined = "\0".join(names)
+    if not names or joined.count("\0") != len(names) - 1:
+        return [name_key(v) for v in names]
+    text = _WS_RE.sub(" ", _QUOTES_RE.sub(" ", joined.casefold().replace("ё", "е")))
+    return _SEP_SPACES_RE.sub("\0", text).strip(" ").split("\0")
+
+
+_SEP_SPACES_RE = re.compile(" ?\0 ?")
+
+
 _INN_STRIP_RE = re.compile(r"[\s\u00a0\u202f-]")
 
 
@@ -666,6 +690,28 @@ def normalise_inn(raw: str) -> tuple[str, bool, bool]:
     if v.isdigit() and len(v) in (9, 11):
         return "0" + v, True, False
     return "", False, True
+
+
+def normalise_inns(values: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """``normalise_inn`` of each value: (normalised, padded mask, invalid mask).
+
+    Values of ASCII digits only (nearly all) are judged by their length in one
+    vectorised pass; the rest one by one.
+    """
+    n = len(values)
+    arr = pa.array(values, pa.string())
+    plain = pc.match_substring_regex(arr, r"^[0-9]*$").to_numpy(zero_copy_only=False) if n else np.zeros(0, bool)
+    size = _lengths(arr)
+    padded = plain & ((size == 9) | (size == 11))
+    invalid = plain & ~padded & (size != 0) & (size != 10) & (size != 12)
+    out = list(values)
+    for i in np.flatnonzero(padded).tolist():
+        out[i] = "0" + out[i]
+    for i in np.flatnonzero(invalid).tolist():
+        out[i] = ""
+    for i in np.flatnonzero(~plain).tolist():
+        out[i], padded[i], invalid[i] = normalise_inn(values[i])
+    return out, padded, invalid
 
 
 # =====================================================================================
@@ -831,26 +877,29 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
     blank = np.ones(n, dtype=bool)
     for c in cells:
         blank &= _lengths(c) == 0
-    total = np.zeros(n, dtype=bool)
-    total_re = _total_re()
-    label_cols = sorted({0, *(m[f] for f in TOTAL_LABEL_FIELDS if f in m)})
-    by_col = {m[f]: c for f, c in coded.items()}
-    for j in label_cols:
-        if j in by_col:
-            total |= by_col[j].mask(total_re.match)
-        else:
-            total |= pc.match_substring_regex(cells[j], total_re.pattern, ignore_case=True).to_numpy(
-                zero_copy_only=False)
-    total &= ~blank
     # A row carrying its key data (a sale's date, a customer's INN) is a customer whose
-    # name starts like a total ("Всего понемногу", "Total Vostok"), not a total row.
+    # name starts like a total ("Всего понемногу", "Total Vostok"), not a total row: only
+    # the other rows are looked at (none, in a clean ledger).
+    candidate = ~blank
     key = C.DATE if kind == "sales" else C.INN
-    if total.any() and key in coded:
+    if key in coded:
         looks = _DATE_LIKE_RE.match if key == C.DATE else (lambda v: bool(v.strip()))
         carried = coded[key].mask(lambda v: bool(looks(v)))
         if key == C.DATE and body.numbers is not None:
             carried |= ~np.isnan(body.numbers[m[key]])  # Excel date serials
-        total &= ~carried
+        candidate &= ~carried
+    total = np.zeros(n, dtype=bool)
+    total_re = _total_re()
+    label_cols = sorted({0, *(m[f] for f in TOTAL_LABEL_FIELDS if f in m)})
+    by_col = {m[f]: c for f, c in coded.items()}
+    look_at = np.flatnonzero(candidate)
+    for j in label_cols if len(look_at) else ():
+        if j in by_col:
+            total |= by_col[j].mask(total_re.match)
+        else:
+            hit = pc.match_substring_regex(cells[j].take(pa.array(look_at)), total_re.pattern, ignore_case=True)
+            total[look_at[hit.to_numpy(zero_copy_only=False)]] = True
+    total &= candidate
     keep = ~blank & ~total
     total_examples = []
     for i in np.flatnonzero(total)[:5].tolist():
@@ -935,25 +984,22 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
     # --- INN -------------------------------------------------------------------------
     if C.INN in coded:
         raw = coded[C.INN]
-        info = [normalise_inn(v) for v in raw.values]
-        padded = np.array([p for _, p, _ in info], dtype=bool)
-        invalid = np.array([b for _, _, b in info], dtype=bool)
+        normalised, padded, invalid = normalise_inns(raw.values)
         report["inn"] = {
-            "padded": int(padded[raw.codes].sum()) if len(info) else 0,
-            "invalid": int(invalid[raw.codes].sum()) if len(info) else 0,
-            "invalid_examples": sorted({v for v, b in zip(raw.values, invalid) if b})[:5]}
-        normalised = [v for v, _, _ in info]
+            "padded": int(padded[raw.codes].sum()) if len(raw.values) else 0,
+            "invalid": int(invalid[raw.codes].sum()) if len(raw.values) else 0,
+            "invalid_examples": sorted({raw.values[i] for i in np.flatnonzero(invalid).tolist()})[:5]}
         out[C.INN] = raw.with_values(normalised)
     # --- text ------------------------------------------------------------------------
     for f in (x for x in TEXT_FIELDS if x in m and x in fields):
         out[f] = coded[f].map(clean_text, coded[f].where(_CLEAN_CANDIDATE)) if f in coded else _clean_text_column(cells[m[f]])
     if C.CUSTOMER_NAME in out:
-        empty_name = out[C.CUSTOMER_NAME].mask(lambda v: v == "")
+        empty_name = out[C.CUSTOMER_NAME].equals("")
         if C.INN in out:
-            empty_name &= out[C.INN].mask(lambda v: v == "")
+            empty_name &= out[C.INN].equals("")
         col.mask("empty_customer", empty_name, rows, None, m[C.CUSTOMER_NAME], label_of[C.CUSTOMER_NAME])
     elif C.INN in out:
-        col.mask("empty_customer", out[C.INN].mask(lambda v: v == ""), rows, None, m[C.INN], label_of[C.INN])
+        col.mask("empty_customer", out[C.INN].equals(""), rows, None, m[C.INN], label_of[C.INN])
     # --- exact duplicates (every cell of the row equal) ----------------------------------
     duplicate = _duplicates(cells, coded, out)
     report["rows_imported"] = len(rows)
@@ -1127,7 +1173,8 @@ def _row_labels(res: _FileResult, lang: str) -> pa.Array:
 
 def _name_keys(res: _FileResult) -> Coded:
     if C.CUSTOMER_NAME in res.columns:
-        return res.columns[C.CUSTOMER_NAME].map(name_key)
+        names = res.columns[C.CUSTOMER_NAME]
+        return names.with_values(name_keys(names.values))
     return Coded(codes=np.zeros(len(res.rows), dtype=np.int64), values=[""])
 
 
@@ -1152,7 +1199,7 @@ def build_tables(sales: _FileResult, customers: _FileResult | None, settings: di
     ids, inns, by_name = assign_ids(s_keys, sc.get(C.INN), mapping, mode, s_combos)
     if mode == "inn":
         col = _Collector(sales.report["file"], lang, sales.source)
-        col.mask("missing_inn", inns.mask(lambda v: v == ""), sales.rows, sc[C.CUSTOMER_NAME], None,
+        col.mask("missing_inn", inns.equals(""), sales.rows, sc[C.CUSTOMER_NAME], None,
                  sales.report["columns"].get(C.INN, ""))
         problems.extend(col.items)
     sales.report["inn_from_name"] = by_name

@@ -438,7 +438,7 @@ def decode_binary(values: pa.Array, codec: str) -> pa.Array:
     """A binary array of cp1251 text -> the string array of the same values (vectorised).
 
     The bytes are decoded in one call; each value's new length is its old one plus the
-    extra UTF-8 bytes of its characters (bytes.translate to 0/1/2, summed per value).
+    extra UTF-8 bytes of its characters (bytes.translate to 0/1/2, a running sum).
     An all-ASCII column is the same bytes: a zero-copy view.
     """
     if codec != "cp1251":
@@ -454,21 +454,17 @@ def decode_binary(values: pa.Array, codec: str) -> pa.Array:
     if chunk.isascii():
         return pa.Array.from_buffers(pa.string(), n, [None, bufs[1], bufs[2]], offset=values.offset)
     utf8 = chunk.decode("cp1251").encode("utf-8")
-    # a final 0 so that a value starting at the end (empty) is a valid index
-    extra = np.frombuffer(chunk.translate(_CP1251_EXTRA) + b"\0", dtype=np.uint8)
-    lengths = np.diff(offsets).astype(np.int64)
-    longest = int(lengths.max())
-    # the narrowest sum that cannot overflow (a byte adds at most 2): uint8 sums run 5x faster
-    width = np.uint8 if longest <= 127 else np.uint16 if longest <= 32767 else np.int64
-    grow = np.add.reduceat(extra if width is np.uint8 else extra.astype(width), offsets[:-1] - lo)
-    grow = grow.astype(np.int64)
-    grow[lengths == 0] = 0  # reduceat gives an empty segment its first element
-    lengths += grow
-    new = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lengths, out=new[1:])
-    if len(utf8) >= 2 ** 31:
-        return pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(new), pa.py_buffer(utf8)])
-    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(new.astype(np.int32)), pa.py_buffer(utf8)])
+    # The new offset of a value = its old offset + the extra bytes of everything before it:
+    # one running sum over the bytes, read at the old offsets (5x faster than a per-value
+    # reduceat over a million short values).
+    extra = np.frombuffer(chunk.translate(_CP1251_EXTRA), dtype=np.uint8)
+    large = len(utf8) >= 2 ** 31
+    before = np.zeros(len(extra) + 1, dtype=np.int64 if large else np.int32)
+    np.cumsum(extra, out=before[1:])
+    rel = (offsets - lo).astype(before.dtype)
+    new = rel + before[rel]
+    return pa.Array.from_buffers(pa.large_string() if large else pa.string(), n,
+                                 [None, pa.py_buffer(new), pa.py_buffer(utf8)])
 
 
 def _decode_columns(cells: list[pa.Array], coded: Collection[int], codec: str) -> list[pa.Array]:

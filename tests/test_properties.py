@@ -189,3 +189,20 @@ def test_decode_binary_equals_python_decoding(values):
     assert decode_binary(raw, "cp1251").to_pylist() == values
     if len(values) > 2:  # a slice (non-zero offset) too
         assert decode_binary(raw.slice(1, len(values) - 2), "cp1251").to_pylist() == values[1:-1]
+
+
+@settings(max_examples=300, **SETTINGS)
+@given(st.lists(st.text(alphabet="0123456789+-,. \u00a0\t'()руб", max_size=12), max_size=15))
+def test_number_bytes_prepare_like_the_decoded_text(values):
+    import pyarrow as pa
+
+    from workbench.ingest import _trim, prepare_number_bytes, prepare_number_text
+    from workbench.io.readers import decode_binary
+
+    raw = pa.array([v.encode("cp1251") for v in values], pa.binary())
+    fast = prepare_number_bytes(raw)
+    if fast is not None:  # None: the column is decoded and prepared as text instead
+        assert fast.to_pylist() == prepare_number_text(_trim(decode_binary(raw, "cp1251"))).to_pylist()
+        assert all(set(v) <= set("0123456789+-,. \u00a0") for v in values)
+    else:
+        assert not any(values) or any(set(v) - set("0123456789+-,. \u00a0") for v in values)

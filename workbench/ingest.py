@@ -547,6 +547,48 @@ def prepare_number_text(values: pa.Array) -> pa.Array:
     return s
 
 
+_NUMBER_BYTES = _DIGITS + b"+-,. \xa0"  # cp1251: 0xA0 is the no-break space
+_SPACE_BYTES = bytes(1 if b in (0x20, 0xA0) else 0 for b in range(256))  # bytes.translate: 1 = a space
+
+
+def prepare_number_bytes(values: pa.Array) -> pa.Array | None:
+    """``prepare_number_text`` on undecoded cp1251 number text, without decoding it.
+
+    Returns the prepared (ASCII) string array, or None when some value holds anything
+    but digits, signs, separators and spaces (the caller then decodes the column and
+    prepares it as text). Dropping the spaces moves each offset back by the spaces
+    before it: one running sum over the bytes.
+    """
+    n = len(values)
+    bufs = values.buffers()
+    if n == 0 or bufs[2] is None or values.null_count:
+        return None
+    offsets = np.frombuffer(bufs[1], dtype=np.int32)[values.offset:values.offset + n + 1]
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    chunk = memoryview(bufs[2])[lo:hi].tobytes()
+    if chunk.translate(None, _NUMBER_BYTES):
+        return None
+    kept = chunk.translate(None, b" \xa0")
+    rel = offsets - np.int32(lo)
+    if len(kept) < len(chunk):
+        spaces = np.zeros(len(chunk) + 1, dtype=np.int32)
+        np.cumsum(np.frombuffer(chunk.translate(_SPACE_BYTES), dtype=np.uint8), out=spaces[1:])
+        rel = rel - spaces[rel]
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(rel), pa.py_buffer(kept)])
+
+
+def _swap_byte(values: pa.Array, old: str, new: str) -> pa.Array:
+    """Every ASCII character ``old`` replaced by ``new``: the same lengths, so the same
+    offsets, and one pass over the bytes."""
+    bufs = values.buffers()
+    if len(values) == 0 or bufs[2] is None:
+        return values
+    table = bytes.maketrans(old.encode("ascii"), new.encode("ascii"))
+    data = pa.py_buffer(memoryview(bufs[2]).tobytes().translate(table))
+    return pa.Array.from_buffers(values.type, len(values), [bufs[0], bufs[1], data],
+                                 null_count=values.null_count, offset=values.offset)
+
+
 def detect_decimal(prepared: list[pa.Array], cyrillic_header: bool, sample: int = 200_000) -> str:
     """The file's decimal mark, from values where it is unambiguous.
 
@@ -589,7 +631,7 @@ def parse_number_text(prepared: pa.Array, decimal: str) -> tuple[np.ndarray, np.
     has_thousands, has_decimal = raw.has(thousands), raw.has(decimal)
     simple = not raw.has_other_than(_DIGITS + b"+-" + decimal.encode())
     null = pa.scalar(None, pa.string())
-    s = pc.replace_substring(prepared, decimal, ".") if decimal != "." and has_decimal else prepared
+    s = _swap_byte(prepared, decimal, ".") if decimal != "." and has_decimal else prepared
     if simple:  # digits, sign and decimal mark only: a cast either parses all or fails
         try:
             nums = pc.cast(pc.if_else(pa.array(~empty), s, null) if empty.any() else s, pa.float64())
@@ -841,7 +883,9 @@ def _parse(source: Source, kind: str, explicit: dict[str, str], col: _Collector,
     fields = SALES_FIELDS if kind == "sales" else CUSTOMER_FIELDS
     coded = {j for f, j in header.mapping.items() if f in CODED_FIELDS and f in fields}
     coded -= {j for f, j in header.mapping.items() if not (f in CODED_FIELDS and f in fields)}
-    body = source.body(delimiter, header.data_start, ncols, coded=coded)
+    numeric = {j for f, j in header.mapping.items() if f in NUMERIC_FIELDS and f in fields}
+    numeric -= {j for f, j in header.mapping.items() if not (f in NUMERIC_FIELDS and f in fields)}
+    body = source.body(delimiter, header.data_start, ncols, coded=coded, raw=numeric)
     for row, nfields in body.ragged:
         col.add("ragged_row", row, None, "", f"{nfields} ≠ {ncols}")
     if source.format == "xlsx":
@@ -871,7 +915,29 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
     n = len(body)
     fields = SALES_FIELDS if kind == "sales" else CUSTOMER_FIELDS
     label_of = {canon: header.labels[j] for canon, j in m.items()}
-    cells = [_trim(_as_array(c)) for c in body.cells]
+    # Number columns may come undecoded (cp1251 bytes): when they hold only digits, signs,
+    # separators and spaces, their prepared text comes straight from the bytes and the
+    # cells are decoded only to quote them in an error or compare possible duplicates.
+    undecoded: dict[int, pa.Array] = {}
+    number_text: dict[int, pa.Array] = {}
+    cells = []
+    for j, c in enumerate(body.cells):
+        c = _as_array(c)
+        if pa.types.is_binary(c.type):
+            prepared_bytes = prepare_number_bytes(c)
+            if prepared_bytes is not None:
+                undecoded[j] = c
+                number_text[j] = prepared_bytes
+                cells.append(prepared_bytes)  # empty exactly where the trimmed text is
+                continue
+            c = readers.decode_binary(c, body.raw_codec)
+        cells.append(_trim(c))
+
+    def text_of(j: int) -> pa.Array:
+        """The trimmed text of column ``j`` (decoded first if it came undecoded)."""
+        if j in undecoded:
+            cells[j] = _trim(readers.decode_binary(undecoded.pop(j), body.raw_codec))
+        return cells[j]
     coded = {f: Coded.encode(cells[m[f]]) for f in CODED_FIELDS if f in m and f in fields}
     # --- rows left out: blank rows, total and subtotal rows ---------------------------
     blank = np.ones(n, dtype=bool)
@@ -897,13 +963,13 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
         if j in by_col:
             total |= by_col[j].mask(total_re.match)
         else:
-            hit = pc.match_substring_regex(cells[j].take(pa.array(look_at)), total_re.pattern, ignore_case=True)
+            hit = pc.match_substring_regex(text_of(j).take(pa.array(look_at)), total_re.pattern, ignore_case=True)
             total[look_at[hit.to_numpy(zero_copy_only=False)]] = True
     total &= candidate
     keep = ~blank & ~total
     total_examples = []
     for i in np.flatnonzero(total)[:5].tolist():
-        text = next((cells[j][i].as_py() for j in label_cols if cells[j][i].as_py()), "")
+        text = next((text_of(j)[i].as_py() for j in label_cols if text_of(j)[i].as_py()), "")
         total_examples.append({"row": col.where(int(body.rows[i]), label_cols[0]), "text": text})
     if not keep.any():
         if not body.ragged:
@@ -912,6 +978,8 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
     if not keep.all():
         index = np.flatnonzero(keep)
         cells = [c.take(pa.array(index)) for c in cells]
+        undecoded = {j: c.take(pa.array(index)) for j, c in undecoded.items()}
+        number_text = {j: c.take(pa.array(index)) for j, c in number_text.items()}
         coded = {f: c.take(index) for f, c in coded.items()}
     rows = body.rows[keep]
     knum = [x[keep] for x in body.numbers] if body.numbers is not None else None
@@ -945,7 +1013,8 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
                     col.mask("mixed_encoding", bad, rows, arr, m[f], label_of[f])
     # --- numbers ---------------------------------------------------------------------
     numeric = [f for f in NUMERIC_FIELDS if f in m and f in fields]
-    prepared = {f: prepare_number_text(cells[m[f]]) for f in numeric}
+    prepared = {f: number_text[m[f]] if m[f] in number_text else prepare_number_text(cells[m[f]])
+                for f in numeric}
     text_only = [prepared[f] if knum is None else prepared[f].filter(pa.array(np.isnan(knum[m[f]])))
                  for f in numeric]
     cyrillic = any(re.search(r"[\u0400-\u04ff]", x) for x in header.labels)
@@ -961,9 +1030,10 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
             empty &= ~is_num
         with np.errstate(invalid="ignore"):
             absurd = np.abs(values) > ABSURD  # NaN: False, inf: True (as with nan_to_num)
-        col.mask("bad_amount" if f == C.AMOUNT else "bad_number", bad, rows, cells[j], j, label_of[f])
-        col.mask("absurd_amount" if f == C.AMOUNT else "absurd_number", absurd, rows, cells[j], j,
-                 label_of[f])
+        if bad.any() or absurd.any():
+            col.mask("bad_amount" if f == C.AMOUNT else "bad_number", bad, rows, text_of(j), j, label_of[f])
+            col.mask("absurd_amount" if f == C.AMOUNT else "absurd_number", absurd, rows, text_of(j), j,
+                     label_of[f])
         if f == C.AMOUNT:
             col.mask("missing_value", empty, rows, None, j, label_of[f])
         out[f] = values
@@ -1001,17 +1071,19 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
     elif C.INN in out:
         col.mask("empty_customer", out[C.INN].equals(""), rows, None, m[C.INN], label_of[C.INN])
     # --- exact duplicates (every cell of the row equal) ----------------------------------
-    duplicate = _duplicates(cells, coded, out)
+    duplicate = _duplicates([undecoded.get(j, c) for j, c in enumerate(cells)], coded, out, body.raw_codec)
     report["rows_imported"] = len(rows)
     report["duplicates"] = {"count": int(duplicate.sum())}
     return _FileResult(kind=kind, columns=out, rows=rows, duplicate=duplicate, source=source, report=report)
 
 
-def _duplicates(cells: list[pa.Array], coded: dict[str, Coded], parsed: dict[str, Any]) -> np.ndarray:
+def _duplicates(cells: list[pa.Array], coded: dict[str, Coded], parsed: dict[str, Any],
+                codec: str = "") -> np.ndarray:
     """Rows equal in every cell to an earlier row.
 
     A cheap 64-bit key from columns already coded (names, dates, ...) and parsed
-    numbers finds the candidates; only candidates are compared cell by cell.
+    numbers finds the candidates; only candidates are compared cell by cell (as
+    trimmed text: a binary cell, undecoded ``codec`` bytes, is decoded first).
     """
     n = len(cells[0]) if cells else 0
     key = np.zeros(n, dtype=np.uint64)
@@ -1030,7 +1102,8 @@ def _duplicates(cells: list[pa.Array], coded: dict[str, Coded], parsed: dict[str
     duplicate = np.zeros(n, dtype=bool)
     if len(candidates):
         taken = pa.array(candidates)
-        rows = list(zip(*(c.take(taken).to_pylist() for c in cells)))
+        rows = list(zip(*((_trim(readers.decode_binary(c.take(taken), codec)) if pa.types.is_binary(c.type)
+                           else c.take(taken)).to_pylist() for c in cells)))
         seen: set[tuple[Any, ...]] = set()
         for i, row in zip(candidates.tolist(), rows):
             if row in seen:

@@ -73,13 +73,15 @@ class Body:
 
     cells: one pyarrow string array per header column ("" for an empty cell); a column
         named in ``body(..., coded=...)`` may instead come as a dictionary array (int32
-        indices into its distinct values, a string dictionary), the same values
+        indices into its distinct values, a string dictionary), the same values; one
+        named in ``body(..., raw=...)`` as the undecoded bytes (pa.binary, in ``raw_codec``)
     rows: physical row number of each data row (line in a text file, Excel row number)
     numbers: xlsx only: per column, float value of numeric cells (NaN elsewhere)
     date_cells: xlsx only: per column, how many cells were Excel dates (text is ISO)
     ragged: (row, number of fields) of text rows whose field count differs from the header
     blank_lines: wholly empty physical lines skipped by the parser (text only)
     formula_cells: xlsx only: (row, column index) of formulas without a cached value
+    raw_codec: the encoding of the binary columns ("" when there are none)
     """
 
     cells: list[pa.Array]
@@ -89,6 +91,7 @@ class Body:
     ragged: list[tuple[int, int]] = field(default_factory=list)
     blank_lines: int = 0
     formula_cells: list[tuple[int, int]] = field(default_factory=list)
+    raw_codec: str = ""
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -110,11 +113,15 @@ class Source:
         """
         raise NotImplementedError
 
-    def body(self, delimiter: str, start: int, ncols: int, coded: Collection[int] = ()) -> Body:
+    def body(self, delimiter: str, start: int, ncols: int, coded: Collection[int] = (),
+             raw: Collection[int] = ()) -> Body:
         """Data rows from physical row ``start`` on, cut or padded to ``ncols`` columns.
 
         ``coded``: columns the caller will dictionary-encode anyway; a reader may return
         them dictionary-encoded already (see ``Body.cells``).
+        ``raw``: columns the caller reads as numbers; a reader of a single-byte encoding
+        may return them undecoded (most number text is ASCII: the caller decodes only
+        what it must).
         """
         raise NotImplementedError
 
@@ -322,7 +329,8 @@ class TextSource(Source):
             pos = nxt + 1
         return pos
 
-    def body(self, delimiter: str, start: int, ncols: int, coded: Collection[int] = ()) -> Body:
+    def body(self, delimiter: str, start: int, ncols: int, coded: Collection[int] = (),
+             raw: Collection[int] = ()) -> Body:
         offset = self._offset_of_line(start)
         end = len(self.data)
         # Trailing empty lines are not data; the final line terminator is not a blank line.
@@ -343,21 +351,22 @@ class TextSource(Source):
         # cp1251 is read as raw bytes (";", quotes and line breaks are the same bytes as in
         # UTF-8; every byte but 0x98, refused by detect_encoding, is a cp1251 character) and
         # decoded afterwards: a dictionary-encoded column only in its distinct values.
-        raw = self._arrow_encoding == "cp1251"
+        raw_bytes = self._arrow_encoding == "cp1251"
         try:
             table = pa_csv.read_csv(
                 buf,
                 # 4 MB blocks: few chunks to combine afterwards
-                read_options=pa_csv.ReadOptions(column_names=names, encoding="utf8" if raw else self._arrow_encoding,
+                read_options=pa_csv.ReadOptions(column_names=names,
+                                                encoding="utf8" if raw_bytes else self._arrow_encoding,
                                                 block_size=4 * 1024 * 1024),
                 parse_options=pa_csv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
                                                   newlines_in_values=False, ignore_empty_lines=True,
                                                   # pyarrow hands the handler the row as UTF-8
                                                   # text: raw cp1251 bytes raise inside it. A
                                                   # ragged row takes the exact path either way.
-                                                  invalid_row_handler=None if raw else on_invalid),
+                                                  invalid_row_handler=None if raw_bytes else on_invalid),
                 convert_options=pa_csv.ConvertOptions(
-                    column_types={n: pa.binary() if raw else pa.string() for n in names},
+                    column_types={n: pa.binary() if raw_bytes else pa.string() for n in names},
                     strings_can_be_null=False,
                     quoted_strings_can_be_null=False),
             )
@@ -370,9 +379,10 @@ class TextSource(Source):
             if empties:
                 rows = np.delete(rows, np.asarray(empties, dtype=np.int64) - start)
             cells = [table.column(i).combine_chunks() for i in range(ncols)]
-            if raw:
-                cells = _decode_columns(cells, coded, self._codec)
-            return Body(cells=cells, rows=rows, blank_lines=len(empties) + trailing_blank)
+            if raw_bytes:
+                cells = _decode_columns(cells, coded, set(raw) - set(coded), self._codec)
+            return Body(cells=cells, rows=rows, blank_lines=len(empties) + trailing_blank,
+                        raw_codec=self._codec if raw_bytes and set(raw) - set(coded) else "")
         return self._body_exact(offset, end, start, delimiter, ncols, trailing_blank)
 
     def _empty_lines(self, offset: int, end: int) -> list[int]:
@@ -467,9 +477,10 @@ def decode_binary(values: pa.Array, codec: str) -> pa.Array:
                                  [None, pa.py_buffer(new), pa.py_buffer(utf8)])
 
 
-def _decode_columns(cells: list[pa.Array], coded: Collection[int], codec: str) -> list[pa.Array]:
+def _decode_columns(cells: list[pa.Array], coded: Collection[int], keep: Collection[int],
+                    codec: str) -> list[pa.Array]:
     """Binary columns -> string columns; those in ``coded`` as dictionary arrays, encoded on
-    the raw bytes with only their distinct values decoded.
+    the raw bytes with only their distinct values decoded; those in ``keep`` left as they are.
 
     The dictionary encoding (pyarrow, without the GIL) runs in a second thread while
     this one decodes the other columns.
@@ -481,7 +492,7 @@ def _decode_columns(cells: list[pa.Array], coded: Collection[int], codec: str) -
     with ThreadPoolExecutor(max_workers=1) as pool:
         encoded = {i: pool.submit(pc.dictionary_encode, cells[i]) for i in coded}
         for i, c in enumerate(cells):
-            if i not in encoded:
+            if i not in encoded and i not in keep:
                 out[i] = decode_binary(c, codec)
         for i, fut in encoded.items():
             enc = fut.result()
@@ -671,7 +682,8 @@ class XlsxSource(Source):
                 break
         return out
 
-    def body(self, delimiter: str, start: int, ncols: int, coded: Collection[int] = ()) -> Body:
+    def body(self, delimiter: str, start: int, ncols: int, coded: Collection[int] = (),
+             raw: Collection[int] = ()) -> Body:
         rows = self._rows[start - 1:]
         texts: list[list[str]] = [[] for _ in range(ncols)]
         nums = [np.full(len(rows), np.nan) for _ in range(ncols)]

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -551,29 +552,24 @@ _NUMBER_BYTES = _DIGITS + b"+-,. \xa0"  # cp1251: 0xA0 is the no-break space
 _SPACE_BYTES = bytes(1 if b in (0x20, 0xA0) else 0 for b in range(256))  # bytes.translate: 1 = a space
 
 
-def prepare_number_bytes(values: pa.Array) -> pa.Array | None:
+def prepare_number_bytes(values: pa.Array | pa.ChunkedArray) -> pa.Array | None:
     """``prepare_number_text`` on undecoded cp1251 number text, without decoding it.
 
     Returns the prepared (ASCII) string array, or None when some value holds anything
     but digits, signs, separators and spaces (the caller then decodes the column and
     prepares it as text). Dropping the spaces moves each offset back by the spaces
-    before it: one running sum over the bytes.
+    before it (``readers.sum_before``).
     """
     n = len(values)
-    bufs = values.buffers()
-    if n == 0 or bufs[2] is None or values.null_count:
+    if n == 0 or values.null_count:
         return None
-    offsets = np.frombuffer(bufs[1], dtype=np.int32)[values.offset:values.offset + n + 1]
-    lo, hi = int(offsets[0]), int(offsets[-1])
-    chunk = memoryview(bufs[2])[lo:hi].tobytes()
-    if chunk.translate(None, _NUMBER_BYTES):
+    rel, chunk = readers.binary_parts(values)
+    if not chunk or len(chunk) >= 2 ** 31 or chunk.translate(None, _NUMBER_BYTES):
         return None
     kept = chunk.translate(None, b" \xa0")
-    rel = offsets - np.int32(lo)
     if len(kept) < len(chunk):
-        spaces = np.zeros(len(chunk) + 1, dtype=np.int32)
-        np.cumsum(np.frombuffer(chunk.translate(_SPACE_BYTES), dtype=np.uint8), out=spaces[1:])
-        rel = rel - spaces[rel]
+        rel = rel - readers.sum_before(np.frombuffer(chunk.translate(_SPACE_BYTES), dtype=np.uint8), rel)
+    rel = rel.astype(np.int32)
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(rel), pa.py_buffer(kept)])
 
 
@@ -922,8 +918,7 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
     number_text: dict[int, pa.Array] = {}
     cells = []
     for j, c in enumerate(body.cells):
-        c = _as_array(c)
-        if pa.types.is_binary(c.type):
+        if pa.types.is_binary(c.type):  # an array or the reader's chunks
             prepared_bytes = prepare_number_bytes(c)
             if prepared_bytes is not None:
                 undecoded[j] = c
@@ -931,7 +926,7 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
                 cells.append(prepared_bytes)  # empty exactly where the trimmed text is
                 continue
             c = readers.decode_binary(c, body.raw_codec)
-        cells.append(_trim(c))
+        cells.append(_trim(_as_array(c)))
 
     def text_of(j: int) -> pa.Array:
         """The trimmed text of column ``j`` (decoded first if it came undecoded)."""
@@ -995,74 +990,68 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
         "total_examples": total_examples,
     }
     out: dict[str, Any] = {}
-    # --- mixed encodings: UTF-8 values inside a cp1251 file ----------------------------
-    if source.encoding == "cp1251":
-        for f in (x for x in TEXT_FIELDS if x in m and x in fields):
-            values = coded.get(f)
-            if values is not None:
-                bad = values.mask(readers.looks_like_utf8, values.where(_UTF8_CANDIDATE))
-                col.mask("mixed_encoding", bad, rows, values, m[f], label_of[f])
-            else:
-                arr = cells[m[f]]
-                hint = pc.match_substring_regex(
-                    arr, r"(?:[РС][\x{0080}-\x{00BF}\x{0401}-\x{045F}\x{2010}-\x{2122}]){2}")
-                if pc.any(hint).as_py():
-                    suspects = arr.filter(hint)
-                    utf8 = [u for u in pc.unique(suspects).to_pylist() if readers.looks_like_utf8(u)]
-                    bad = pc.is_in(arr, value_set=pa.array(utf8, pa.string())).to_numpy(zero_copy_only=False)
-                    col.mask("mixed_encoding", bad, rows, arr, m[f], label_of[f])
-    # --- numbers ---------------------------------------------------------------------
+    text_fields = [x for x in TEXT_FIELDS if x in m and x in fields]
     numeric = [f for f in NUMERIC_FIELDS if f in m and f in fields]
-    prepared = {f: number_text[m[f]] if m[f] in number_text else prepare_number_text(cells[m[f]])
-                for f in numeric}
-    text_only = [prepared[f] if knum is None else prepared[f].filter(pa.array(np.isnan(knum[m[f]])))
-                 for f in numeric]
-    cyrillic = any(re.search(r"[\u0400-\u04ff]", x) for x in header.labels)
-    decimal = detect_decimal(text_only, cyrillic)
-    report["decimal_mark"] = decimal
-    for f in numeric:
-        j = m[f]
-        values, bad, empty = parse_number_text(prepared[f], decimal)
-        if knum is not None:  # xlsx number cells are numbers already
-            is_num = ~np.isnan(knum[j])
-            values = np.where(is_num, knum[j], values)
-            bad &= ~is_num
-            empty &= ~is_num
-        with np.errstate(invalid="ignore"):
-            absurd = np.abs(values) > ABSURD  # NaN: False, inf: True (as with nan_to_num)
-        if bad.any() or absurd.any():
-            col.mask("bad_amount" if f == C.AMOUNT else "bad_number", bad, rows, text_of(j), j, label_of[f])
-            col.mask("absurd_amount" if f == C.AMOUNT else "absurd_number", absurd, rows, text_of(j), j,
-                     label_of[f])
-        if f == C.AMOUNT:
-            col.mask("missing_value", empty, rows, None, j, label_of[f])
-        out[f] = values
-    # --- dates -----------------------------------------------------------------------
-    if C.DATE in coded:
-        j = m[C.DATE]
-        dates, bad, empty, fmts = parse_dates(coded[C.DATE], knum[j] if knum is not None else None)
-        if body.date_cells is not None and body.date_cells[j]:
-            moved = min(body.date_cells[j], fmts["yyyy-mm-dd"])
-            fmts["excel_date"] += moved
-            fmts["yyyy-mm-dd"] -= moved
-            fmts = +fmts
-        col.mask("bad_date", bad, rows, coded[C.DATE], j, label_of[C.DATE])
-        col.mask("missing_value", empty, rows, None, j, label_of[C.DATE])
-        out[C.DATE] = dates
-        report["date_format"] = fmts.most_common(1)[0][0] if fmts else ""
-        report["date_formats"] = dict(fmts)
-    # --- INN -------------------------------------------------------------------------
-    if C.INN in coded:
-        raw = coded[C.INN]
-        normalised, padded, invalid = normalise_inns(raw.values)
-        report["inn"] = {
-            "padded": int(padded[raw.codes].sum()) if len(raw.values) else 0,
-            "invalid": int(invalid[raw.codes].sum()) if len(raw.values) else 0,
-            "invalid_examples": sorted({raw.values[i] for i in np.flatnonzero(invalid).tolist()})[:5]}
-        out[C.INN] = raw.with_values(normalised)
-    # --- text ------------------------------------------------------------------------
-    for f in (x for x in TEXT_FIELDS if x in m and x in fields):
-        out[f] = coded[f].map(clean_text, coded[f].where(_CLEAN_CANDIDATE)) if f in coded else _clean_text_column(cells[m[f]])
+    # Whole-column work (pyarrow and numpy, which release the GIL) runs in a second thread
+    # while this one does the per-distinct-value work; problems are then added in the
+    # same order as ever.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        numbers_job = pool.submit(_parse_numbers, numeric, m, cells, number_text, knum, header.labels)
+        check_utf8 = source.encoding == "cp1251"
+        utf8_jobs = {f: pool.submit(_utf8_rows, cells[m[f]]) for f in text_fields if f not in coded and check_utf8}
+        clean_jobs = {f: pool.submit(_clean_text_column, cells[m[f]]) for f in text_fields if f not in coded}
+        # --- mixed encodings: UTF-8 values inside a cp1251 file (distinct values) ----------
+        utf8_coded = {f: coded[f].mask(readers.looks_like_utf8, coded[f].where(_UTF8_CANDIDATE))
+                      for f in text_fields if f in coded and check_utf8}
+        # --- dates -----------------------------------------------------------------------
+        if C.DATE in coded:
+            j = m[C.DATE]
+            dates, bad_date, empty_date, fmts = parse_dates(coded[C.DATE], knum[j] if knum is not None else None)
+            if body.date_cells is not None and body.date_cells[j]:
+                moved = min(body.date_cells[j], fmts["yyyy-mm-dd"])
+                fmts["excel_date"] += moved
+                fmts["yyyy-mm-dd"] -= moved
+                fmts = +fmts
+        # --- INN -------------------------------------------------------------------------
+        if C.INN in coded:
+            raw = coded[C.INN]
+            normalised, padded, invalid = normalise_inns(raw.values)
+            inn_report = {
+                "padded": int(padded[raw.codes].sum()) if len(raw.values) else 0,
+                "invalid": int(invalid[raw.codes].sum()) if len(raw.values) else 0,
+                "invalid_examples": sorted({raw.values[i] for i in np.flatnonzero(invalid).tolist()})[:5]}
+            inn = raw.with_values(normalised)
+        cleaned = {f: coded[f].map(clean_text, coded[f].where(_CLEAN_CANDIDATE)) for f in text_fields if f in coded}
+        # --- the problems, in order ------------------------------------------------------
+        for f in text_fields if check_utf8 else ():
+            if f in utf8_coded:
+                col.mask("mixed_encoding", utf8_coded[f], rows, coded[f], m[f], label_of[f])
+            elif (bad := utf8_jobs[f].result()) is not None:
+                col.mask("mixed_encoding", bad, rows, cells[m[f]], m[f], label_of[f])
+        decimal, parsed = numbers_job.result()
+        report["decimal_mark"] = decimal
+        for f in numeric:
+            j = m[f]
+            values, bad, empty, absurd = parsed[f]
+            if bad.any() or absurd.any():
+                col.mask("bad_amount" if f == C.AMOUNT else "bad_number", bad, rows, text_of(j), j, label_of[f])
+                col.mask("absurd_amount" if f == C.AMOUNT else "absurd_number", absurd, rows, text_of(j), j,
+                         label_of[f])
+            if f == C.AMOUNT:
+                col.mask("missing_value", empty, rows, None, j, label_of[f])
+            out[f] = values
+        if C.DATE in coded:
+            j = m[C.DATE]
+            col.mask("bad_date", bad_date, rows, coded[C.DATE], j, label_of[C.DATE])
+            col.mask("missing_value", empty_date, rows, None, j, label_of[C.DATE])
+            out[C.DATE] = dates
+            report["date_format"] = fmts.most_common(1)[0][0] if fmts else ""
+            report["date_formats"] = dict(fmts)
+        if C.INN in coded:
+            report["inn"] = inn_report
+            out[C.INN] = inn
+        for f in text_fields:
+            out[f] = cleaned[f] if f in coded else clean_jobs[f].result()
     if C.CUSTOMER_NAME in out:
         empty_name = out[C.CUSTOMER_NAME].equals("")
         if C.INN in out:
@@ -1075,6 +1064,45 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
     report["rows_imported"] = len(rows)
     report["duplicates"] = {"count": int(duplicate.sum())}
     return _FileResult(kind=kind, columns=out, rows=rows, duplicate=duplicate, source=source, report=report)
+
+
+def _utf8_rows(values: pa.Array) -> np.ndarray | None:
+    """Rows of a cp1251 text column holding UTF-8 text read as cp1251 (None: none do).
+
+    RE2 finds the rows that could ("Р" or "С" and a character of UTF-8's second byte,
+    twice); only their distinct values are decoded back to tell.
+    """
+    hint = pc.match_substring_regex(values, r"(?:[РС][\x{0080}-\x{00BF}\x{0401}-\x{045F}\x{2010}-\x{2122}]){2}")
+    if not pc.any(hint).as_py():
+        return None
+    utf8 = [u for u in pc.unique(values.filter(hint)).to_pylist() if readers.looks_like_utf8(u)]
+    return pc.is_in(values, value_set=pa.array(utf8, pa.string())).to_numpy(zero_copy_only=False)
+
+
+def _parse_numbers(numeric: list[str], m: dict[str, int], cells: list[pa.Array], number_text: dict[int, pa.Array],
+                   knum: list[np.ndarray] | None, labels: list[str]
+                   ) -> tuple[str, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]]:
+    """The number columns of one file: (decimal mark, field -> (values float64 NaN for none,
+    bad mask, empty mask, absurd mask)). ``number_text``: columns prepared from their bytes."""
+    prepared = {f: number_text[m[f]] if m[f] in number_text else prepare_number_text(cells[m[f]])
+                for f in numeric}
+    text_only = [prepared[f] if knum is None else prepared[f].filter(pa.array(np.isnan(knum[m[f]])))
+                 for f in numeric]
+    cyrillic = any(re.search(r"[\u0400-\u04ff]", x) for x in labels)
+    decimal = detect_decimal(text_only, cyrillic)
+    parsed = {}
+    for f in numeric:
+        j = m[f]
+        values, bad, empty = parse_number_text(prepared[f], decimal)
+        if knum is not None:  # xlsx number cells are numbers already
+            is_num = ~np.isnan(knum[j])
+            values = np.where(is_num, knum[j], values)
+            bad &= ~is_num
+            empty &= ~is_num
+        with np.errstate(invalid="ignore"):
+            absurd = np.abs(values) > ABSURD  # NaN: False, inf: True (as with nan_to_num)
+        parsed[f] = (values, bad, empty, absurd)
+    return decimal, parsed
 
 
 def _duplicates(cells: list[pa.Array], coded: dict[str, Coded], parsed: dict[str, Any],
@@ -1207,8 +1235,8 @@ def most_frequent(ids: Coded, values: Coded) -> list[str]:
         combo_codes, combos = pd.factorize(key)
         counts = np.bincount(combo_codes, minlength=len(combos)).astype(np.float64)
     id_of, val_of = np.divmod(np.asarray(combos, dtype=np.int64), nv)
-    empty = np.array([values.values[v] == "" for v in val_of.tolist()], dtype=bool)
-    counts[empty] = -1.0
+    if "" in values.values:
+        counts[val_of == values.values.index("")] = -1.0
     order = np.lexsort((np.arange(len(combos)), -counts, id_of))
     first = np.ones(len(order), dtype=bool)
     first[1:] = id_of[order][1:] != id_of[order][:-1]

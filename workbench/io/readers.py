@@ -74,7 +74,8 @@ class Body:
     cells: one pyarrow string array per header column ("" for an empty cell); a column
         named in ``body(..., coded=...)`` may instead come as a dictionary array (int32
         indices into its distinct values, a string dictionary), the same values; one
-        named in ``body(..., raw=...)`` as the undecoded bytes (pa.binary, in ``raw_codec``)
+        named in ``body(..., raw=...)`` as the undecoded bytes (pa.binary, in ``raw_codec``;
+        possibly still in the parser's chunks, a pa.ChunkedArray)
     rows: physical row number of each data row (line in a text file, Excel row number)
     numbers: xlsx only: per column, float value of numeric cells (NaN elsewhere)
     date_cells: xlsx only: per column, how many cells were Excel dates (text is ISO)
@@ -378,9 +379,11 @@ class TextSource(Source):
             rows = np.arange(start, start + nlines, dtype=np.int64)
             if empties:
                 rows = np.delete(rows, np.asarray(empties, dtype=np.int64) - start)
-            cells = [table.column(i).combine_chunks() for i in range(ncols)]
-            if raw_bytes:
-                cells = _decode_columns(cells, coded, set(raw) - set(coded), self._codec)
+            if raw_bytes:  # chunks decoded or encoded as they are: no copy to join them first
+                cells = _decode_columns([table.column(i) for i in range(ncols)], coded,
+                                        set(raw) - set(coded), self._codec)
+            else:
+                cells = [table.column(i).combine_chunks() for i in range(ncols)]
             return Body(cells=cells, rows=rows, blank_lines=len(empties) + trailing_blank,
                         raw_codec=self._codec if raw_bytes and set(raw) - set(coded) else "")
         return self._body_exact(offset, end, start, delimiter, ncols, trailing_blank)
@@ -444,41 +447,78 @@ _CP1251_EXTRA = bytes(len(bytes([b]).decode("cp1251", errors="replace").encode("
                       for b in range(256))
 
 
-def decode_binary(values: pa.Array, codec: str) -> pa.Array:
-    """A binary array of cp1251 text -> the string array of the same values (vectorised).
+def sum_before(weights: np.ndarray, at: np.ndarray, block: int = 1 << 20) -> np.ndarray:
+    """For each position in ``at`` (ascending, 0..len(weights)), the sum of ``weights``
+    before it (int64): a running sum read at those positions.
+
+    The running sum is made one block of ``block`` weights at a time in one reused
+    buffer: a whole-column int32 sum would be 4 bytes of fresh memory per byte of text.
+    """
+    out = np.empty(len(at), dtype=np.int64)
+    nblocks = len(weights) // block + 1
+    edges = np.searchsorted(at, np.arange(1, nblocks + 1, dtype=np.int64) * block)
+    running = np.zeros(block + 1, dtype=np.int64)
+    carry, lo = 0, 0
+    for k in range(nblocks):
+        seg = weights[k * block:(k + 1) * block]
+        np.cumsum(seg, out=running[1:len(seg) + 1])
+        hi = int(edges[k])
+        if hi > lo:
+            out[lo:hi] = running[at[lo:hi] - k * block] + carry
+        carry += int(running[len(seg)])
+        lo = hi
+    return out
+
+
+def binary_parts(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, bytes]:
+    """(offsets from 0, one per value and a last one, int64; the bytes of all values) of a
+    binary array or chunked array without nulls: one copy of the bytes, however many chunks."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    offsets = [np.zeros(1, dtype=np.int64)]
+    parts: list[memoryview] = []
+    size = 0
+    for c in chunks:
+        if not len(c):
+            continue
+        bufs = c.buffers()
+        off = np.frombuffer(bufs[1], dtype=np.int32)[c.offset:c.offset + len(c) + 1].astype(np.int64)
+        lo, hi = int(off[0]), int(off[-1])
+        offsets.append(off[1:] - lo + size)
+        if hi > lo:
+            parts.append(memoryview(bufs[2])[lo:hi])
+        size += hi - lo
+    return np.concatenate(offsets), b"".join(parts)
+
+
+def decode_binary(values: pa.Array | pa.ChunkedArray, codec: str) -> pa.Array:
+    """A binary array of cp1251 text (no nulls) -> the string array of the same values.
 
     The bytes are decoded in one call; each value's new length is its old one plus the
     extra UTF-8 bytes of its characters (bytes.translate to 0/1/2, a running sum).
-    An all-ASCII column is the same bytes: a zero-copy view.
     """
     if codec != "cp1251":
         raise ValueError(codec)
     n = len(values)
-    bufs = values.buffers()
-    if n == 0 or bufs[2] is None:
-        return pa.array([""] * n, pa.string())
-    offsets = np.frombuffer(bufs[1], dtype=np.int32)[values.offset:values.offset + n + 1]
-    lo, hi = int(offsets[0]), int(offsets[-1])
-    data = np.frombuffer(bufs[2], dtype=np.uint8, count=hi - lo, offset=lo)
-    chunk = data.tobytes()
+    rel, chunk = binary_parts(values)
     if chunk.isascii():
-        return pa.Array.from_buffers(pa.string(), n, [None, bufs[1], bufs[2]], offset=values.offset)
+        return pa.Array.from_buffers(pa.large_string() if len(chunk) >= 2 ** 31 else pa.string(), n,
+                                     [None, pa.py_buffer(rel if len(chunk) >= 2 ** 31 else rel.astype(np.int32)),
+                                      pa.py_buffer(chunk)])
     utf8 = chunk.decode("cp1251").encode("utf-8")
     # The new offset of a value = its old offset + the extra bytes of everything before it:
     # one running sum over the bytes, read at the old offsets (5x faster than a per-value
     # reduceat over a million short values).
     extra = np.frombuffer(chunk.translate(_CP1251_EXTRA), dtype=np.uint8)
     large = len(utf8) >= 2 ** 31
-    before = np.zeros(len(extra) + 1, dtype=np.int64 if large else np.int32)
-    np.cumsum(extra, out=before[1:])
-    rel = (offsets - lo).astype(before.dtype)
-    new = rel + before[rel]
+    new = rel + sum_before(extra, rel)
+    if not large:
+        new = new.astype(np.int32)
     return pa.Array.from_buffers(pa.large_string() if large else pa.string(), n,
                                  [None, pa.py_buffer(new), pa.py_buffer(utf8)])
 
 
-def _decode_columns(cells: list[pa.Array], coded: Collection[int], keep: Collection[int],
-                    codec: str) -> list[pa.Array]:
+def _decode_columns(cells: list[pa.ChunkedArray], coded: Collection[int], keep: Collection[int],
+                    codec: str) -> list[pa.Array | pa.ChunkedArray]:
     """Binary columns -> string columns; those in ``coded`` as dictionary arrays, encoded on
     the raw bytes with only their distinct values decoded; those in ``keep`` left as they are.
 
@@ -488,15 +528,21 @@ def _decode_columns(cells: list[pa.Array], coded: Collection[int], keep: Collect
     from concurrent.futures import ThreadPoolExecutor
 
     coded = [i for i in range(len(cells)) if i in coded]
-    out: list[pa.Array] = list(cells)
+    out: list[pa.Array | pa.ChunkedArray] = list(cells)
     with ThreadPoolExecutor(max_workers=1) as pool:
         encoded = {i: pool.submit(pc.dictionary_encode, cells[i]) for i in coded}
         for i, c in enumerate(cells):
             if i not in encoded and i not in keep:
                 out[i] = decode_binary(c, codec)
         for i, fut in encoded.items():
-            enc = fut.result()
-            out[i] = pa.DictionaryArray.from_arrays(enc.indices, decode_binary(enc.dictionary, codec))
+            enc = fut.result()  # chunks of one dictionary, shared
+            if isinstance(enc, pa.ChunkedArray):
+                dictionary = enc.chunk(0).dictionary if enc.num_chunks else pa.array([], pa.binary())
+                indices = pa.concat_arrays([c.indices for c in enc.chunks]) if enc.num_chunks \
+                    else pa.array([], pa.int32())
+            else:
+                dictionary, indices = enc.dictionary, enc.indices
+            out[i] = pa.DictionaryArray.from_arrays(indices, decode_binary(dictionary, codec))
     return out
 
 

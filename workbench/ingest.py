@@ -1282,10 +1282,27 @@ def _name_keys(res: _FileResult) -> Coded:
 def build_tables(sales: _FileResult, customers: _FileResult | None, settings: dict[str, Any],
                  lang: str, problems: list[Problem]) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """The canonical ledger and customers tables from parsed files (pure)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return _build_tables(sales, customers, settings, lang, problems, pool)
+
+
+def _build_tables(sales: _FileResult, customers: _FileResult | None, settings: dict[str, Any],
+                  lang: str, problems: list[Problem], pool: ThreadPoolExecutor
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     imp = settings["import"]
     mode = imp["customer_key"]
     sc = sales.columns
     n = len(sales.rows)
+    # The text columns that do not depend on the customer ids are built in the second
+    # thread (pyarrow takes, without the GIL) while this one works out the ids.
+    text_jobs = {
+        C.PRODUCT: pool.submit(_str_series, sc.get(C.PRODUCT), n),
+        C.MANAGER: pool.submit(_str_series, sc.get(C.MANAGER), n),
+        C.DOCUMENT: pool.submit(_str_series, sc.get(C.DOCUMENT), n),
+        C.SOURCE_FILE: pool.submit(_str_series, Coded(codes=np.zeros(n, dtype=np.int64),
+                                                      values=[sales.report["file"]]), n),
+        C.SOURCE_ROW: pool.submit(lambda: _str_series(_row_labels(sales, lang), n)),
+    }
     s_keys = _name_keys(sales)
     s_combos = _combos(s_keys, sc[C.INN]) if C.INN in sc and len(s_keys) else None
     if mode == "name":
@@ -1308,36 +1325,42 @@ def build_tables(sales: _FileResult, customers: _FileResult | None, settings: di
     top = most_frequent(ids, sc[C.CUSTOMER_NAME])
     top = [name or cid for name, cid in zip(top, ids.values)]
     names = Coded(codes=ids.codes, values=top)
+    for f, v in ((C.CUSTOMER_ID, ids), (C.CUSTOMER_NAME, names), (C.INN, inns)):
+        text_jobs[f] = pool.submit(_str_series, v, n)
+    # the customers table (from codes and dates) meanwhile
+    id_codes, inn_codes = ids.codes, inns.codes
+    managers = sc.get(C.MANAGER)
+    sale_dates = np.asarray(sc[C.DATE], dtype="datetime64[ns]")
+    drop = imp["duplicates"] == "drop" and bool(sales.duplicate.any())
+    keep = ~sales.duplicate
+    if drop:
+        id_codes, inn_codes, sale_dates = id_codes[keep], inn_codes[keep], sale_dates[keep]
+        managers = managers.take(np.flatnonzero(keep)) if managers is not None else None
+    customers_df = _customers_table(sale_dates, Coded(id_codes, ids.values), top,
+                                    Coded(inn_codes, inns.values), managers, customers, mapping, mode)
     amount = sc[C.AMOUNT]
     nan = np.full(n, np.nan)
     ledger = pd.DataFrame({
-        C.CUSTOMER_ID: _str_series(ids, n),
-        C.CUSTOMER_NAME: _str_series(names, n),
-        C.INN: _str_series(inns, n),
+        C.CUSTOMER_ID: text_jobs[C.CUSTOMER_ID].result(),
+        C.CUSTOMER_NAME: text_jobs[C.CUSTOMER_NAME].result(),
+        C.INN: text_jobs[C.INN].result(),
         C.DATE: pd.Series(sc[C.DATE], dtype="datetime64[ns]"),
         C.AMOUNT: pd.Series(amount, dtype="float64"),
         C.QUANTITY: pd.Series(sc.get(C.QUANTITY, nan), dtype="float64"),
-        C.PRODUCT: _str_series(sc.get(C.PRODUCT), n),
-        C.MANAGER: _str_series(sc.get(C.MANAGER), n),
+        C.PRODUCT: text_jobs[C.PRODUCT].result(),
+        C.MANAGER: text_jobs[C.MANAGER].result(),
         C.MARGIN: pd.Series(sc.get(C.MARGIN, nan), dtype="float64"),
-        C.DOCUMENT: _str_series(sc.get(C.DOCUMENT), n),
+        C.DOCUMENT: text_jobs[C.DOCUMENT].result(),
         C.IS_RETURN: pd.Series(amount < 0, dtype="bool"),
-        C.SOURCE_FILE: _str_series(Coded(codes=np.zeros(n, dtype=np.int64), values=[sales.report["file"]]), n),
-        C.SOURCE_ROW: _str_series(_row_labels(sales, lang), n),
+        C.SOURCE_FILE: text_jobs[C.SOURCE_FILE].result(),
+        C.SOURCE_ROW: text_jobs[C.SOURCE_ROW].result(),
     })
-    id_codes, inn_codes = ids.codes, inns.codes
-    managers = sc.get(C.MANAGER)
-    if imp["duplicates"] == "drop" and sales.duplicate.any():
-        keep = ~sales.duplicate
+    if drop:
         ledger = ledger.loc[keep].reset_index(drop=True)
-        id_codes, inn_codes = id_codes[keep], inn_codes[keep]
-        managers = managers.take(np.flatnonzero(keep)) if managers is not None else None
     sales.report["duplicates"]["action"] = imp["duplicates"]
     amt = ledger[C.AMOUNT].to_numpy()
     ret = amt < 0
     sales.report["returns"] = {"count": int(ret.sum()), "sum": float(amt[ret].sum())}
-    customers_df = _customers_table(ledger[C.DATE].to_numpy(), Coded(id_codes, ids.values), top,
-                                    Coded(inn_codes, inns.values), managers, customers, mapping, mode)
     gross = float(amt[amt > 0].sum())
     returns_sum = float(amt[ret].sum())
     dates = ledger[C.DATE]

@@ -130,6 +130,13 @@ BROKEN = {
         # the value as the cp1251 reader sees it (what Excel shows when it opens the file)
         ["sales.csv: в файле смешаны кодировки (UTF-8 и cp1251) (1)",
          "  - строка 3, столбец «Контрагент»: значение «РћРћРћ В«Р‘РµСЂС‘Р·Р°В»»"]),
+    "mixed_encodings_in_a_document_column": (  # a column of mostly distinct values (not dictionary-coded)
+        "sales.csv",
+        cp1251(csv_lines(HEADER + ";Документ", GOOD_ROWS[0] + ";РТУ-1", GOOD_ROWS[1] + ";РТУ-2"))
+        + "ООО Вега;7701000002;04.02.2025;10,00;Реализация 7\r\n".encode(),
+        ["sales.csv: в файле смешаны кодировки (UTF-8 и cp1251) (2)",
+         "  - строка 4, столбец «Контрагент»: значение «" + "ООО Вега".encode().decode("cp1251") + "»",
+         "  - строка 4, столбец «Документ»: значение «" + "Реализация 7".encode().decode("cp1251") + "»"]),
     "inconsistent_delimiter": (
         "sales.csv",
         cp1251(csv_lines(HEADER, GOOD_ROWS[0], "ИП Петров,770123456789,03.02.2025,500")),

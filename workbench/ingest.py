@@ -425,6 +425,8 @@ class Coded:
         if isinstance(values, pa.DictionaryArray):
             remap, uniq = pd.factorize(pd.Series(values.dictionary.to_pylist(), dtype=object))
             idx = values.indices.to_numpy(zero_copy_only=False)
+            if len(uniq) == len(remap):  # distinct already, in order: the indices are the codes
+                return cls(codes=idx.astype(np.int64), values=list(uniq))
             return cls(codes=remap.astype(np.int64)[idx], values=list(uniq))
         enc = pc.dictionary_encode(values)
         return cls(codes=enc.indices.to_numpy(zero_copy_only=False).astype(np.int64),
@@ -1066,13 +1068,32 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
     return _FileResult(kind=kind, columns=out, rows=rows, duplicate=duplicate, source=source, report=report)
 
 
+def _as_one_value(values: pa.Array) -> pa.Array | None:
+    """All the text of a string column as one value (a zero-copy view), for a search that
+    needs no value boundaries; None when the column does not allow it."""
+    if not pa.types.is_string(values.type) or values.null_count or not len(values) \
+            or values.buffers()[2] is None:
+        return None
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)
+    span = np.array([offsets[values.offset], offsets[values.offset + len(values)]], dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(span), values.buffers()[2]])
+
+
+_UTF8_HINT = r"(?:[РС][\x{0080}-\x{00BF}\x{0401}-\x{045F}\x{2010}-\x{2122}]){2}"
+
+
 def _utf8_rows(values: pa.Array) -> np.ndarray | None:
     """Rows of a cp1251 text column holding UTF-8 text read as cp1251 (None: none do).
 
     RE2 finds the rows that could ("Р" or "С" and a character of UTF-8's second byte,
-    twice); only their distinct values are decoded back to tell.
+    twice); only their distinct values are decoded back to tell. The column's text is
+    searched as one value first: a value that matches matches there too, and one search
+    is much cheaper than a million.
     """
-    hint = pc.match_substring_regex(values, r"(?:[РС][\x{0080}-\x{00BF}\x{0401}-\x{045F}\x{2010}-\x{2122}]){2}")
+    whole = _as_one_value(values)
+    if whole is not None and not pc.match_substring_regex(whole, _UTF8_HINT)[0].as_py():
+        return None
+    hint = pc.match_substring_regex(values, _UTF8_HINT)
     if not pc.any(hint).as_py():
         return None
     utf8 = [u for u in pc.unique(values.filter(hint)).to_pylist() if readers.looks_like_utf8(u)]
@@ -1115,16 +1136,18 @@ def _duplicates(cells: list[pa.Array], coded: dict[str, Coded], parsed: dict[str
     """
     n = len(cells[0]) if cells else 0
     key = np.zeros(n, dtype=np.uint64)
-    with np.errstate(over="ignore"):
+    prime = np.uint64(0x100000001B3)
+    with np.errstate(over="ignore"):  # in place: no fresh 8 MB array per step
         for c in coded.values():
-            key = (key ^ c.codes.astype(np.uint64)) * np.uint64(0x100000001B3)
+            key ^= np.ascontiguousarray(c.codes, dtype=np.int64).view(np.uint64)
+            key *= prime
         for f in NUMERIC_FIELDS:
             if f in parsed:
-                bits = np.nan_to_num(parsed[f], nan=-0.123456789).view(np.uint64)
-                key = (key ^ bits) * np.uint64(0x100000001B3)
+                key ^= np.nan_to_num(parsed[f], nan=-0.123456789).view(np.uint64)
+                key *= prime
     # Rows with a repeated key share a bucket of its low 22 bits: only rows in a shared
     # bucket (~1 in 5 at 1 M rows) are hashed in full.
-    bucket = (key & np.uint64((1 << 22) - 1)).astype(np.int64)
+    bucket = np.bitwise_and(key, np.uint64((1 << 22) - 1)).view(np.int64)
     shared = np.flatnonzero(np.bincount(bucket, minlength=1 << 22)[bucket] > 1)
     candidates = shared[pd.Series(key[shared]).duplicated(keep=False).to_numpy()]
     duplicate = np.zeros(n, dtype=bool)

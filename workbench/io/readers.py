@@ -25,6 +25,7 @@ import datetime as _dt
 import io
 import re
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -525,8 +526,6 @@ def _decode_columns(cells: list[pa.ChunkedArray], coded: Collection[int], keep: 
     The dictionary encoding (pyarrow, without the GIL) runs in a second thread while
     this one decodes the other columns.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     coded = [i for i in range(len(cells)) if i in coded]
     out: list[pa.Array | pa.ChunkedArray] = list(cells)
     with ThreadPoolExecutor(max_workers=1) as pool:

@@ -519,3 +519,9 @@ def test_catalogues_have_same_keys():
     en = yaml.safe_load((base / "en" / "ingest.yaml").read_text(encoding="utf-8"))
     assert set(ru) == set(en)
     assert set(ru["headers"]) == set(en["headers"]) and set(ru["date_formats"]) == set(en["date_formats"])
+
+
+def test_the_stripped_characters_are_those_python_strips():
+    from workbench.ingest import _STRIPPED
+
+    assert _STRIPPED == "".join(chr(c) for c in range(0x110000) if chr(c).isspace())

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -773,9 +773,18 @@ class _FileResult:
     kind: str
     columns: dict[str, Any]
     rows: np.ndarray               # physical row of each imported row
-    duplicate: np.ndarray          # exact duplicate of an earlier row
     source: Source
     report: dict[str, Any]
+    pending_duplicates: Future[np.ndarray] | np.ndarray  # see ``duplicate``
+
+    @property
+    def duplicate(self) -> np.ndarray:
+        """Row mask: an exact duplicate of an earlier row. Worked out in the background
+        while the tables are built; asking waits for it and counts it in the report."""
+        if not isinstance(self.pending_duplicates, np.ndarray):
+            self.pending_duplicates = self.pending_duplicates.result()
+            self.report["duplicates"]["count"] = int(self.pending_duplicates.sum())
+        return self.pending_duplicates
 
 
 class _Collector:
@@ -825,7 +834,8 @@ def _display_name(engagement: Any, path: Path) -> str:
     return path.name
 
 
-def _read_file(engagement: Any, kind: str, problems: list[Problem]) -> _FileResult | None:
+def _read_file(engagement: Any, kind: str, problems: list[Problem], background: ThreadPoolExecutor
+               ) -> _FileResult | None:
     spec = engagement.settings["inputs"][kind]
     path = engagement.input_path(kind)
     if path is None:
@@ -836,7 +846,7 @@ def _read_file(engagement: Any, kind: str, problems: list[Problem]) -> _FileResu
     try:
         source = readers.open_source(path, name, spec.get("sheet", "") or "")
         col.source = source
-        result = _parse(source, kind, dict(spec.get("columns") or {}), col, engagement)
+        result = _parse(source, kind, dict(spec.get("columns") or {}), col, engagement, background)
     except ReadError as exc:
         col.add(exc.kind, exc.row, None, "", exc.value)
     except (MemoryError, RecursionError) as exc:
@@ -850,7 +860,7 @@ def _read_file(engagement: Any, kind: str, problems: list[Problem]) -> _FileResu
 
 
 def _parse(source: Source, kind: str, explicit: dict[str, str], col: _Collector,
-           engagement: Any) -> _FileResult | None:
+           engagement: Any, background: ThreadPoolExecutor) -> _FileResult | None:
     header: Header | None = None
     delimiter = ""
     previews = {d: source.preview(d) for d in source.delimiters}
@@ -895,7 +905,7 @@ def _parse(source: Source, kind: str, explicit: dict[str, str], col: _Collector,
         for row, c in body.formula_cells:
             if c in mapped:
                 col.add("formula_no_value", row, c, header.labels[c])
-    result = _parse_body(source, kind, header, delimiter, body, col, engagement.lang)
+    result = _parse_body(source, kind, header, delimiter, body, col, engagement.lang, background)
     formula_rows = {p.row for p in col.items if p.kind == "formula_no_value"}
     if formula_rows:  # the formula is the problem, not the empty value it left
         col.items = [p for p in col.items if not (p.kind == "missing_value" and p.row in formula_rows)]
@@ -911,8 +921,11 @@ CODED_FIELDS = (C.CUSTOMER_NAME, C.INN, C.DATE, C.PRODUCT, C.MANAGER, C.INDUSTRY
 
 
 def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body: Body,
-                col: _Collector, lang: str) -> _FileResult | None:
-    """Validate and convert the data rows of one file into canonical columns."""
+                col: _Collector, lang: str, background: ThreadPoolExecutor) -> _FileResult | None:
+    """Validate and convert the data rows of one file into canonical columns.
+
+    ``background``: where the exact duplicates are worked out (see ``_FileResult.duplicate``).
+    """
     m = header.mapping
     n = len(body)
     fields = SALES_FIELDS if kind == "sales" else CUSTOMER_FIELDS
@@ -1066,10 +1079,12 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
     elif C.INN in out:
         col.mask("empty_customer", out[C.INN].equals(""), rows, None, m[C.INN], label_of[C.INN])
     # --- exact duplicates (every cell of the row equal) ----------------------------------
-    duplicate = _duplicates([undecoded.get(j, c) for j, c in enumerate(cells)], coded, out, body.raw_codec)
+    duplicate = background.submit(_duplicates, [undecoded.get(j, c) for j, c in enumerate(cells)], dict(coded),
+                                  dict(out), body.raw_codec)
     report["rows_imported"] = len(rows)
-    report["duplicates"] = {"count": int(duplicate.sum())}
-    return _FileResult(kind=kind, columns=out, rows=rows, duplicate=duplicate, source=source, report=report)
+    report["duplicates"] = {"count": None}  # filled in when the mask is asked for
+    return _FileResult(kind=kind, columns=out, rows=rows, source=source, report=report,
+                       pending_duplicates=duplicate)
 
 
 def _as_one_value(values: pa.Array) -> pa.Array | None:
@@ -1359,7 +1374,7 @@ def _build_tables(sales: _FileResult, customers: _FileResult | None, settings: d
     managers = sc.get(C.MANAGER)
     sale_dates = np.asarray(sc[C.DATE], dtype="datetime64[ns]")
     drop = imp["duplicates"] == "drop" and bool(sales.duplicate.any())
-    keep = ~sales.duplicate
+    keep = ~sales.duplicate if drop else None
     if drop:
         id_codes, inn_codes, sale_dates = id_codes[keep], inn_codes[keep], sale_dates[keep]
         managers = managers.take(np.flatnonzero(keep)) if managers is not None else None
@@ -1514,12 +1529,16 @@ def import_engagement(engagement: Any) -> ImportResult:
     lang = engagement.lang
     problems: list[Problem] = []
     try:
-        sales = _read_file(engagement, "sales", problems)
-        customers = _read_file(engagement, "customers", problems)
-        ledger = customers_df = None
-        totals: dict[str, Any] = {}
-        if not problems and sales is not None:
-            ledger, customers_df, totals = build_tables(sales, customers, engagement.settings, lang, problems)
+        with ThreadPoolExecutor(max_workers=1) as background:
+            sales = _read_file(engagement, "sales", problems, background)
+            customers = _read_file(engagement, "customers", problems, background)
+            ledger = customers_df = None
+            totals: dict[str, Any] = {}
+            if not problems and sales is not None:
+                ledger, customers_df, totals = build_tables(sales, customers, engagement.settings, lang, problems)
+                for res in (sales, customers):
+                    if res is not None:
+                        _ = res.duplicate  # waits for the mask: its count goes in the report
     except InputError:
         raise
     except (MemoryError, RecursionError) as exc:

@@ -523,12 +523,12 @@ def _decode_columns(cells: list[pa.ChunkedArray], coded: Collection[int], keep: 
     """Binary columns -> string columns; those in ``coded`` as dictionary arrays, encoded on
     the raw bytes with only their distinct values decoded; those in ``keep`` left as they are.
 
-    The dictionary encoding (pyarrow, without the GIL) runs in a second thread while
-    this one decodes the other columns.
+    The dictionary encodings (pyarrow, without the GIL) run in two more threads while
+    this one decodes the other columns: the encodings take longer than the decoding.
     """
     coded = [i for i in range(len(cells)) if i in coded]
     out: list[pa.Array | pa.ChunkedArray] = list(cells)
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
         encoded = {i: pool.submit(pc.dictionary_encode, cells[i]) for i in coded}
         for i, c in enumerate(cells):
             if i not in encoded and i not in keep:

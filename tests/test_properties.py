@@ -206,3 +206,31 @@ def test_number_bytes_prepare_like_the_decoded_text(values):
         assert all(set(v) <= set("0123456789+-,. \u00a0") for v in values)
     else:
         assert not any(values) or any(set(v) - set("0123456789+-,. \u00a0") for v in values)
+
+
+@settings(max_examples=300, **SETTINGS)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 6)), max_size=40), st.booleans())
+def test_most_frequent_takes_the_same_value_by_either_count(pairs, one_id_per_value):
+    """Counted in an array, without hashing (each value of one id) or hashed: the same."""
+    import numpy as np
+    import pandas as pd
+
+    from workbench import ingest
+    from workbench.ingest import Coded, most_frequent
+
+    if one_id_per_value:  # value v always with id v // 2
+        pairs = [(v // 2, v) for _, v in pairs]
+    id_codes, id_values = pd.factorize(pd.Series([f"id{i}" for i, _ in pairs], dtype=object))
+    v_codes, v_values = pd.factorize(pd.Series(["" if v == 6 else f"v{v}" for _, v in pairs], dtype=object))
+    ids = Coded(codes=np.asarray(id_codes, dtype=np.int64), values=list(id_values))
+    values = Coded(codes=np.asarray(v_codes, dtype=np.int64), values=list(v_values))
+    in_array = most_frequent(ids, values)
+    saved = ingest._COUNT_IN_PLACE_MAX, ingest._values_of_one_id
+    try:  # as for many ids and values
+        ingest._COUNT_IN_PLACE_MAX = 0
+        one_id = most_frequent(ids, values)
+        ingest._values_of_one_id = lambda ids, values: None
+        hashed = most_frequent(ids, values)
+    finally:
+        ingest._COUNT_IN_PLACE_MAX, ingest._values_of_one_id = saved
+    assert in_array == one_id == hashed

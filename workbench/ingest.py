@@ -1261,18 +1261,41 @@ def assign_ids(keys: Coded, inns: Coded | None, mapping: dict[str, str], mode: s
             Coded(codes=inn_codes[combo_codes], values=list(inn_values)), int(row_by_name.sum()))
 
 
+_COUNT_IN_PLACE_MAX = 1 << 22  # (id, value) combinations up to which most_frequent counts in an array
+
+
+def _values_of_one_id(ids: Coded, values: Coded) -> tuple[np.ndarray, np.ndarray] | None:
+    """The (id, value) combinations as ``most_frequent`` counts them (code id * len(values)
+    + value, first seen first; their row counts), when every value occurs with one id only
+    (a spelling belongs to one customer, as a rule); else None. No hashing: a value's
+    first row gives its id."""
+    n, nv = len(values.codes), max(len(values.values), 1)
+    first = np.full(nv, n, dtype=np.int64)
+    np.minimum.at(first, values.codes, np.arange(n, dtype=np.int64))
+    present = np.flatnonzero(first < n)
+    id_of_value = np.zeros(nv, dtype=np.int64)
+    id_of_value[present] = ids.codes[first[present]]
+    if not np.array_equal(id_of_value[values.codes], ids.codes):
+        return None
+    present = present[np.argsort(first[present], kind="stable")]
+    counts = np.bincount(values.codes, minlength=nv)[present].astype(np.float64)
+    return id_of_value[present] * nv + present, counts
+
+
 def most_frequent(ids: Coded, values: Coded) -> list[str]:
     """For each id (in ``ids.values`` order) its most frequent non-empty value; ties: first seen."""
     nv = max(len(values.values), 1)
     key = ids.codes * nv + values.codes
     space = len(ids.values) * nv
-    if len(key) and space <= 1 << 22:  # few (id, value) combinations: counted in place, no hashing
+    if len(key) and space <= _COUNT_IN_PLACE_MAX:  # few (id, value) combinations: counted in place
         every = np.bincount(key, minlength=space)
         seen = np.full(space, len(key), dtype=np.int64)
         np.minimum.at(seen, key, np.arange(len(key), dtype=np.int64))
         combos = np.flatnonzero(every)
         combos = combos[np.argsort(seen[combos], kind="stable")]  # first seen first, as factorize
         counts = every[combos].astype(np.float64)
+    elif len(key) and (one := _values_of_one_id(ids, values)) is not None:
+        combos, counts = one
     else:
         combo_codes, combos = pd.factorize(key)
         counts = np.bincount(combo_codes, minlength=len(combos)).astype(np.float64)

@@ -350,6 +350,9 @@ class TextSource(Source):
             return "skip"
 
         buf = pa.BufferReader(pa.py_buffer(self.data)[offset:end])
+        # The lines are counted while pyarrow parses (it releases the GIL).
+        counter = ThreadPoolExecutor(max_workers=1)
+        lines_job = counter.submit(self.data.count, b"\n", offset, end)
         # cp1251 is read as raw bytes (";", quotes and line breaks are the same bytes as in
         # UTF-8; every byte but 0x98, refused by detect_encoding, is a cp1251 character) and
         # decoded afterwards: a dictionary-encoded column only in its distinct values.
@@ -374,7 +377,9 @@ class TextSource(Source):
             )
         except (pa.ArrowInvalid, UnicodeDecodeError, ValueError):
             table = None  # let the exact (slow) path find and name the problem
-        nlines = self.data.count(b"\n", offset, end) + 1
+        finally:
+            counter.shutdown()  # waits for the count
+        nlines = lines_job.result() + 1
         empties = self._empty_lines(offset, end) if table is not None and table.num_rows != nlines else []
         if table is not None and not invalid and table.num_rows == nlines - len(empties):
             rows = np.arange(start, start + nlines, dtype=np.int64)

@@ -234,3 +234,18 @@ def test_most_frequent_takes_the_same_value_by_either_count(pairs, one_id_per_va
     finally:
         ingest._COUNT_IN_PLACE_MAX, ingest._values_of_one_id = saved
     assert in_array == one_id == hashed
+
+
+@settings(max_examples=200, **SETTINGS)
+@given(st.lists(st.binary(max_size=7), max_size=20), st.integers(1, 9), st.integers(0, 20))
+def test_binary_pieces_cover_every_value_once(values, size, cut):
+    """Pieces of any size, over chunks (with a non-zero offset) or one array, join back."""
+    import pyarrow as pa
+
+    from workbench.io.readers import binary_pieces, join_pieces
+
+    arr = pa.array(values, pa.binary())
+    cut = min(cut, len(values))
+    chunked = pa.chunked_array([arr.slice(0, cut), arr.slice(cut)], pa.binary())
+    for source in (arr, chunked):
+        assert join_pieces(len(values), list(binary_pieces(source, size)), "binary").to_pylist() == values

@@ -563,20 +563,21 @@ def prepare_number_bytes(values: pa.Array | pa.ChunkedArray) -> pa.Array | None:
 
     Returns the prepared (ASCII) string array, or None when some value holds anything
     but digits, signs, separators and spaces (the caller then decodes the column and
-    prepares it as text). Dropping the spaces moves each offset back by the spaces
-    before it (``readers.sum_before``).
+    prepares it as text). A piece at a time, dropping the spaces moves each offset back
+    by the spaces before it (a running sum read at the old offsets).
     """
-    n = len(values)
-    if n == 0 or values.null_count:
+    if not len(values) or values.null_count:
         return None
-    rel, chunk = readers.binary_parts(values)
-    if not chunk or len(chunk) >= 2 ** 31 or chunk.translate(None, _NUMBER_BYTES):
-        return None
-    kept = chunk.translate(None, b" \xa0")
-    if len(kept) < len(chunk):
-        rel = rel - readers.sum_before(np.frombuffer(chunk.translate(_SPACE_BYTES), dtype=np.uint8), rel)
-    rel = rel.astype(np.int32)
-    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(rel), pa.py_buffer(kept)])
+    pieces = []
+    spaces = readers.RunningSum()
+    for rel, piece in readers.binary_pieces(values):
+        if piece.translate(None, _NUMBER_BYTES):
+            return None
+        kept = piece.translate(None, b" \xa0")
+        if len(kept) < len(piece):
+            rel = rel - spaces.before(piece.translate(_SPACE_BYTES), rel)
+        pieces.append((rel, kept))
+    return readers.join_pieces(len(values), pieces)
 
 
 def _swap_byte(values: pa.Array, old: str, new: str) -> pa.Array:

@@ -249,3 +249,23 @@ def test_binary_pieces_cover_every_value_once(values, size, cut):
     chunked = pa.chunked_array([arr.slice(0, cut), arr.slice(cut)], pa.binary())
     for source in (arr, chunked):
         assert join_pieces(len(values), list(binary_pieces(source, size)), "binary").to_pylist() == values
+
+
+@settings(max_examples=150, **SETTINGS)
+@given(st.binary(min_size=1, max_size=40), st.integers(-5, 45), st.integers(-5, 45), st.sampled_from([b"\n", b"\x98", b"a"]))
+def test_a_mapped_file_answers_as_its_bytes(tmp_path_factory, data, start, end, byte):
+    """The mapped file gives what bytes give, blocks of 3 bytes standing in for 8 MB."""
+    from workbench.io.readers import MappedFile
+
+    path = tmp_path_factory.mktemp("mapped") / "f.csv"
+    path.write_bytes(data)
+    mapped = MappedFile(path, 1 << 20)
+    mapped.BLOCK = 3
+    assert len(mapped) == len(data) and mapped[start:end] == data[start:end]
+    assert mapped.count(byte, max(start, 0), end) == data.count(byte, max(start, 0), end)
+    assert mapped.count(byte) == data.count(byte) and mapped.isascii() == data.isascii()
+    assert mapped.find(byte, max(start, 0), end) == data.find(byte, max(start, 0), end)
+    assert mapped.rfind(byte, max(start, 0), end) == data.rfind(byte, max(start, 0), end)
+    assert mapped.find(b"\n\r\n", max(start, 0)) == data.find(b"\n\r\n", max(start, 0))
+    assert mapped.startswith((b"\xd0\xcf", data[:2])) and (byte in mapped) == (byte in data)
+    assert mapped.strip(b" \n") == data.strip(b" \n") and mapped.split(b"\n") == data.split(b"\n")

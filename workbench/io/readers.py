@@ -23,6 +23,7 @@ import codecs
 import csv
 import datetime as _dt
 import io
+import mmap
 import re
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -174,6 +175,80 @@ def read_bytes(path: Path, limit: int) -> bytes:
         return fh.read()
 
 
+class MappedFile:
+    """A file's bytes, mapped read-only: no copy and no fresh memory (the pages are the
+    page cache's; a 90 MB read was 22 000 page faults, slow on a VM). Offers the bytes
+    methods the text reader uses; those over the whole file (count, isascii) go a block
+    at a time. Slices are bytes. ``buffer`` is the mapping, for pyarrow.
+
+    The file must not shrink while it is read (a mapped read past its end is a crash):
+    the engagement's data files are only ever read.
+    """
+
+    BLOCK = 8 << 20
+
+    def __init__(self, path: Path, limit: int) -> None:
+        size = path.stat().st_size
+        if size > limit:
+            raise ReadError("too_large", f"{size} B")
+        with open(path, "rb") as fh:
+            self.buffer = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+
+    def __len__(self) -> int:
+        return len(self.buffer)
+
+    def __getitem__(self, key: slice) -> bytes:
+        return self.buffer[key]
+
+    def _span(self, start: int, end: int | None) -> tuple[int, int]:
+        n = len(self.buffer)
+        end = n if end is None else min(end if end >= 0 else n + end, n)
+        return min(start if start >= 0 else n + start, n), end
+
+    def find(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
+        return self.buffer.find(sub, *self._span(start, end))
+
+    def rfind(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
+        return self.buffer.rfind(sub, *self._span(start, end))
+
+    def __contains__(self, sub: bytes) -> bool:
+        return self.buffer.find(sub) >= 0
+
+    def startswith(self, prefix: bytes | tuple[bytes, ...]) -> bool:
+        prefixes = prefix if isinstance(prefix, tuple) else (prefix,)
+        return any(self.buffer[:len(p)] == p for p in prefixes)
+
+    def count(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
+        """Occurrences of one byte (a block at a time: a byte cannot straddle two)."""
+        if len(sub) != 1:
+            raise ValueError("count: one byte")
+        start, end = self._span(start, end)
+        return sum(self.buffer[a:min(a + self.BLOCK, end)].count(sub) for a in range(start, end, self.BLOCK))
+
+    def isascii(self) -> bool:
+        return all(self.buffer[a:a + self.BLOCK].isascii() for a in range(0, len(self.buffer), self.BLOCK))
+
+    # rare paths (an empty, UTF-16 or broken file): on a copy
+    def strip(self, chars: bytes | None = None) -> bytes:
+        return self.buffer[:].strip(chars)
+
+    def decode(self, encoding: str, errors: str = "strict") -> str:
+        return self.buffer[:].decode(encoding, errors)
+
+    def split(self, sep: bytes) -> list[bytes]:
+        return self.buffer[:].split(sep)
+
+
+def map_or_read(path: Path, limit: int) -> MappedFile | bytes:
+    """The file's bytes: mapped when it can be (a non-empty regular file), else read."""
+    try:
+        if path.is_file() and path.stat().st_size > 0:
+            return MappedFile(path, limit)
+    except (OSError, ValueError):  # a file system without mmap: read it
+        pass
+    return read_bytes(path, limit)
+
+
 # --- text (CSV / TSV / TXT) ------------------------------------------------------------
 
 def detect_encoding(data: bytes) -> str:
@@ -271,7 +346,7 @@ class TextSource(Source):
     delimiters = TEXT_DELIMITERS
 
     def __init__(self, path: Path, name: str, sheet: str = "") -> None:
-        data = read_bytes(path, MAX_TEXT_BYTES)
+        data: MappedFile | bytes = map_or_read(path, MAX_TEXT_BYTES)
         self.file = name
         if not data[:65536].strip(b" \t\r\n\x00") and not data.strip(b" \t\r\n\x00"):
             raise ReadError("empty", name)
@@ -349,7 +424,8 @@ class TextSource(Source):
             invalid.append(row.actual_columns)
             return "skip"
 
-        buf = pa.BufferReader(pa.py_buffer(self.data)[offset:end])
+        whole = self.data.buffer if isinstance(self.data, MappedFile) else self.data
+        buf = pa.BufferReader(pa.py_buffer(whole)[offset:end])
         # The lines are counted while pyarrow parses (it releases the GIL).
         counter = ThreadPoolExecutor(max_workers=1)
         lines_job = counter.submit(self.data.count, b"\n", offset, end)
@@ -556,7 +632,7 @@ def _decode_columns(cells: list[pa.ChunkedArray], coded: Collection[int], keep: 
     return out
 
 
-def _ole2_kind(data: bytes) -> str:
+def _ole2_kind(data: bytes | MappedFile) -> str:
     """An OLE2 compound file is either legacy .xls or a password-protected .xlsx."""
     if "EncryptedPackage".encode("utf-16-le") in data[:4 * 1024 * 1024] or b"EncryptedPackage" in data:
         return "encrypted"

@@ -26,9 +26,10 @@ import io
 import mmap
 import re
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -546,7 +547,7 @@ def binary_pieces(values: pa.Array | pa.ChunkedArray, size: int = 1 << 20
         data = memoryview(bufs[2]) if bufs[2] is not None else memoryview(b"")
         cuts = np.unique(np.searchsorted(off, np.arange(int(off[0]) + size, int(off[-1]), size, dtype=np.int64)))
         bounds = [0, *[int(x) for x in cuts if 0 < x < len(c)], len(c)]
-        for a, b in zip(bounds[:-1], bounds[1:]):
+        for a, b in pairwise(bounds):
             lo, hi = int(off[a]), int(off[b])
             yield off[a:b + 1] - lo, data[lo:hi].tobytes()
 

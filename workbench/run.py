@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,12 @@ from workbench.errors import RunError, WorkbenchError
 from workbench.i18n import LANGUAGES, t
 from workbench.io import atomic
 from workbench.io.lock import EngagementLock
+
+# nbformat imports jsonschema, which loads rfc3987_syntax whenever it is installed
+# (JupyterLab's jupyter-events requires it) only to check "iri" string formats, which the
+# notebook schema does not use; building its grammar took 1.3 s of every run. jsonschema
+# then treats it as absent (an ImportError), as on an install without it.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 PARAMETERS = ("engagement_dir", "month", "lang", "step_dir", "out_dir", "refresh_import")

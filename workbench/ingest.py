@@ -895,11 +895,8 @@ def _parse(source: Source, kind: str, explicit: dict[str, str], col: _Collector,
         return None
     ncols = max(len(header.labels), max(header.mapping.values()) + 1)
     fields = SALES_FIELDS if kind == "sales" else CUSTOMER_FIELDS
-    coded = {j for f, j in header.mapping.items() if f in CODED_FIELDS and f in fields}
-    coded -= {j for f, j in header.mapping.items() if not (f in CODED_FIELDS and f in fields)}
-    numeric = {j for f, j in header.mapping.items() if f in NUMERIC_FIELDS and f in fields}
-    numeric -= {j for f, j in header.mapping.items() if not (f in NUMERIC_FIELDS and f in fields)}
-    body = source.body(delimiter, header.data_start, ncols, coded=coded, raw=numeric)
+    body = source.body(delimiter, header.data_start, ncols, coded=_columns_only_of(header.mapping, CODED_FIELDS, fields),
+                       raw=_columns_only_of(header.mapping, NUMERIC_FIELDS, fields))
     for row, nfields in body.ragged:
         col.add("ragged_row", row, None, "", f"{nfields} ≠ {ncols}")
     if source.format == "xlsx":
@@ -912,6 +909,12 @@ def _parse(source: Source, kind: str, explicit: dict[str, str], col: _Collector,
     if formula_rows:  # the formula is the problem, not the empty value it left
         col.items = [p for p in col.items if not (p.kind == "missing_value" and p.row in formula_rows)]
     return result
+
+
+def _columns_only_of(mapping: dict[str, int], group: tuple[str, ...], fields: tuple[str, ...]) -> set[int]:
+    """Columns mapped to a field of ``group`` (among this file's ``fields``) and to no other."""
+    mine = {j for f, j in mapping.items() if f in group and f in fields}
+    return mine - {j for f, j in mapping.items() if not (f in group and f in fields)}
 
 
 def _expected_headers(canon: str) -> str:
@@ -993,9 +996,10 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
         return None
     if not keep.all():
         index = np.flatnonzero(keep)
-        cells = [c.take(pa.array(index)) for c in cells]
-        undecoded = {j: c.take(pa.array(index)) for j, c in undecoded.items()}
-        number_text = {j: c.take(pa.array(index)) for j, c in number_text.items()}
+        taken = pa.array(index)
+        cells = [c.take(taken) for c in cells]
+        undecoded = {j: c.take(taken) for j, c in undecoded.items()}
+        number_text = {j: c.take(taken) for j, c in number_text.items()}
         coded = {f: c.take(index) for f, c in coded.items()}
     rows = body.rows[keep]
     knum = [x[keep] for x in body.numbers] if body.numbers is not None else None
@@ -1263,6 +1267,13 @@ def assign_ids(keys: Coded, inns: Coded | None, mapping: dict[str, str], mode: s
             Coded(codes=inn_codes[combo_codes], values=list(inn_values)), int(row_by_name.sum()))
 
 
+def _first_rows(codes: np.ndarray, size: int) -> np.ndarray:
+    """For each code 0..size-1, the first row holding it (len(codes) where none does)."""
+    first = np.full(size, len(codes), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(codes), dtype=np.int64))
+    return first
+
+
 _COUNT_IN_PLACE_MAX = 1 << 22  # (id, value) combinations up to which most_frequent counts in an array
 
 
@@ -1272,8 +1283,7 @@ def _values_of_one_id(ids: Coded, values: Coded) -> tuple[np.ndarray, np.ndarray
     (a spelling belongs to one customer, as a rule); else None. No hashing: a value's
     first row gives its id."""
     n, nv = len(values.codes), max(len(values.values), 1)
-    first = np.full(nv, n, dtype=np.int64)
-    np.minimum.at(first, values.codes, np.arange(n, dtype=np.int64))
+    first = _first_rows(values.codes, nv)
     present = np.flatnonzero(first < n)
     id_of_value = np.zeros(nv, dtype=np.int64)
     id_of_value[present] = ids.codes[first[present]]
@@ -1291,8 +1301,7 @@ def most_frequent(ids: Coded, values: Coded) -> list[str]:
     space = len(ids.values) * nv
     if len(key) and space <= _COUNT_IN_PLACE_MAX:  # few (id, value) combinations: counted in place
         every = np.bincount(key, minlength=space)
-        seen = np.full(space, len(key), dtype=np.int64)
-        np.minimum.at(seen, key, np.arange(len(key), dtype=np.int64))
+        seen = _first_rows(key, space)
         combos = np.flatnonzero(every)
         combos = combos[np.argsort(seen[combos], kind="stable")]  # first seen first, as factorize
         counts = every[combos].astype(np.float64)
@@ -1321,11 +1330,9 @@ def _str_series(values: Any, n: int) -> pd.Series:
         values = Coded(codes=np.zeros(n, dtype=np.int64), values=[""])
     if isinstance(values, Coded):
         values = pa.array(values.values, pa.large_string()).take(pa.array(values.codes))
-    if pa.types.is_string(values.type):  # widening the offsets is all (20x faster than via pandas)
-        values = values.cast(pa.large_string())
-    if pa.types.is_large_string(values.type):
-        return pd.Series(pd.array(values, dtype="str"))
-    return pd.Series(values.to_pandas(), dtype="str")
+    if not pa.types.is_large_string(values.type):  # from string: widening the offsets is all
+        values = values.cast(pa.large_string())       # (20x faster than through pandas)
+    return pd.Series(pd.array(values, dtype="str"))
 
 
 def _row_labels(res: _FileResult, lang: str) -> pa.Array:
@@ -1472,8 +1479,7 @@ def _customers_table(dates: np.ndarray, ids: Coded, names: list[str], inns: Code
         first = g.min().reindex(present)
         last = g.max().reindex(present)
     # the INN of an id is the same on all its rows (the id is built from it): take the first row's
-    first_row = np.full(len(ids.values), -1, dtype=np.int64)
-    first_row[ids.codes[::-1]] = np.arange(len(ids.codes))[::-1]
+    first_row = _first_rows(ids.codes, len(ids.values))
     base = pd.DataFrame({
         C.CUSTOMER_ID: [ids.values[i] for i in present.tolist()],
         C.CUSTOMER_NAME: [names[i] for i in present.tolist()],

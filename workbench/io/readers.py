@@ -167,11 +167,17 @@ def open_source(path: Path, name: str, sheet: str = "") -> Source:
         raise ReadError("unreadable", f"{type(exc).__name__}: {exc}") from exc
 
 
-def read_bytes(path: Path, limit: int) -> bytes:
-    """Read a whole file (opened read-only); refuse files above ``limit`` bytes."""
+def _size_within(path: Path, limit: int) -> int:
+    """The file's size in bytes; a file above ``limit`` bytes is refused."""
     size = path.stat().st_size
     if size > limit:
         raise ReadError("too_large", f"{size} B")
+    return size
+
+
+def read_bytes(path: Path, limit: int) -> bytes:
+    """Read a whole file (opened read-only); refuse files above ``limit`` bytes."""
+    _size_within(path, limit)
     with open(path, "rb") as fh:
         return fh.read()
 
@@ -189,9 +195,7 @@ class MappedFile:
     BLOCK = 8 << 20
 
     def __init__(self, path: Path, limit: int) -> None:
-        size = path.stat().st_size
-        if size > limit:
-            raise ReadError("too_large", f"{size} B")
+        _size_within(path, limit)
         with open(path, "rb") as fh:
             self.buffer = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
 
@@ -243,7 +247,7 @@ class MappedFile:
 def map_or_read(path: Path, limit: int) -> MappedFile | bytes:
     """The file's bytes: mapped when it can be (a non-empty regular file), else read."""
     try:
-        if path.is_file() and path.stat().st_size > 0:
+        if path.is_file() and _size_within(path, limit) > 0:
             return MappedFile(path, limit)
     except (OSError, ValueError):  # a file system without mmap: read it
         pass
@@ -437,7 +441,7 @@ class TextSource(Source):
         try:
             table = pa_csv.read_csv(
                 buf,
-                # 4 MB blocks: few chunks to combine afterwards
+                # 4 MB blocks: few chunks (joined for UTF-8, decoded chunk by chunk for cp1251)
                 read_options=pa_csv.ReadOptions(column_names=names,
                                                 encoding="utf8" if raw_bytes else self._arrow_encoding,
                                                 block_size=4 * 1024 * 1024),
@@ -462,13 +466,13 @@ class TextSource(Source):
             rows = np.arange(start, start + nlines, dtype=np.int64)
             if empties:
                 rows = np.delete(rows, np.asarray(empties, dtype=np.int64) - start)
+            undecoded = set(raw) - set(coded) if raw_bytes else set()
             if raw_bytes:  # chunks decoded or encoded as they are: no copy to join them first
-                cells = _decode_columns([table.column(i) for i in range(ncols)], coded,
-                                        set(raw) - set(coded), self._codec)
+                cells = _decode_columns([table.column(i) for i in range(ncols)], coded, undecoded, self._codec)
             else:
                 cells = [table.column(i).combine_chunks() for i in range(ncols)]
             return Body(cells=cells, rows=rows, blank_lines=len(empties) + trailing_blank,
-                        raw_codec=self._codec if raw_bytes and set(raw) - set(coded) else "")
+                        raw_codec=self._codec if undecoded else "")
         return self._body_exact(offset, end, start, delimiter, ncols, trailing_blank)
 
     def _empty_lines(self, offset: int, end: int) -> list[int]:
@@ -623,12 +627,9 @@ def _decode_columns(cells: list[pa.ChunkedArray], coded: Collection[int], keep: 
                 out[i] = decode_binary(c, codec)
         for i, fut in encoded.items():
             enc = fut.result()  # chunks of one dictionary, shared
-            if isinstance(enc, pa.ChunkedArray):
-                dictionary = enc.chunk(0).dictionary if enc.num_chunks else pa.array([], pa.binary())
-                indices = pa.concat_arrays([c.indices for c in enc.chunks]) if enc.num_chunks \
-                    else pa.array([], pa.int32())
-            else:
-                dictionary, indices = enc.dictionary, enc.indices
+            dictionary = enc.chunk(0).dictionary if enc.num_chunks else pa.array([], pa.binary())
+            indices = pa.concat_arrays([c.indices for c in enc.chunks]) if enc.num_chunks \
+                else pa.array([], pa.int32())
             out[i] = pa.DictionaryArray.from_arrays(indices, decode_binary(dictionary, codec))
     return out
 

@@ -454,3 +454,16 @@ def test_catalogues_hold_the_same_keys():
 
     assert keys("ru") == keys("en")
     assert set(TIERS) <= {k.split(".")[1] for k in keys("en") if k.startswith("tier.")}
+
+
+def test_unknown_keys_named_with_their_path_at_every_level(tmp_path):
+    data = raw("vip")
+    data["colour"] = "red"
+    data["cells"]["signed_contract"]["sale"]["colour"] = "red"
+    path = write_override(tmp_path, "vip", data)
+    with pytest.raises(ConfigError) as err:
+        load_cjm_templates(TEMPLATES, tmp_path, [], lang="en")
+    msg = str(err.value)
+    assert str(path) in msg
+    assert "key colour is unknown; allowed keys: segment, title, owner, elements, stages, cells, checkpoints" in msg
+    assert "key cells.signed_contract.sale.colour is unknown; allowed keys: role, ru, en, owner" in msg

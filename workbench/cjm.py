@@ -103,6 +103,14 @@ class _Problems:
     def add(self, source: str, message: str, /, **kwargs: Any) -> None:
         self.by_file.setdefault(source, []).append(str(t(message, self.lang, **kwargs)))
 
+    def unknown_keys(self, source: str, data: Any, allowed: tuple[str, ...], path: str = "") -> None:
+        """A problem for each key of the mapping ``data`` not in ``allowed`` (``path``: where
+        ``data`` sits in the file, "" at the top)."""
+        for key in data:
+            if key not in allowed:
+                self.add(source, "config.unknown_key", key=f"{path}.{key}" if path else str(key),
+                         allowed=", ".join(allowed))
+
     def raise_if_any(self) -> None:
         if not self.by_file:
             return
@@ -131,9 +139,7 @@ def _labelled_list(data: Any, list_key: str, source: str, pr: _Problems,
         if not isinstance(item, dict):
             pr.add(source, "config.expected_mapping", key=path, value=_show(item))
             continue
-        for key in item:
-            if key not in allowed_keys:
-                pr.add(source, "config.unknown_key", key=f"{path}.{key}", allowed=", ".join(allowed_keys))
+        pr.unknown_keys(source, item, allowed_keys, path)
         ok = True
         for key in allowed_keys:
             value = item.get(key, "" if key == "subgroup" else None)
@@ -158,9 +164,7 @@ def _bilingual(value: Any, path: str, source: str, pr: _Problems) -> dict[str, s
         pr.add(source, "config.expected_mapping", key=path, value=_show(value))
         return None
     out = {}
-    for key in value:
-        if key not in LANGUAGES:
-            pr.add(source, "config.unknown_key", key=f"{path}.{key}", allowed=", ".join(LANGUAGES))
+    pr.unknown_keys(source, value, LANGUAGES, path)
     for lang in LANGUAGES:
         text = value.get(lang)
         if not isinstance(text, str) or not text.strip():
@@ -255,9 +259,7 @@ def _segment_template(data: Any, expected: str, name: str, source: str, pr: _Pro
     if not isinstance(data, dict):
         pr.add(source, "config.expected_mapping", key="/", value=_show(data))
         return out
-    for key in data:
-        if key not in _TEMPLATE_KEYS:
-            pr.add(source, "config.unknown_key", key=str(key), allowed=", ".join(_TEMPLATE_KEYS))
+    pr.unknown_keys(source, data, _TEMPLATE_KEYS)
     if data.get("segment") != expected:
         pr.add(source, "config.unknown_value", key="segment", value=_show(data.get("segment")),
                allowed=expected)
@@ -298,9 +300,7 @@ def _segment_template(data: Any, expected: str, name: str, source: str, pr: _Pro
         if not isinstance(rule, dict):
             pr.add(source, "config.expected_mapping", key=path, value=_show(rule))
             continue
-        for key in rule:
-            if key not in _STAGE_KEYS:
-                pr.add(source, "config.unknown_key", key=f"{path}.{key}", allowed=", ".join(_STAGE_KEYS))
+        pr.unknown_keys(source, rule, _STAGE_KEYS, path)
         norm: dict[str, Any] = {}
         for key, lo in (("offset", 0), ("months", 1)):
             if key in rule:
@@ -348,9 +348,7 @@ def _segment_template(data: Any, expected: str, name: str, source: str, pr: _Pro
             if not isinstance(cell, dict):
                 pr.add(source, "config.expected_mapping", key=cpath, value=_show(cell))
                 continue
-            for key in cell:
-                if key not in _CELL_KEYS:
-                    pr.add(source, "config.unknown_key", key=f"{cpath}.{key}", allowed=", ".join(_CELL_KEYS))
+            pr.unknown_keys(source, cell, _CELL_KEYS, cpath)
             ok = True
             if cell.get("role") not in roles:
                 pr.add(source, "cjm.unknown_role", key=f"{cpath}.role", value=_show(cell.get("role")),
@@ -380,9 +378,7 @@ def _segment_template(data: Any, expected: str, name: str, source: str, pr: _Pro
         if not isinstance(rule, dict):
             pr.add(source, "config.expected_mapping", key=path, value=_show(rule))
             continue
-        for key in rule:
-            if key not in _CHECKPOINT_KEYS:
-                pr.add(source, "config.unknown_key", key=f"{path}.{key}", allowed=", ".join(_CHECKPOINT_KEYS))
+        pr.unknown_keys(source, rule, _CHECKPOINT_KEYS, path)
         unit, target = rule.get("unit"), rule.get("target")
         if unit not in UNITS:
             pr.add(source, "config.unknown_value", key=f"{path}.unit", value=_show(unit), allowed=", ".join(UNITS))

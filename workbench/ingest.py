@@ -1007,6 +1007,7 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
         "file": col.file, "kind": kind, "format": source.format, "encoding": source.encoding,
         "delimiter": delimiter, "sheet": source.sheet,
         "header_row": col.where(header.first_row, 0),
+        "header_line": header.first_row,  # physical row: a report in another language names it anew
         "header": list(header.labels),
         "columns": {canon: label_of[canon] for canon in sorted(m, key=m.__getitem__)},
         "unmapped": [x for j, x in enumerate(header.labels) if x and j not in m.values()],
@@ -1647,6 +1648,14 @@ def _delimiter_label(d: str, lang: str) -> str:
     return str(t("ingest.delimiter_tab", lang)) if d == "\t" else str(t("ingest.delimiter_quoted", lang, d=d))
 
 
+def _header_where(f: dict[str, Any], lang: str) -> str:
+    """Where the header is, in ``lang``: "line 3" / "строка 3"; a cell (Лист1!A4) as it is.
+    (``header_row`` is in the engagement's language, the report's may differ.)"""
+    if f["format"] == "xlsx" or f.get("header_line") is None:  # the latter: a report from before
+        return str(f["header_row"])
+    return str(_msg("line", lang, n=f["header_line"]))
+
+
 def render_report_text(report: dict[str, Any], lang: str) -> str:
     """The human import report printed by ``workbench import`` (plain text)."""
     cur = report.get("currency", "RUB")
@@ -1661,7 +1670,7 @@ def render_report_text(report: dict[str, Any], lang: str) -> str:
             lines.append("  " + t("ingest.format_text", lang, encoding=f["encoding"],
                                   delimiter=_delimiter_label(f["delimiter"], lang),
                                   decimal=f.get("decimal_mark", ""), dates=_dates_label(f, lang)))
-        lines.append("  " + t("ingest.header_line", lang, row=f["header_row"],
+        lines.append("  " + t("ingest.header_line", lang, row=_header_where(f, lang),
                               header=" | ".join(x for x in f["header"] if x)))
         lines.append("  " + t("ingest.columns_line", lang,
                               columns=", ".join(f"{k} ← «{v}»" if lang == "ru" else f'{k} <- "{v}"'
@@ -1727,7 +1736,7 @@ def render_import_html(report: dict[str, Any], lang: str, currency: str) -> str:
             (t("ingest.html_file", lang), f"{t('ingest.kind_' + f['kind'], lang)}: {f['file']}"),
             (t("ingest.html_encoding", lang), f["sheet"] if f["format"] == "xlsx"
              else f"{f['encoding']}, {_delimiter_label(f['delimiter'], lang)}"),
-            (t("ingest.html_header", lang), f"{f['header_row']}: " + " | ".join(x for x in f["header"] if x)),
+            (t("ingest.html_header", lang), f"{_header_where(f, lang)}: " + " | ".join(x for x in f["header"] if x)),
             (t("ingest.html_decimal", lang), f.get("decimal_mark", "")),
             (t("ingest.html_dates", lang), _dates_label(f, lang)),
             (t("ingest.html_read", lang), _num(f["rows_read"], lang)),

@@ -215,8 +215,7 @@ def test_most_frequent_takes_the_same_value_by_either_count(pairs, one_id_per_va
     import numpy as np
     import pandas as pd
 
-    from workbench import ingest
-    from workbench.ingest import Coded, most_frequent
+    from workbench.ingest import Coded, identity, most_frequent
 
     if one_id_per_value:  # value v always with id v // 2
         pairs = [(v // 2, v) for _, v in pairs]
@@ -225,14 +224,14 @@ def test_most_frequent_takes_the_same_value_by_either_count(pairs, one_id_per_va
     ids = Coded(codes=np.asarray(id_codes, dtype=np.int64), values=list(id_values))
     values = Coded(codes=np.asarray(v_codes, dtype=np.int64), values=list(v_values))
     in_array = most_frequent(ids, values)
-    saved = ingest._COUNT_IN_PLACE_MAX, ingest._values_of_one_id
+    saved = identity._COUNT_IN_PLACE_MAX, identity._values_of_one_id
     try:  # as for many ids and values
-        ingest._COUNT_IN_PLACE_MAX = 0
+        identity._COUNT_IN_PLACE_MAX = 0
         one_id = most_frequent(ids, values)
-        ingest._values_of_one_id = lambda ids, values: None
+        identity._values_of_one_id = lambda ids, values: None
         hashed = most_frequent(ids, values)
     finally:
-        ingest._COUNT_IN_PLACE_MAX, ingest._values_of_one_id = saved
+        identity._COUNT_IN_PLACE_MAX, identity._values_of_one_id = saved
     assert in_array == one_id == hashed
 
 

@@ -1,0 +1,111 @@
+"""One input file: open it, find its header, check the columns it must have, read its rows.
+
+Reading glue over ``workbench.io.readers`` (which knows formats, encodings and
+delimiters); anything a file can throw at the reader ends as a problem of that file.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from workbench import columns as C
+from workbench.errors import Problem
+from workbench.ingest.fields import CODED_FIELDS, CUSTOMER_FIELDS, NUMERIC_FIELDS, SALES_FIELDS
+from workbench.ingest.headers import Header, _expected_headers, find_header
+from workbench.ingest.parse import _FileResult, _parse_body
+from workbench.ingest.problems import _Collector
+from workbench.io import readers
+from workbench.io.readers import ReadError, Source
+
+
+def _display_name(engagement: Any, path: Path) -> str:
+    for base in (engagement.data_dir, engagement.root):
+        try:
+            return path.resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            continue
+    return path.name
+
+
+def _read_file(engagement: Any, kind: str, problems: list[Problem], background: ThreadPoolExecutor
+               ) -> _FileResult | None:
+    spec = engagement.settings["inputs"][kind]
+    path = engagement.input_path(kind)
+    if path is None:
+        return None
+    name = _display_name(engagement, path)
+    col = _Collector(name, engagement.lang, None)
+    result = None
+    try:
+        source = readers.open_source(path, name, spec.get("sheet", "") or "")
+        col.source = source
+        result = _parse(source, kind, dict(spec.get("columns") or {}), col, engagement, background)
+    except ReadError as exc:
+        col.add(exc.kind, exc.row, None, "", exc.value)
+    except (MemoryError, RecursionError) as exc:
+        col.add("too_large", None, None, "", type(exc).__name__)
+    except (pa.ArrowException, ValueError, TypeError, IndexError, KeyError, OverflowError,
+            UnicodeError) as exc:
+        # arbitrary bytes must end as an InputError, never as a traceback
+        col.add("unreadable", None, None, "", f"{type(exc).__name__}: {exc}")
+    problems.extend(col.items)
+    return result if not col.items else None
+
+
+def _parse(source: Source, kind: str, explicit: dict[str, str], col: _Collector,
+           engagement: Any, background: ThreadPoolExecutor) -> _FileResult | None:
+    header: Header | None = None
+    delimiter = ""
+    previews = {d: source.preview(d) for d in source.delimiters}
+    for d, preview in previews.items():
+        found = find_header(preview, kind, explicit)
+        if found and (header is None or found.score > header.score + 1e-9):
+            header, delimiter = found, d
+    if header is None:
+        first = previews[source.delimiters[0]]
+        if not any(previews.values()):
+            col.add("empty")
+        elif source.encoding == "cp1251" and any(
+                readers.looks_like_utf8(c) for _, _, cells in first for c in cells):
+            col.add("mixed_encoding", first[0][0] if first else None)
+        else:
+            col.add("no_header", first[0][0] if first else None, None, "",
+                    " | ".join(c for c in first[0][2][:8] if c.strip()) if first else "")
+        return None
+    for missing in header.missing_explicit:
+        col.add("unknown_mapped_column", header.first_row, None, missing,
+                " | ".join(x for x in header.labels if x))
+    required = C.LEDGER_REQUIRED if kind == "sales" else ()
+    for canon in required:
+        if canon not in header.mapping and canon not in explicit:
+            col.add("missing_column", header.first_row, None, "", _expected_headers(canon))
+    if kind == "sales" and engagement.settings["import"]["customer_key"] == "inn" \
+            and C.INN not in header.mapping and C.INN not in explicit:
+        col.add("missing_column", header.first_row, None, "", _expected_headers(C.INN))
+    if col.items:
+        return None
+    ncols = max(len(header.labels), max(header.mapping.values()) + 1)
+    fields = SALES_FIELDS if kind == "sales" else CUSTOMER_FIELDS
+    body = source.body(delimiter, header.data_start, ncols, coded=_columns_only_of(header.mapping, CODED_FIELDS, fields),
+                       raw=_columns_only_of(header.mapping, NUMERIC_FIELDS, fields))
+    for row, nfields in body.ragged:
+        col.add("ragged_row", row, None, "", f"{nfields} ≠ {ncols}")
+    if source.format == "xlsx":
+        mapped = set(header.mapping.values())
+        for row, c in body.formula_cells:
+            if c in mapped:
+                col.add("formula_no_value", row, c, header.labels[c])
+    result = _parse_body(source, kind, header, delimiter, body, col, engagement.lang, background)
+    formula_rows = {p.row for p in col.items if p.kind == "formula_no_value"}
+    if formula_rows:  # the formula is the problem, not the empty value it left
+        col.items = [p for p in col.items if not (p.kind == "missing_value" and p.row in formula_rows)]
+    return result
+
+
+def _columns_only_of(mapping: dict[str, int], group: tuple[str, ...], fields: tuple[str, ...]) -> set[int]:
+    """Columns mapped to a field of ``group`` (among this file's ``fields``) and to no other."""
+    mine = {j for f, j in mapping.items() if f in group and f in fields}
+    return mine - {j for f, j in mapping.items() if not (f in group and f in fields)}

@@ -16,7 +16,9 @@ The genuine files (folders without ``built-``) are never touched by this script.
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import random
 import zipfile
 from pathlib import Path
@@ -110,7 +112,7 @@ def build_bp_sales_vat() -> None:
     """БП 3.0 sales lines saved as CSV (cp1251, ';', CRLF): seller «Организация» with one value,
     «Сумма без НДС» | «Сумма НДС» | «Сумма с НДС», dotted «Контрагент.ИНН», NBSP thousands."""
     lines = ["Дата;Документ;Организация;Контрагент;Контрагент.ИНН;Номенклатура;Количество;"
-             "Сумма без НДС;Сумма НДС;Сумма с НДС"]
+             + "Сумма без НДС;Сумма НДС;Сумма с НДС"]
     for day, no, cust, inn, item, qty, net in BP_ROWS:
         vat = round(net * 0.20, 2)
         lines.append(";".join([
@@ -141,7 +143,7 @@ def build_ut11_partner() -> None:
     customer group, «Контрагент» its legal entity, the date lives only inside «Регистратор»."""
     org = "ООО «Кровля-Центр»"
     lines = ["Регистратор;Организация;Партнер;Контрагент;Номенклатура;Количество;"
-             "Сумма с НДС;НДС;Сумма без НДС;Себестоимость;Валовая прибыль"]
+             + "Сумма с НДС;НДС;Сумма без НДС;Себестоимость;Валовая прибыль"]
     for no, day, time, partner, entity, item, qty, gross, cost in UT_ROWS:
         net = round(gross / 1.2, 2)
         vat = round(gross - net, 2)
@@ -408,29 +410,28 @@ def amo_deals() -> list[dict]:
 
 
 def build_amocrm() -> None:
-    """amoCRM «Экспорт» of deals (UTF-8, ',', every field quoted). Column order and the text
-    «не закрыта» in «Дата закрытия» of open deals follow public code that parses these exports
-    (see the README); «Бюджет» is a plain integer."""
-    header = ["ID", "Название сделки", "Бюджет", "Ответственный", "Дата создания сделки",
+    """amoCRM «Экспорт» of deals (UTF-8, ',', quotes only where needed, LF), laid out like the genuine
+    export in ../amocrm-leads-test-fixture: the header «Бюджет » with its trailing space, the text
+    «не закрыта» in «Дата закрытия» of open deals, dates dd.mm.yyyy HH:MM:SS, «Бюджет» a plain integer."""
+    header = ["ID", "Название сделки", "Бюджет ", "Ответственный", "Дата создания сделки",
               "Кем создана сделка", "Дата редактирования", "Кем редактирована", "Дата закрытия", "Теги",
               "Примечание", "Примечание 2", "Примечание 3", "Примечание 4", "Примечание 5",
               "Этап сделки", "Воронка", "Полное имя контакта", "Компания контакта",
               "Ответственный за контакт", "Компания", "Рабочий телефон", "Рабочий email",
               "Причина отказа"]
-
-    def q(v: object) -> str:
-        return '"' + str(v).replace('"', '""') + '"'
-
     fmt = "%d.%m.%Y %H:%M:%S"
-    lines = [",".join(q(h) for h in header)]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
     for d in amo_deals():
         edited = d["closed"] or d["created"] + dt.timedelta(days=3)
-        lines.append(",".join(q(v) for v in [
+        writer.writerow([
             d["id"], d["name"], d["budget"], d["manager"], d["created"].strftime(fmt), d["manager"],
             edited.strftime(fmt), d["manager"], d["closed"].strftime(fmt) if d["closed"] else "не закрыта",
             d["tags"], "", "", "", "", "", d["stage"], d["pipeline"], d["contact"], d["company"],
-            d["manager"], d["company"], "", "", d["loss"]]))
-    write_text("built-amocrm-deals", "amocrm_export_leads_2024-06-03.csv", lines, "utf-8", newline="\n")
+            d["manager"], d["company"], "", "", d["loss"]])
+    write_text("built-amocrm-deals", "amocrm_export_leads_2024-06-03.csv", out.getvalue().splitlines(),
+               "utf-8", newline="\n")
 
 
 # ---------------------------------------------------------------- Bitrix24: interface export, Russian headers
@@ -455,7 +456,7 @@ def build_bitrix24_ui() -> None:
     «Сделка закрыта» Да/Нет, and one closed custom stage («Отложено») that cannot be told won or
     lost without the consultant."""
     lines = ["ID;Название сделки;Стадия сделки;Сумма;Валюта;Компания;Ответственный;Дата начала;"
-             "Предполагаемая дата закрытия;Сделка закрыта;Направление"]
+             + "Предполагаемая дата закрытия;Сделка закрыта;Направление"]
     for row in B24_UI:
         i, title, stage, amount, comp, man, begin, close, flag, pipe = row
         lines.append(";".join([str(i), title, stage, f"{amount:.2f}", "Российский рубль", comp, man,
@@ -488,7 +489,7 @@ def build_bitrix24_rest() -> None:
     """crm.deal.list dumped to CSV by a script (UTF-8, ','): codes, not names; ISO dates with
     the portal's offset; COMPANY_ID 0 where the client is a contact only."""
     lines = ["ID,TITLE,STAGE_ID,CATEGORY_ID,STAGE_SEMANTIC_ID,CLOSED,OPPORTUNITY,CURRENCY_ID,COMPANY_ID,"
-             "CONTACT_ID,ASSIGNED_BY_ID,BEGINDATE,CLOSEDATE,DATE_CREATE,DATE_MODIFY"]
+             + "CONTACT_ID,ASSIGNED_BY_ID,BEGINDATE,CLOSEDATE,DATE_CREATE,DATE_MODIFY"]
     for i, stage, cat, sem, closed, opp, comp, cont, begin, close in B24_REST:
         lines.append(",".join([str(i), f"Сделка #{i}", stage, str(cat), sem, closed, f"{opp:.2f}", "RUB",
                                str(comp), str(cont), str(1 + i % 3), f"{begin}T03:00:00+03:00",
@@ -530,10 +531,11 @@ def build_uci_layout() -> None:
     for inv, code, desc, qty, moment, price, cust, country in uci_rows():
         stamp = f"{moment.month}/{moment.day}/{moment.year} {moment.hour}:{moment.minute:02d}"
         lines.append(",".join([inv, code, desc, str(qty), stamp, f"{price:g}", cust, country]))
-    write_text("built-english-online-retail-layout", "online_retail_oct2011.csv", lines, "utf-8", newline="\n")
+    write_text("built-english-online-retail-layout", "online_retail_oct2011.csv", lines, "utf-8",
+               newline="\n")
 
 
-# ---------------------------------------------------------------- English: B2B orders with total/client/account
+# ---------------------------------------------------------------- English: B2B orders (total, client, account)
 
 B2B = [
     ("SO-1001", "10/2/2023", "Acme Industrial Ltd", "ACC-001", "Shipped", 12_450.00),

@@ -215,7 +215,7 @@ def figures_built_1c_grouped_outline_xlsx(path: Path) -> dict:
     deepest = max(lvl for lvl, _ in numeric)
     leaves = [vals for lvl, vals in numeric if lvl == deepest]
     parents = [vals for lvl, vals in numeric if lvl == deepest - 1]
-    itogo = [vals for _, vals in numeric if vals[0] == "Итого"][0]
+    itogo = next(vals for _, vals in numeric if vals[0] == "Итого")
     dates = pd.to_datetime(pd.Series([v[0] for v in leaves]).str.extract(r" от (\d\d\.\d\d\.\d{4})")[0],
                            format="%d.%m.%Y")
     return {
@@ -237,7 +237,7 @@ _MONTHS = {"Январь": 1, "Февраль": 2, "Март": 3, "Апрель"
 def figures_built_1c_periods_months(path: Path) -> dict:
     d = pd.read_csv(path, sep=";", dtype=str, encoding="cp1251")
     parts = d["Период"].str.extract(r"^(\w+) (\d{4}) г\.$")
-    month = pd.to_datetime(dict(year=parts[1].astype(int), month=parts[0].map(_MONTHS), day=1))
+    month = pd.to_datetime({"year": parts[1].astype(int), "month": parts[0].map(_MONTHS), "day": 1})
     return {
         "rows": len(d),
         "customers": int(d["Контрагент"].nunique()),
@@ -347,7 +347,7 @@ def figures_built_moysklad_otgruzki(path: Path) -> dict:
 
 def figures_built_amocrm_deals(path: Path) -> dict:
     d = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    budget = pd.to_numeric(d["Бюджет"])
+    budget = pd.to_numeric(d["Бюджет "])                       # the header has a trailing space
     won = d["Этап сделки"].eq("Успешно реализовано")
     lost = d["Этап сделки"].eq("Закрыто и не реализовано")
     close = pd.to_datetime(d.loc[won, "Дата закрытия"], format="%d.%m.%Y %H:%M:%S")

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from workbench.config import load_engagement
@@ -252,6 +252,7 @@ def test_binary_pieces_cover_every_value_once(values, size, cut):
 
 @settings(max_examples=150, **SETTINGS)
 @given(st.binary(min_size=1, max_size=40), st.integers(-5, 45), st.integers(-5, 45), st.sampled_from([b"\n", b"\x98", b"a"]))
+@example(b"\n\x00", 0, -3, b"\n")  # a negative bound past the start: bytes clamp it to 0, mmap counted it from the end
 def test_a_mapped_file_answers_as_its_bytes(tmp_path_factory, data, start, end, byte):
     """The mapped file gives what bytes give, blocks of 3 bytes standing in for 8 MB."""
     from workbench.io.readers import MappedFile

@@ -206,9 +206,10 @@ class MappedFile:
         return self.buffer[key]
 
     def _span(self, start: int, end: int | None) -> tuple[int, int]:
+        # clamped to 0..n as bytes' slices are (mmap reads a negative bound from the end again)
         n = len(self.buffer)
-        end = n if end is None else min(end if end >= 0 else n + end, n)
-        return min(start if start >= 0 else n + start, n), end
+        end = n if end is None else max(0, min(end if end >= 0 else n + end, n))
+        return max(0, min(start if start >= 0 else n + start, n)), end
 
     def find(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
         return self.buffer.find(sub, *self._span(start, end))

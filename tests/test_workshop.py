@@ -1,5 +1,5 @@
-"""The live workshop's widgets, driven from Python (no browser): values set on the widgets,
-the recomputed tables read back, saves written and undone in a copy of the demo engagement."""
+"""The live workshop's panels, driven from Python (no browser): values typed into the fields,
+the before/after tables read back, saves written and undone in a copy of the demo engagement."""
 from __future__ import annotations
 
 import shutil
@@ -14,6 +14,10 @@ from workbench.config import TEMPLATES_DIR, load_engagement
 from workbench.errors import ConfigError
 from workbench.report.html import esc
 from workbench.workshop import Workshop, activity_edits, changed_customers, merge_tree, monthly_revenue
+from workbench.workshop import units
+from workbench.workshop.compare import cell_counts, class_totals
+from workbench.workshop.maps import read_target, target_text
+from workbench.workshop.thresholds import threshold_problems
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +55,11 @@ def _overrides(demo: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
 
 
+def _set(w: Workshop, key: str, value: float) -> None:
+    """Move a threshold the way the slider does (settings units: shares as 0..1)."""
+    w.thresholds.controls[key].value = value
+
+
 # --- pure helpers -------------------------------------------------------------------------
 def test_changed_customers_lists_each_changed_field_with_names():
     before = pd.DataFrame({C.CUSTOMER_ID: ["1", "2", "3"], C.CUSTOMER_NAME: ["Альфа", "Бета", "Гамма"],
@@ -66,6 +75,56 @@ def test_changed_customers_lists_each_changed_field_with_names():
     ]
     pd.testing.assert_frame_equal(after, snapshot)  # inputs untouched
     assert changed_customers(before, before).empty
+
+
+def test_class_totals_and_cell_counts_before_and_after():
+    before = pd.DataFrame({C.REVENUE: [50.0, 30.0, 15.0, 5.0], "tier": ["vip", "typical", "typical", "ballast"],
+                           "abc": ["A", "A", "B", "C"], "xyz": ["X", "Z", "Z", "N"]})
+    after = before.assign(tier=["vip", "vip", "typical", "ballast"], abc=["A", "B", "B", "C"])
+    tiers = class_totals(before, after, "tier", ("vip", "strategic", "typical", "ballast"))
+    assert tiers.to_dict("list") == {
+        "class": ["vip", "strategic", "typical", "ballast"], "customers_before": [1, 0, 2, 1],
+        "customers_after": [2, 0, 1, 1], "revenue_before": [50.0, 0.0, 45.0, 5.0],
+        "revenue_after": [80.0, 0.0, 15.0, 5.0]}
+    cells = cell_counts(before, after, ("A", "B", "C"), ("X", "Y", "Z", "N")).set_index(["row", "col"])
+    assert (cells.at[("A", "Z"), "before"], cells.at[("A", "Z"), "after"]) == (1, 0)
+    assert (cells.at[("B", "Z"), "before"], cells.at[("B", "Z"), "after"]) == (1, 2)
+    assert int(cells["before"].sum()) == int(cells["after"].sum()) == 4
+
+
+def test_room_numbers_read_and_shown_in_the_rooms_format():
+    assert units.parse_number("3,5", "ru") == 3.5
+    assert units.parse_number(" 3.5 % ", "ru") == 3.5
+    assert units.parse_number("1\u00a0000", "ru") == 1000
+    assert units.parse_number("12 017 024 ₽", "ru") == 12017024
+    assert units.parse_number("\u22125", "ru") == -5
+    assert units.parse_number("1,000", "en") == 1000
+    with pytest.raises(units.NotANumber, match="«пять» — не число"):
+        units.parse_number("пять", "ru")
+    with pytest.raises(units.NotANumber, match="is not a number"):
+        units.parse_number("nan", "en")
+    assert units.from_display(3.5, "pct") == 0.035 and units.to_display(0.035, "pct") == 3.5
+    assert units.money_short(12_345_678, "ru") == "12,3\u00a0млн\u00a0₽"
+    assert units.money_short(450_000, "en", "USD") == "$\u00a0450K"
+    assert [units.customers(n, "ru") for n in (1, 3, 11, 21, 40)] == [
+        "1\u00a0клиент", "3\u00a0клиента", "11\u00a0клиентов", "21\u00a0клиент", "40\u00a0клиентов"]
+    # a map target: shares as percent, money grouped; unchanged text reads back to the same value
+    assert target_text(0.3, "share", "ru") == "30" and read_target("35", "share", "ru") == 0.35
+    assert target_text(12017023.96, "currency", "ru") == "12\u00a0017\u00a0024"
+
+
+def test_threshold_problems_are_said_in_the_rooms_words():
+    ok = {"abc.a": 0.8, "abc.b": 0.15, "xyz.x": 0.1, "xyz.y": 0.25, "lifecycle.sleeping_factor": 3.0,
+          "lifecycle.sleeping_min_days": 45, "tiers.vip_min_share": 0.03, "tiers.prospect_headcount": 100,
+          "tiers.prospect_potential_ratio": 2.0, "tiers.prospect_trend": 0.3, "tiers.ballast_max_orders": 1}
+    assert threshold_problems(ok, "ru") == []
+    probs = threshold_problems({**ok, "abc.a": 0.9, "abc.b": 0.2, "xyz.x": 0.4, "xyz.y": 0.3}, "ru")
+    assert [keys for keys, _ in probs] == [("abc.a", "abc.b"), ("xyz.x", "xyz.y")]
+    assert probs[0][1] == ("Группы A и B вместе — 110\u00a0% выручки (90\u00a0% + 20\u00a0%), а больше 100\u00a0% "
+                           "не бывает. Уменьшите одну из них.")
+    (keys, text), = threshold_problems({**ok, "tiers.ballast_max_orders": 2.5}, "en")
+    assert keys == ("tiers.ballast_max_orders",)
+    assert text == '"Ballast: orders at most": needs a whole number from 0 to 12'
 
 
 def test_monthly_revenue_fills_silent_months_with_zero():
@@ -99,76 +158,114 @@ def test_merge_tree_does_not_modify_inputs():
     assert base == {"a": {"b": 1, "c": 2}}
 
 
-# --- segmentation live --------------------------------------------------------------------
-def test_lower_vip_share_makes_more_vips_and_lists_who_moved(ws):
+# --- thresholds live ----------------------------------------------------------------------
+def test_lower_vip_share_makes_more_vips_shown_before_and_after(ws):
     before = _counts(ws)
+    th = ws.thresholds
     assert ws.changes.empty
-    ws.controls["tiers.vip_min_share"].value = 0.005
+    assert th.controls["tiers.vip_min_share"].field.value == "3,0"  # percent, decimal comma
+    _set(ws, "tiers.vip_min_share", 0.005)
+    assert th.controls["tiers.vip_min_share"].field.value == "0,5"
     after = _counts(ws)
     assert after["vip"] > before["vip"]
     assert sum(after.values()) == sum(before.values())
     moved = ws.changes[ws.changes["field"] == "tier"]
     assert (moved["after"] == "vip").sum() == after["vip"] - before["vip"]
-    names = set(ws.result.customers.loc[ws.result.customers["tier"] == "vip", C.CUSTOMER_NAME])
-    assert set(moved["customer_name"]) <= names
-    html = ws._changes.value
+    # the tier table carries both numbers; the revenue column agrees with own pandas sums
+    assert f"data-tier='vip' data-before='{before['vip']}' data-after='{after['vip']}'" in th.tiers.value
+    vip_revenue = ws.result.customers.loc[ws.result.customers["tier"] == "vip", C.REVENUE].sum()
+    assert units.money_short(vip_revenue, "ru") in th.tiers.value
+    cells = ws.result.customers.groupby(["abc", "xyz"]).size()
+    assert f"data-cell='AX' data-before=" in th.cells.value
+    assert f"data-after='{int(cells.get(('A', 'X'), 0))}'" in th.cells.value
+    html = th.moved.value
     assert "wb-ws-changes" in html and esc(moved["customer_name"].iloc[0]) in html
-    assert f"<td class='wb-ws-count'>{after['vip']}</td>" in ws._mix.value
+    assert "Сменили класс: " in html
     assert ws.last_seconds < 1.0
     # back to the agreed value: nobody moved
-    ws.controls["tiers.vip_min_share"].value = ws.agreed_settings["tiers"]["vip_min_share"]
+    _set(ws, "tiers.vip_min_share", ws.agreed_settings["tiers"]["vip_min_share"])
     assert ws.changes.empty and _counts(ws) == before
 
 
-def test_higher_vip_share_makes_fewer_vips(ws):
-    before = _counts(ws)
-    ws.controls["tiers.vip_min_share"].value = 0.2
-    assert _counts(ws)["vip"] < before["vip"] or before["vip"] == 0
+def test_slider_moves_the_field_and_recomputes(ws):
+    th = ws.thresholds
+    th.controls["tiers.vip_min_share"].slider.value = 0.5  # percent, as the room sees it
+    assert th.controls["tiers.vip_min_share"].field.value == "0,5"
+    assert ws.seg_settings["tiers"]["vip_min_share"] == 0.005
+
+
+def test_typed_value_with_comma_is_read(ws):
+    th = ws.thresholds
+    th.controls["abc.a"].field.value = "75,5"
+    assert ws.valid and ws.seg_settings["abc"]["a"] == 0.755
+    assert th.controls["abc.a"].slider.value == 75.5
+    assert (ws.changes["field"] == "abc").any()
 
 
 def test_other_controls_recompute(ws):
-    ws.controls["abc.a"].value = 0.6
-    assert ws.valid
-    assert (ws.changes["field"] == "abc").any()
     sleeping = int((ws.result.customers["lifecycle"] == "sleeping").sum())
-    ws.controls["lifecycle.sleeping_min_days"].value = 365
+    _set(ws, "lifecycle.sleeping_min_days", 365)
     assert ws.valid and ws.seg_settings["lifecycle"]["sleeping_min_days"] == 365
+    assert isinstance(ws.seg_settings["lifecycle"]["sleeping_min_days"], int)
     assert int((ws.result.customers["lifecycle"] == "sleeping").sum()) < sleeping
     assert ((ws.changes["field"] == "lifecycle") & (ws.changes["before"] == "sleeping")).any()
 
 
-def test_invalid_abc_refused_with_reason_and_not_recomputed(ws, demo):
-    ws.controls["abc.b"].value = 0.2
+def test_invalid_abc_greys_the_results_with_a_reason_and_no_path(ws, demo):
+    th = ws.thresholds
+    _set(ws, "abc.b", 0.2)
     kept = ws.result
-    ws.controls["abc.a"].value = 0.9  # 0.9 + 0.2 > 1
+    _set(ws, "abc.a", 0.9)  # 90 % + 20 % > 100 %
     assert not ws.valid
     assert ws.result is kept
-    assert "a + b = 0.9 + 0.2" in ws.message.value and "wb-ws-error" in ws.message.value
+    assert "wb-ws-stale" in th.results._dom_classes and "wb-ws-stale" in th.moved._dom_classes
+    assert "wb-ws-invalid" in th.controls["abc.a"].row._dom_classes
+    assert "wb-ws-invalid" not in th.controls["xyz.x"].row._dom_classes
+    assert "Группы A и B вместе — 110\u00a0% выручки" in th.message.value and "wb-ws-error" in th.message.value
+    assert "/" not in th.message.value.replace("</", "") and "a + b" not in th.message.value
     assert ws.save() is False
-    assert "a + b" in ws.last_save_message
+    assert "Группы A и B вместе" in ws.saving.last_message
     assert _overrides(demo) == []
+    _set(ws, "abc.a", 0.8)  # fixed: fresh again
+    assert ws.valid and "wb-ws-stale" not in th.results._dom_classes
+
+
+def test_text_that_is_not_a_number_is_refused_in_the_rooms_words(ws):
+    th = ws.thresholds
+    th.controls["xyz.y"].field.value = "двадцать"
+    assert not ws.valid
+    assert "Колеблющиеся: колебания до: «двадцать» — не число" in th.message.value
+    th.controls["tiers.ballast_max_orders"].field.value = "2,5"
+    assert "«Балласт: заказов не больше»: нужно целое число от 0 до 12" in th.message.value
+    th.reset()
+    assert ws.valid and ws.changes.empty
 
 
 def test_invalid_xyz_refused_with_reason(ws, demo):
-    ws.controls["xyz.x"].value = 0.9
-    ws.controls["xyz.y"].value = 0.5
+    _set(ws, "xyz.x", 0.9)
+    _set(ws, "xyz.y", 0.5)
     assert not ws.valid
-    assert "xyz" in ws.message.value
+    assert "Граница «стабильных» (90\u00a0%) выше границы «колеблющихся» (50\u00a0%)" in ws.thresholds.message.value
     assert ws.save() is False and _overrides(demo) == []
 
 
 def test_reset_controls_back_to_agreed(ws):
-    ws.controls["tiers.ballast_max_orders"].value = 5
+    _set(ws, "tiers.ballast_max_orders", 5)
     assert not ws.changes.empty
-    ws.reset_controls()
+    ws.thresholds.reset()
     assert ws.changes.empty and ws.valid
 
 
 # --- save, undo, next run -----------------------------------------------------------------
-def test_save_writes_validated_thresholds_then_undo_restores(ws, demo):
-    ws.controls["tiers.vip_min_share"].value = 0.01
-    ws.controls["tiers.ballast_max_orders"].value = 2
+def test_save_lists_what_will_be_written_then_writes_and_undo_restores(ws, demo):
+    _set(ws, "tiers.vip_min_share", 0.01)
+    _set(ws, "tiers.ballast_max_orders", 2)
     vips = _counts(ws)["vip"]
+    plan = ws.saving.refresh()
+    assert plan.lines == {"settings.yaml": ["VIP: доля выручки от: 3,0 % → 1,0 %",
+                                            "Балласт: заказов не больше: 1 → 2"]}
+    assert "VIP: доля выручки от: 3,0 % → 1,0 %" in ws.saving.summary.value
+    assert _overrides(demo) == []  # listing writes nothing
     assert ws.save() is True
     data = yaml.safe_load((demo / "overrides" / "settings.yaml").read_text(encoding="utf-8"))
     assert data == {"segmentation": {"tiers": {"vip_min_share": 0.01, "ballast_max_orders": 2}}}
@@ -178,17 +275,18 @@ def test_save_writes_validated_thresholds_then_undo_restores(ws, demo):
     assert yaml.safe_load((demo / "engagement.yaml").read_text(encoding="utf-8"))["segmentation"]["tiers"][
         "vip_min_share"] == 0.03  # the consultant's file is untouched
     assert not list((demo / "data").glob("*.yaml"))
+    assert str(demo) not in ws.saving.message.value
     # the saved version is now the agreed one
     assert ws.changes.empty and _counts(ws)["vip"] == vips
     assert ws.agreed_settings["tiers"]["vip_min_share"] == 0.01
 
     # a second save, then undo twice
-    ws.controls["tiers.vip_min_share"].value = 0.02
+    _set(ws, "tiers.vip_min_share", 0.02)
     assert ws.save() is True
     assert load_engagement(demo).settings["segmentation"]["tiers"]["vip_min_share"] == 0.02
     assert ws.undo() is True
     assert load_engagement(demo).settings["segmentation"]["tiers"]["vip_min_share"] == 0.01
-    assert ws.controls["tiers.vip_min_share"].value == 0.01
+    assert ws.thresholds.controls["tiers.vip_min_share"].value == 0.01
     assert ws.undo() is True
     assert not (demo / "overrides" / "settings.yaml").exists()
     assert load_engagement(demo).settings["segmentation"]["tiers"]["vip_min_share"] == 0.03
@@ -197,6 +295,7 @@ def test_save_writes_validated_thresholds_then_undo_restores(ws, demo):
 
 def test_nothing_changed_nothing_saved(ws, demo):
     assert ws.save() is False
+    assert ws.saving.last_message == "Сохранять нечего: ничего не изменено."
     assert _overrides(demo) == []
 
 
@@ -215,7 +314,7 @@ def test_load_engagement_names_the_overrides_file_when_invalid(demo):
 def test_next_run_segments_with_saved_thresholds(ws, demo):
     from workbench import steps
 
-    ws.controls["tiers.vip_min_share"].value = 0.01
+    _set(ws, "tiers.vip_min_share", 0.01)
     expected = _counts(ws)
     assert ws.save()
     ctx = steps.context(str(demo))
@@ -225,61 +324,75 @@ def test_next_run_segments_with_saved_thresholds(ws, demo):
 
 # --- explorer -----------------------------------------------------------------------------
 def test_explorer_search_filters_and_card(ws):
+    ex = ws.explorer
     name = ws.result.customers[C.CUSTOMER_NAME].iloc[0]
-    ws.search.value = name[-6:].lower()
-    assert any(cid == ws.result.customers[C.CUSTOMER_ID].iloc[0] for _, cid in ws.customer_list.options)
-    ws.search.value = ""
-    ws.filter_tier.value = "ballast"
-    shown = ws.filtered_customers()
+    ex.search.value = name[-6:].lower()
+    assert any(cid == ws.result.customers[C.CUSTOMER_ID].iloc[0] for _, cid in ex.customer_list.options)
+    ex.search.value = ""
+    ex.filter_tier.value = "ballast"
+    shown = ex.filtered_customers()
     assert len(shown) and set(shown["tier"]) == {"ballast"}
-    ws.filter_lifecycle.value = "lost"
-    assert set(ws.filtered_customers()["lifecycle"]) <= {"lost"}
-    ws.filter_tier.value = ""
-    ws.filter_lifecycle.value = ""
-    ws.filter_cell.value = "AX"
-    assert set(ws.filtered_customers()["abc_xyz"]) == {"AX"}
-    cid = ws.customer_list.options[0][1]
-    ws.customer_list.value = cid
-    card = ws.card.value
+    ex.filter_lifecycle.value = "lost"
+    assert set(ex.filtered_customers()["lifecycle"]) <= {"lost"}
+    ex.filter_tier.value = ""
+    ex.filter_lifecycle.value = ""
+    ex.filter_cell.value = "AX"
+    assert set(ex.filtered_customers()["abc_xyz"]) == {"AX"}
+    cid = ex.customer_list.options[1][1]
+    ex.customer_list.value = cid
+    card = ex.card.value
     row = ws.result.customers.set_index(C.CUSTOMER_ID).loc[cid]
-    assert "data:image/png;base64," in card  # the purchase history chart
-    assert str(row["tier_reason"]).split(",")[0] in card
-    assert ("individual:" + cid in card) or ("group:" in card)
+    assert esc(str(row["tier_reason"]).split(",")[0]) in card
+    assert "individual:" not in card and "group:" not in card  # no internal ids
+    # the history: 24 bars, the tallest one the customer's best month, labelled with money and «мес ГГГГ»
+    hist = monthly_revenue(ws.ledger, cid, ws.month)
+    assert card.count("class='wb-ws-bar'") == 24
+    assert f"data-revenue='{hist['revenue'].max():.2f}'" in card
+    assert units.money_short(hist["revenue"].max(), "ru") in card
+    assert "e+0" not in card and "1e6" not in card
 
 
 def test_explorer_follows_live_segmentation(ws):
-    ws.filter_tier.value = "vip"
-    n = len(ws.customer_list.options)
-    ws.controls["tiers.vip_min_share"].value = 0.005
-    assert len(ws.customer_list.options) > n
+    ws.explorer.filter_tier.value = "vip"
+    n = len(ws.explorer.customer_list.options)
+    _set(ws, "tiers.vip_min_share", 0.005)
+    assert len(ws.explorer.customer_list.options) > n
 
 
 # --- maps ---------------------------------------------------------------------------------
-def test_map_edits_saved_and_read_back_through_the_maps_reader(ws, demo):
+def test_map_edits_listed_saved_and_read_back_through_the_maps_reader(ws, demo):
     from workbench.io.yamlfiles import map_overrides_path, read_map_overrides
     from workbench.maps import draft_maps, load_map_templates
 
-    map_id = ws.map_choice.value
-    m = ws._map(map_id)
-    rows = ws.map_rows(map_id)
+    mp = ws.maps
+    map_id = mp.map_choice.value
+    m = mp.map(map_id)
+    rows = mp.rows(map_id)
+    assert rows[0]["month"].options[0][0].split()[0] in ("янв", "фев", "мар", "апр", "май", "июн", "июл", "авг",
+                                                         "сен", "окт", "ноя", "дек")
     i = next(k for k, a in enumerate(m["activities"]) if a["kpi"] and a["kpi_source"] == "entered")
     a = m["activities"][i]
     rows[i]["owner"].value = "hunter" if a["owner"] != "hunter" else "farmer"
-    rows[i]["target"].value = a["target"] + 7
+    rows[i]["target"].value = target_text(a["target"] + 7, a["unit"], "ru")
     j = next(k for k, b in enumerate(m["activities"]) if k != i and b["month"] != m["months"][-1]
              and not any(c["key"] == b["key"] and c["month"] == m["months"][-1] for c in m["activities"]))
     b = m["activities"][j]
     rows[j]["month"].value = m["months"][-1]
-    new = ws.add_activity_row(map_id)
+    new = mp.add_row(map_id)
     new["activity"].value = "Семинар для закупщиков"
     new["kpi"].value = "meetings_held"
-    new["target"].value = 4
-    assert ws.save() is True, ws.last_save_message
+    new["target"].value = "4"
+    plan = ws.saving.refresh()
+    lines = plan.lines["maps.yaml"]
+    assert len(lines) == 3
+    assert any("перенесено" in x for x in lines) and any("добавлено «Семинар для закупщиков»" in x for x in lines)
+    assert ws.save() is True, ws.saving.last_message
 
     over = read_map_overrides(map_overrides_path(demo / "overrides"))
     edits = over["edits"]
     assert {"map": map_id, "action": "set", "item": a["key"], "month": a["month"], "owner": rows[i]["owner"].value,
             "target": a["target"] + 7} in edits
+    assert len(edits) == 4  # set; remove + add (the move); add (the new row): unchanged targets stay out
     templates = load_map_templates(TEMPLATES_DIR / "maps", None, "ru")
     redrafted = draft_maps(ws.agreed.customers, ws.ledger, ws.engagement.settings["maps"], ws.month, templates,
                            "ru", overrides=over)
@@ -295,11 +408,25 @@ def test_map_edits_saved_and_read_back_through_the_maps_reader(ws, demo):
     assert not map_overrides_path(demo / "overrides").exists()
 
 
+def test_money_and_share_targets_are_shown_formatted_and_unchanged_text_writes_nothing(ws, demo):
+    mp = ws.maps
+    for _, map_id in mp.map_choice.options:
+        for a, w in zip(mp.map(map_id)["activities"], mp.rows(map_id)):
+            if a["unit"] == "currency" and a["target"]:
+                assert "." not in w["target"].value and w["unit"].value == "₽"
+            if a["unit"] == "share" and a["target"] is not None:
+                assert float(w["target"].value.replace(",", ".")) == pytest.approx(a["target"] * 100, abs=0.05)
+    assert ws.saving.plan().empty
+    assert ws.save() is False and _overrides(demo) == []
+
+
 def test_invalid_map_edit_refused_and_nothing_saved(ws, demo):
-    rows = ws.map_rows(ws.map_choice.value)
+    rows = ws.maps.rows()
     rows[0]["activity"].value = "   "
+    rows[1]["target"].value = "много"
     assert ws.save() is False
-    assert "activity" in ws.last_save_message
+    assert "у действия нет текста" in ws.saving.last_message
+    assert "цель не прочитана — «много» — не число" in ws.saving.last_message
     assert _overrides(demo) == []
 
 
@@ -307,18 +434,23 @@ def test_invalid_map_edit_refused_and_nothing_saved(ws, demo):
 def test_cjm_cell_edit_saved_and_loaded_by_load_cjm_templates(ws, demo):
     from workbench.cjm import load_cjm_templates
 
-    ws.cjm_choice.value = "typical"
-    rows = ws.cjm_rows()
+    cj = ws.cjm
+    cj.choice.value = "typical"
+    rows = cj.rows()
     rows[0]["action"].value = "Позвонить закупщику и уточнить график"
     rows[0]["role"].value = "user"
-    ws.cjm_new["row"].value = "read_case"
-    ws.cjm_new["stage"].value = "trust"
-    ws.cjm_new["role"].value = "champion"
-    ws.cjm_new["action"].value = "Отправить кейс из отрасли"
-    assert ws.add_cjm_cell() is not None
-    chosen = list(ws.cjm_elements.value)
-    ws.cjm_elements.value = tuple(chosen[:-1])
-    assert ws.save() is True, ws.last_save_message
+    cj.new["row"].value = "read_case"
+    cj.new["stage"].value = "trust"
+    cj.new["role"].value = "champion"
+    cj.new["action"].value = "Отправить кейс из отрасли"
+    assert cj.add_cell() is not None
+    chosen = cj.chosen_elements()
+    cj.elements[chosen[-1]].value = False  # a checkbox, not a Ctrl-click list
+    plan = ws.saving.refresh()
+    assert plan.lines["cjm/typical.yaml"][:2] == [
+        "CJM: типичные клиенты: элементы ценности: добавлено 0, снято 1",
+        "CJM: типичные клиенты: ячейки: добавлено 1, изменено 1, удалено 0"]
+    assert ws.save() is True, ws.saving.last_message
     assert (demo / "overrides" / "cjm" / "typical.yaml").is_file()
     v = load_cjm_templates(TEMPLATES_DIR / "cjm", demo, [], "ru")
     tpl = v["segments"]["typical"]
@@ -331,12 +463,22 @@ def test_cjm_cell_edit_saved_and_loaded_by_load_cjm_templates(ws, demo):
     assert not (demo / "overrides" / "cjm" / "typical.yaml").exists()
 
 
+def test_cjm_ticking_back_changes_nothing(ws, demo):
+    cj = ws.cjm
+    code = cj.chosen_elements()[0]
+    cj.elements[code].value = False
+    cj.elements[code].value = True
+    assert cj.pending() == {}
+    assert ws.save() is False and _overrides(demo) == []
+
+
 def test_cjm_empty_action_refused(ws, demo):
-    ws.cjm_choice.value = "vip"
-    ws.cjm_new["action"].value = "  "
-    assert ws.add_cjm_cell() is None
-    assert "wb-ws-error" in ws.cjm_message.value
-    rows = ws.cjm_rows()
+    cj = ws.cjm
+    cj.choice.value = "vip"
+    cj.new["action"].value = "  "
+    assert cj.add_cell() is None
+    assert "wb-ws-error" in cj.message.value
+    rows = cj.rows()
     rows[0]["action"].value = ""
     assert ws.save() is False
     assert _overrides(demo) == []
@@ -344,5 +486,39 @@ def test_cjm_empty_action_refused(ws, demo):
 
 def test_english_labels(demo):
     w = Workshop(demo, lang="en")
-    w.segmentation_panel()
-    assert w.controls["abc.a"].description == "ABC: share A"
+    th = w.thresholds
+    assert th.controls["abc.a"].label == "Group A: share of revenue"
+    assert th.controls["tiers.vip_min_share"].field.value == "3.0"
+    assert "Customer tiers: before → after" in th.tiers.value
+
+
+# --- the presentation view and its command ---------------------------------------------------
+def test_presentation_view_opens_the_engagement_from_the_command_or_lists_them(demo, monkeypatch):
+    import json
+
+    from workbench.workshop import view
+
+    monkeypatch.setenv(view.ENV, json.dumps({"engagement": str(demo)}))
+    page = view.presentation()
+    room = page.children[0]
+    assert room.workshop.engagement.root == demo.resolve() or room.workshop.engagement.root == demo
+    tabs = room.children[2]
+    assert list(tabs.titles) == ["Пороги и уровни", "Клиенты", "Карты развития", "Путь клиента (CJM)", "Сохранить"]
+    assert tabs.children[0].children and not tabs.children[3].children  # panels built when opened
+    tabs.selected_index = 3
+    assert tabs.children[3].children
+    monkeypatch.setenv(view.ENV, json.dumps({"root": str(demo.parent)}))
+    chooser = view.presentation().children[0]
+    buttons = [c for c in chooser.children if hasattr(c, "on_click")]
+    assert [b.description for b in buttons] == ["ООО «Демо-Дистрибуция» · demo"]
+
+
+def test_workshop_command_refuses_a_broken_engagement_before_serving(tmp_path, capsys):
+    from workbench.cli import main
+
+    bad = tmp_path / "engagements" / "bad"
+    bad.mkdir(parents=True)
+    (bad / "engagement.yaml").write_text("client: X\nsegmentation: {abc: {a: 2}}\n", encoding="utf-8")
+    assert main(["workshop", str(bad), "--no-browser"]) == 1
+    err = capsys.readouterr().err
+    assert "segmentation.abc.a" in err and "Traceback" not in err

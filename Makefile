@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := engagements/demo
 
-.PHONY: demo test lab venv browser bench clean
+.PHONY: demo test lab workshop venv browser bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ test: venv browser
 lab: venv
 	test -f $(DEMO)/engagement.yaml || $(BIN)/workbench demo $(DEMO)
 	$(BIN)/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root,) notebooks/00_workshop.ipynb
+
+## make workshop: the workshop on a projector (Voilà, no code, large type); ENGAGEMENT=engagements/<slug>
+## opens that one, without it the room picks from the engagements/ folder
+workshop: venv
+	test -f $(DEMO)/engagement.yaml || $(BIN)/workbench demo $(DEMO)
+	$(BIN)/workbench workshop $(or $(ENGAGEMENT),engagements)
 
 ## make browser: headless Chromium for the report and workshop checks (Debian's package)
 browser:

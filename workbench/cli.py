@@ -151,6 +151,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- workshop -------------------------------------------------------------------------------
+def cmd_workshop(args: argparse.Namespace) -> int:
+    """The workshop on a projector: Voilà serving the presentation view of one engagement (or a list)."""
+    from workbench.config import load_engagement
+
+    path = Path(args.path)
+    engagement: Path | None = path
+    if not (path / "engagement.yaml").is_file() and path.is_dir() and any(path.glob("*/engagement.yaml")):
+        engagement, root, lang = None, path, args.lang or "ru"  # a folder of engagements: the room picks one
+    else:
+        eng = load_engagement(path)  # a broken engagement is refused here, not in front of the room
+        root, lang = path.parent, args.lang or eng.lang
+        if not (eng.work_dir / "ledger.parquet").is_file():
+            from workbench.steps import import_step
+
+            import_step(eng)
+    try:
+        import voila  # noqa: F401
+    except ImportError as exc:
+        raise WorkbenchError(t("workshop.no_voila", lang)) from exc
+    from workbench.workshop.view import serve
+
+    print(t("workshop.serving", lang, url=f"http://127.0.0.1:{args.port}/"), file=sys.stderr)
+    serve(engagement, root, args.month or "", args.lang or "", args.port, open_browser=not args.no_browser)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="workbench", description="B2B client-base workbench: "
                                 "import, segmentation, development maps, CJM, traction.")
@@ -187,6 +214,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("path", nargs="?", default="engagements/demo")
     s.add_argument("--lang", choices=LANGUAGES)
     s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("workshop", help="the workshop on a projector (Voilà): no code, large type, room's units")
+    s.add_argument("path", nargs="?", default="engagements",
+                   help="engagements/<slug>, or a folder of engagements to choose from (default: engagements)")
+    s.add_argument("--month", help="reporting month YYYY-MM (default: the month of the latest sale)")
+    s.add_argument("--lang", choices=LANGUAGES)
+    s.add_argument("--port", type=int, default=8866)
+    s.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    s.set_defaults(func=cmd_workshop)
 
     from workbench import batch, traction_cli  # light modules: their commands import the heavy parts
 

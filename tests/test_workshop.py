@@ -221,6 +221,7 @@ def test_invalid_abc_greys_the_results_with_a_reason_and_no_path(ws, demo):
     assert "wb-ws-stale" in th.results._dom_classes and "wb-ws-stale" in th.moved._dom_classes
     assert "wb-ws-invalid" in th.controls["abc.a"].row._dom_classes
     assert "wb-ws-invalid" not in th.controls["xyz.x"].row._dom_classes
+    assert th.controls["abc.a"].slider.value == 90  # the slider follows what was typed, refused or not
     assert "Группы A и B вместе — 110\u00a0% выручки" in th.message.value and "wb-ws-error" in th.message.value
     assert "/" not in th.message.value.replace("</", "") and "a + b" not in th.message.value
     assert ws.save() is False
@@ -522,3 +523,20 @@ def test_workshop_command_refuses_a_broken_engagement_before_serving(tmp_path, c
     assert main(["workshop", str(bad), "--no-browser"]) == 1
     err = capsys.readouterr().err
     assert "segmentation.abc.a" in err and "Traceback" not in err
+
+
+def test_the_consultants_notebook_runs_and_shows_every_panel(demo, tmp_path):
+    import nbformat
+    import papermill
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "00_workshop.ipynb"
+    papermill.execute_notebook(str(root / "notebooks" / "00_workshop.ipynb"), str(out), cwd=str(root / "notebooks"),
+                               parameters={"engagement_dir": str(demo), "refresh_import": False},
+                               progress_bar=False, kernel_name="python3")
+    cells = nbformat.read(out, as_version=4).cells
+    shown = [c for c in cells if c.cell_type == "code" and c.source.startswith("ws.")]
+    assert [c.source for c in shown] == ["ws.thresholds", "ws.explorer", "ws.maps", "ws.cjm", "ws.saving"]
+    for c in shown:
+        assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in c.outputs), c.source
+    assert not any(o.get("output_type") == "error" for c in cells for o in c.get("outputs", []))

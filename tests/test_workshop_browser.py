@@ -223,7 +223,10 @@ def _one_size(dt: DevTools, base: str, width: int, height: int, expected: dict[s
     big = dt.js("parseFloat(getComputedStyle(document.querySelector('tr[data-tier=vip] td.wb-ws-after')).fontSize)")
     assert big >= 26, big  # the numbers the room compares are large
     if shots:
+        dt.js("document.querySelector('#rendered_cells').scrollTop = 0")
         _shot(dt, tmp, f"1-thresholds-moved-{width}x{height}")
+        dt.js("document.querySelector('.wb-ws-moved').scrollIntoView({block: 'start'})")
+        _shot(dt, tmp, f"1-thresholds-who-moved-{width}x{height}")
         _open_tab(dt, 4)
         assert "VIP: доля выручки от: 3,0" in dt.js("document.querySelector('.wb-ws-summary').innerText")
         _shot(dt, tmp, f"5-saving-listed-{width}x{height}")
@@ -239,6 +242,7 @@ def _one_size(dt: DevTools, base: str, width: int, height: int, expected: dict[s
     assert not re.search(r"(/[\w.-]+){2,}|\.yaml|a \+ b", message), message
     assert float(dt.js("getComputedStyle(document.querySelector('.wb-ws-results')).opacity")) < 0.5
     assert dt.js("!!document.querySelector('.wb-ws-abc-a.wb-ws-invalid')")
+    assert dt.js("document.querySelector('.wb-ws-abc-a .noUi-handle').getAttribute('aria-valuenow')").startswith("90")
     if shots:
         dt.js("document.querySelector('.wb-ws-thresholds').scrollIntoView({block: 'start'})")
         _shot(dt, tmp, f"1-thresholds-invalid-{width}x{height}")

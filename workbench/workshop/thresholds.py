@@ -243,7 +243,7 @@ class _ControlWidgets:
         self.row.add_class("wb-ws-control")
         self.row.add_class("wb-ws-" + spec.key.replace(".", "-").replace("_", "-"))
         self.slider.observe(self._on_slider, names="value")
-        self.field.observe(lambda _c: panel.changed(), names="value")
+        self.field.observe(self._on_field, names="value")
 
     @property
     def value(self) -> float:
@@ -264,6 +264,22 @@ class _ControlWidgets:
 
     def mark(self, bad: bool) -> None:
         (self.row.add_class if bad else self.row.remove_class)("wb-ws-invalid")
+
+    def _on_field(self, _change: Any) -> None:
+        """The slider follows what was typed (also while the panel refuses it), then the panel checks."""
+        if self.panel._silent:
+            return
+        try:
+            shown = units.to_display(self.value, self.spec.unit)
+        except units.NotANumber:
+            shown = None
+        if shown is not None and self.spec.slider and self.slider.min <= shown <= self.slider.max:
+            self.panel._silent = True
+            try:
+                self.slider.value = shown
+            finally:
+                self.panel._silent = False
+        self.panel.changed()
 
     def _on_slider(self, change: Any) -> None:
         if self.panel._silent:

@@ -181,7 +181,6 @@ def test_lower_vip_share_makes_more_vips_shown_before_and_after(ws):
     html = th.moved.value
     assert "wb-ws-changes" in html and esc(moved["customer_name"].iloc[0]) in html
     assert "Сменили класс: " in html
-    assert ws.last_seconds < 1.0
     # back to the agreed value: nobody moved
     _set(ws, "tiers.vip_min_share", ws.agreed_settings["tiers"]["vip_min_share"])
     assert ws.changes.empty and _counts(ws) == before

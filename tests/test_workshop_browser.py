@@ -228,7 +228,8 @@ def _one_size(dt: DevTools, base: str, width: int, height: int, expected: dict[s
         dt.js("document.querySelector('.wb-ws-moved').scrollIntoView({block: 'start'})")
         _shot(dt, tmp, f"1-thresholds-who-moved-{width}x{height}")
         _open_tab(dt, 4)
-        assert "VIP: доля выручки от: 3,0" in dt.js("document.querySelector('.wb-ws-summary').innerText")
+        wait_for("the list of what will be written", lambda: "VIP: доля выручки от: 3,0" in dt.js(
+            "document.querySelector('.wb-ws-summary').innerText"), timeout=30, every=0.5)
         _shot(dt, tmp, f"5-saving-listed-{width}x{height}")
         _open_tab(dt, 0)
 

@@ -7,7 +7,6 @@ written through ``workbench.io``; the analysis itself never sees a path.
 """
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from workbench import columns as C
 from workbench.config import Engagement, load_engagement
 from workbench.errors import WorkbenchError
 from workbench.i18n import LANGUAGES, t
-from workbench.io import atomic, tables
+from workbench.io import tables
 
 
 @dataclass(frozen=True)
@@ -117,16 +116,21 @@ def import_summary(ctx: Context) -> dict[str, Any]:
 
 # --- results between steps ------------------------------------------------------------
 def save_result(ctx: Context, name: str, result: Any) -> None:
-    """Keep a step's result object for the workbook built at the end of this run."""
-    atomic.write_bytes(ctx.step_dir / f"{name}.pickle", pickle.dumps(result, protocol=5))
+    """Keep a step's result object for the workbook built at the end of this run.
+
+    Stored as data (JSON and Parquet, ``workbench.io.results``), never pickled: an
+    engagement folder must not be able to run code when it is read.
+    """
+    from workbench.io.results import write_result
+
+    write_result(ctx.step_dir, name, result)
 
 
-def load_result(step_dir: Path, name: str) -> Any:
-    """Load a result saved by ``save_result`` in this run's own step folder."""
-    path = Path(step_dir) / f"{name}.pickle"
-    if not path.is_file():
-        return None
-    return pickle.loads(path.read_bytes())
+def load_result(step_dir: Path, name: str, lang: str = "ru") -> Any:
+    """Load a result saved by ``save_result`` in ``step_dir``; None when there is none."""
+    from workbench.io.results import read_result
+
+    return read_result(step_dir, name, lang)
 
 
 def save_findings(ctx: Context, step: str, findings: list[dict[str, Any]]) -> None:

@@ -8,6 +8,7 @@ engagement.yaml reach the report without control or direction-override character
 from __future__ import annotations
 
 import json
+import re
 import os
 import pathlib
 import pickle
@@ -101,3 +102,215 @@ def test_a_crafted_result_file_is_refused_naming_it(tmp_path):
     with pytest.raises(WorkbenchError, match=r"cjm\.json не читается \(ValueError: not a result file\)"):
         load_result(tmp_path, "cjm")
     assert load_result(tmp_path, "segment") is None  # none saved: the workbook leaves its sheets out
+
+
+# =====================================================================================
+# YAML: no aliases, no runaway numbers, values cut before they are shown
+# =====================================================================================
+
+BASE_YAML = 'client: "ООО «Тест»"\nlanguage: ru\ninputs:\n  sales:\n    file: data/sales.csv\n'
+MEMORY_CAP = 1024 ** 3
+
+
+def _alias_bomb(key: str, levels: int = 9, width: int = 9) -> str:
+    """``levels`` levels of ``width`` aliases each: 9^9 leaves when expanded (the issue's probe)."""
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, levels):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]")
+    return "\n".join(lines) + f"\n{key}: *a{levels - 1}\n"
+
+
+def _engagement(tmp_path: Path, text: str = BASE_YAML) -> Path:
+    root = tmp_path / "engagements" / "client"
+    (root / "data").mkdir(parents=True)
+    (root / "data" / "sales.csv").write_bytes("Контрагент;Дата;Сумма\r\nООО Ромашка;01.02.2025;100,00\r\n"
+                                              .encode("cp1251"))
+    (root / "engagement.yaml").write_text(text, encoding="utf-8")
+    return root
+
+
+def _capped(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    import resource
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+    return subprocess.run([sys.executable, "-m", "workbench.cli", *args], capture_output=True, text=True,
+                          check=False, timeout=timeout, cwd=ROOT, preexec_fn=cap)
+
+
+@pytest.mark.parametrize("where", ["engagement.yaml", "overrides/settings.yaml", "overrides/maps.yaml"])
+def test_yaml_aliases_are_refused_at_once(tmp_path, where):
+    root = _engagement(tmp_path)
+    target = root / where
+    target.parent.mkdir(parents=True, exist_ok=True)
+    bomb = _alias_bomb("client" if where != "overrides/maps.yaml" else "edits")
+    head = BASE_YAML.split("\n", 1)[1] if where == "engagement.yaml" else ""  # four lines, no client
+    target.write_text(head + bomb, encoding="utf-8")
+    started = time.monotonic()
+    if where == "overrides/maps.yaml":
+        from workbench.io.yamlfiles import read_map_overrides
+
+        with pytest.raises(ConfigError, match=rf"^{target} не читается как YAML: ссылки на якоря \(\*имя\) "
+                                              r"не принимаются \(строка 2, столбец 10\)$"):
+            read_map_overrides(load_engagement(root))
+    else:
+        out = _capped("import", str(root))
+        assert out.returncode == 1 and "Traceback" not in out.stderr and "MemoryError" not in out.stderr
+        line = 6 if where == "engagement.yaml" else 2
+        assert out.stderr == (f"{target} не читается как YAML: ссылки на якоря (*имя) не принимаются "
+                              f"(строка {line}, столбец 10)\n")
+    assert time.monotonic() - started < 20
+    assert not (root / "work").exists()
+
+
+def test_a_huge_value_is_cut_before_it_is_shown():
+    """A value that would take hours to serialise is shown in at most 80 characters, at once."""
+    code = ("from workbench.config import validate\n"
+            "from workbench.errors import ConfigError\n"
+            "a = ['lol'] * 10\n"
+            "for _ in range(10): a = [a] * 10\n"
+            "try:\n"
+            "    validate({'client': a, 'inputs': {'sales': {'file': 'x.csv'}}}, 'engagement.yaml', 'en')\n"
+            "except ConfigError as exc:\n"
+            "    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    line = out.stdout.splitlines()[1]
+    assert line.startswith('  - client: expected a string, got [[[[[[[[[[') and line.endswith("…")
+    assert len(line) - len("  - client: expected a string, got ") == 80
+
+
+@pytest.mark.parametrize("where", ["engagement.yaml", "overrides/settings.yaml"])
+@pytest.mark.parametrize("digits", [400, 5000])
+def test_huge_numbers_are_refused_naming_the_file_and_key(tmp_path, where, digits):
+    root = _engagement(tmp_path)
+    number = "1" + "0" * (digits - 1)
+    text = f"segmentation:\n  window_months: {number}\n"
+    if where == "engagement.yaml":
+        (root / where).write_text(BASE_YAML + text, encoding="utf-8")
+    else:
+        (root / "overrides").mkdir()
+        (root / where).write_text(text, encoding="utf-8")
+    out = cli("import", str(root))
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    target = root / where
+    if digits == 400:
+        assert out.stderr == (f"Ошибка в настройках {target}:\n  - segmentation.window_months: значение "
+                              f"{number[:79]}… вне допустимого диапазона 1 … 120\n")
+    else:
+        line = 7 if where == "engagement.yaml" else 2
+        assert out.stderr == (f"{target} не читается как YAML: число длиннее 1000 знаков "
+                              f"(строка {line}, столбец 18)\n")
+
+
+@pytest.mark.parametrize("value", ["-1e400", ".nan", "[0.1, 1" + "0" * 400 + "]"])
+def test_numbers_are_range_checked_before_conversion(tmp_path, value):
+    key = "segmentation.healthy_mix.vip" if value.startswith("[") else "segmentation.abc.a"
+    text = (f"segmentation:\n  healthy_mix:\n    vip: {value}\n" if value.startswith("[")
+            else f"segmentation:\n  abc:\n    a: {value}\n")
+    root = _engagement(tmp_path, BASE_YAML + text)
+    with pytest.raises(ConfigError, match=rf"^Ошибка в настройках .*engagement\.yaml:\n  - {re.escape(key)}: "):
+        load_engagement(root)
+
+
+# =====================================================================================
+# Not a file: a pipe or a folder where a file should be is named as such (and never read)
+# =====================================================================================
+
+@pytest.mark.parametrize("where", ["engagement.yaml", "overrides/settings.yaml", "overrides/maps.yaml",
+                                   "data/sales.csv"])
+def test_a_pipe_is_not_a_missing_file(tmp_path, where):
+    root = _engagement(tmp_path)
+    target = root / where
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.unlink(missing_ok=True)
+    os.mkfifo(target)
+    if where == "overrides/maps.yaml":
+        from workbench.io.yamlfiles import read_map_overrides
+
+        with pytest.raises(ConfigError, match=rf"^{target} — не обычный файл \(канал FIFO\): "
+                                              r"замените его файлом или удалите$"):
+            read_map_overrides(load_engagement(root))
+        return
+    out = cli("import", str(root), timeout=30)  # reading a pipe would wait for ever
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    if where == "data/sales.csv":
+        assert "sales.csv: не обычный файл (канал FIFO или папка) (1)" in out.stderr
+    elif where == "engagement.yaml":  # its language cannot be read: both
+        assert out.stderr == (f"{target} — не обычный файл (канал FIFO): замените его файлом или удалите\n"
+                              f"{target} is not a regular file (a FIFO pipe): replace it with a file or remove it\n")
+    else:
+        assert out.stderr == f"{target} — не обычный файл (канал FIFO): замените его файлом или удалите\n"
+
+
+# =====================================================================================
+# Errors blame the file that holds the problem
+# =====================================================================================
+
+def test_a_path_escape_in_the_workshop_settings_is_blamed_on_them(tmp_path):
+    root = _engagement(tmp_path)
+    over = root / "overrides" / "settings.yaml"
+    over.parent.mkdir()
+    over.write_text("inputs:\n  sales:\n    file: ../../../etc/passwd\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_engagement(root)
+    assert str(err.value) == (f"Ошибка в настройках {over}:\n  - inputs.sales.file: путь ../../../etc/passwd "
+                              "выходит за пределы папки проекта")
+    (root / "engagement.yaml").write_text(BASE_YAML.replace("data/sales.csv", "/etc/passwd"), encoding="utf-8")
+    over.unlink()
+    with pytest.raises(ConfigError, match=rf"^Ошибка в настройках {root / 'engagement.yaml'}:\n"
+                                          r"  - inputs.sales.file: путь /etc/passwd"):
+        load_engagement(root)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("edit, line", [
+    ('{map: ["group:vip"], action: set, item: revenue, target: 1}',
+     '  - edits[0].map: ожидалась строка, получено ["group:vip"]'),
+    ("{map: 'group:vip', action: set, item: revenue, target: -5}",
+     "  - edits[0].target: значение -5 вне допустимого диапазона 0 … 10¹⁵"),
+    ("{map: 'group:vip', action: set, item: revenue, target: 1.0e+308}",
+     "  - edits[0].target: значение 1e+308 вне допустимого диапазона 0 … 10¹⁵"),
+    ("{map: 'group:vip', action: set, item: revenue, target: .nan}",
+     "  - edits[0].target: значение NaN вне допустимого диапазона 0 … 10¹⁵"),
+])
+def test_map_overrides_are_checked_for_shape_and_range(demo_copy, edit, line):
+    from workbench import steps
+
+    over = demo_copy / "overrides" / "maps.yaml"
+    over.parent.mkdir(exist_ok=True)
+    over.write_text(f"edits:\n  - {edit}\n", encoding="utf-8")
+    ctx = steps.context(str(demo_copy), "2026-10", "ru", str(demo_copy / "work" / "2026-10"))
+    with pytest.raises(ConfigError) as err:
+        steps.maps_step(ctx)
+    assert str(err.value) == f"Ошибка в {over}:\n{line}"
+
+
+# =====================================================================================
+# Names from engagement.yaml reach the report without control or direction characters
+# =====================================================================================
+
+@pytest.mark.slow
+def test_client_and_firm_names_are_cleaned_before_the_report(demo_copy, tmp_path):
+    from openpyxl import load_workbook
+
+    from workbench.run import build_deliverables
+
+    cfg = demo_copy / "engagement.yaml"
+    text = cfg.read_text(encoding="utf-8")
+    text = text.replace('client: "ООО «Демо-Дистрибуция»"',
+                        'client: "ООО «Демо\\u202eяицуб\\u202c\\x1b[31m-Дистрибуция»\\x07\\u200b\\n"')
+    text = text.replace('firm: "Консалтинговая группа «Вектор»"', 'firm: "\\u2067Консалтинговая\\t группа\\u2069 «Вектор»\\x00"')
+    cfg.write_text(text, encoding="utf-8")
+    eng = load_engagement(demo_copy)
+    assert eng.client == "ООО «Демояицуб[31m-Дистрибуция»"
+    assert eng.settings["consultant"]["firm"] == "Консалтинговая  группа «Вектор»"
+    executed = sorted((demo_copy / "deliverables" / "2026-10" / "notebooks").glob("*.ipynb"))
+    build_deliverables(eng, "2026-10", "ru", demo_copy / "work" / "2026-10", tmp_path, executed)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    for bad in ("\u202e", "\u202c", "\u2067", "\u2069", "\x1b", "\x07", "\x00", "\u200b"):
+        assert bad not in html, repr(bad)
+    assert "<title>ООО «Демояицуб[31m-Дистрибуция»" in html
+    assert "Консалтинговая  группа «Вектор»" in html
+    wb = load_workbook(tmp_path / "workbook.xlsx")
+    assert "ООО «Демояицуб[31m-Дистрибуция»" in str(wb.worksheets[0]["A1"].value)

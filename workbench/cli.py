@@ -18,6 +18,8 @@ def _lang_of(path: str | None) -> str:
     """The engagement's language for messages printed before it is loaded (default ru)."""
     if path:
         cfg = Path(path) / "engagement.yaml"
+        if not cfg.is_file():  # a pipe would block the read
+            return "ru"
         try:
             for line in cfg.read_text(encoding="utf-8").splitlines():
                 if line.startswith("language:"):

@@ -78,8 +78,15 @@ RANGES: dict[str, tuple[float, float]] = {
     "segmentation.key_accounts.individual_per_manager": (0, 100),
     "segmentation.concentration.mono_client_share": (0.0, 1.0),
     "maps.months": (1, 36),
+    "maps.lead_months.*": (0, 36),
+    "maps.romi_lag_months.*": (0, 36),
     "traction.at_risk_ratio": (0.0, 1.0),
 }
+# Any other number: within this (a value is compared before it is converted to float,
+# which a 400-digit integer would overflow).
+NUMBER_LIMIT = 1e15
+# Names shown on every deliverable: control and direction-override characters removed.
+NAME_KEYS = ("client", "consultant.firm")
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MONTH_KEYS = ("maps.start_month",)
 
@@ -155,7 +162,8 @@ def _overlay(default: Any, value: Any, path: str, problems: list[str], lang: str
             return [_check_item(item, f"{path}[{i}]", ITEMS[path], path, problems, lang)
                     for i, item in enumerate(value)]
         if default and all(isinstance(x, (int, float)) for x in default):
-            if len(value) != len(default) or not all(_is_number(x) for x in value):
+            if len(value) != len(default) or not all(_is_number(x) and -NUMBER_LIMIT <= x <= NUMBER_LIMIT
+                                                     for x in value):
                 problems.append(t("config.expected_numbers", lang, key=path, n=len(default),
                                   value=_show(value)))
                 return default
@@ -173,11 +181,11 @@ def _overlay(default: Any, value: Any, path: str, problems: list[str], lang: str
         if not _is_number(value):
             problems.append(t("config.expected_number", lang, key=path, value=_show(value)))
             return default
-        if isinstance(default, int) and not float(value).is_integer():
+        if isinstance(default, int) and not (isinstance(value, int) or value.is_integer()):
             problems.append(t("config.expected_integer", lang, key=path, value=_show(value)))
             return default
-        lo, hi = RANGES.get(path, (float("-inf"), float("inf")))
-        if not lo <= float(value) <= hi:
+        lo, hi = RANGES.get(path) or RANGES.get(path.rsplit(".", 1)[0] + ".*", (-NUMBER_LIMIT, NUMBER_LIMIT))
+        if not lo <= value <= hi:  # compared as written: no float() of a 400-digit integer; NaN fails
             problems.append(t("config.out_of_range", lang, key=path, value=_show(value), lo=lo, hi=hi))
             return default
         return int(value) if isinstance(default, int) else float(value)
@@ -187,6 +195,8 @@ def _overlay(default: Any, value: Any, path: str, problems: list[str], lang: str
         if not isinstance(value, str):
             problems.append(t("config.expected_text", lang, key=path, value=_show(value)))
             return default
+        if path in NAME_KEYS:
+            value = clean_name(value)
         allowed = _enum_for(path)
         if allowed and value not in allowed:
             problems.append(t("config.unknown_value", lang, key=path, value=_show(value),
@@ -252,8 +262,75 @@ def _is_number(value: Any) -> bool:
 
 
 def _show(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= 80 else text[:79] + "…"
+    return show_value(value)
+
+
+class _Full(Exception):
+    pass
+
+
+def show_value(value: Any, limit: int = 80) -> str:
+    """``value`` as JSON-like text of at most ``limit`` characters (cut with "…").
+
+    Serialised piece by piece and stopped once past the limit, so a value that is huge
+    once expanded (a list of lists of lists…) costs no more than its first characters.
+    """
+    parts: list[str] = []
+    size = 0
+
+    def emit(text: str) -> None:
+        nonlocal size
+        parts.append(text)
+        size += len(text)
+        if size > limit:
+            raise _Full
+
+    def walk(v: Any, depth: int) -> None:
+        if depth > limit:
+            emit("…")
+        elif isinstance(v, dict):
+            emit("{")
+            for i, (k, x) in enumerate(v.items()):
+                emit(", " if i else "")
+                walk(str(k), depth + 1)
+                emit(": ")
+                walk(x, depth + 1)
+            emit("}")
+        elif isinstance(v, (list, tuple)):
+            emit("[")
+            for i, x in enumerate(v):
+                emit(", " if i else "")
+                walk(x, depth + 1)
+            emit("]")
+        elif isinstance(v, str):
+            emit(json.dumps(v[: limit + 1], ensure_ascii=False))
+        elif isinstance(v, int) and not isinstance(v, bool):
+            try:
+                emit(str(v))
+            except ValueError:  # past Python's 4 300-digit limit for str(int)
+                emit("9" * (limit + 1))
+        else:
+            emit(json.dumps(v, ensure_ascii=False, default=str))
+
+    try:
+        walk(value, 0)
+    except _Full:
+        pass
+    text = "".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# C0 and C1 controls, the bidirectional embeddings, overrides, isolates and marks, and
+# invisible zero-width characters: they reorder or hide a name on a title page.
+_NAME_JUNK = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e"
+                        "\u2060-\u2069\ufeff]")
+_NAME_BREAKS = re.compile("[\t\n\r\x0b\x0c\u2028\u2029]+")
+
+
+def clean_name(value: str) -> str:
+    """A client or firm name fit for a title: control, bidi-override and zero-width characters
+    removed, line breaks and tabs made spaces, ends stripped."""
+    return _NAME_JUNK.sub("", _NAME_BREAKS.sub(" ", value)).strip()
 
 
 @dataclass(frozen=True)
@@ -320,44 +397,70 @@ class Engagement:
 
 
 def load_engagement(path: str | Path) -> Engagement:
-    """Read and validate ``<path>/engagement.yaml``; return the Engagement.
+    """Read and validate ``<path>/engagement.yaml``, then ``overrides/settings.yaml`` over it.
 
-    Raises ConfigError when the folder or file is missing, not YAML, or invalid.
+    Raises ConfigError when the folder or file is missing, not a regular file, not YAML, or
+    invalid; every message names the file that holds the problem.
     """
-    import yaml
+    from workbench.io.yamlfiles import check_regular, read_yaml
 
     root = Path(path).resolve()
     cfg = root / CONFIG_NAME
-    if not cfg.is_file():
-        raise ConfigError(t("config.no_file", "ru", file=str(cfg)) + "\n" + t("config.no_file", "en", file=str(cfg)))
     try:
-        raw = yaml.safe_load(cfg.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(t("config.not_yaml", "ru", file=str(cfg), error=str(exc).splitlines()[0])) from exc
+        present = check_regular(cfg, "ru")
+    except ConfigError as exc:  # the language is in the file that cannot be read: say it in both
+        raise ConfigError(str(exc) + "\n" + _english(cfg)) from None
+    if not present:
+        raise ConfigError(t("config.no_file", "ru", file=str(cfg)) + "\n" + t("config.no_file", "en", file=str(cfg)))
+    raw = read_yaml(cfg, "ru") or {}
     if not isinstance(raw, dict):
-        raise ConfigError(t("config.expected_mapping", "ru", key="/", value=_show(raw)))
+        raise ConfigError(t("config.header", "ru", file=str(cfg)) + "\n  - "
+                          + t("config.expected_mapping", "ru", key="/", value=_show(raw)))
     lang = raw.get("language") if raw.get("language") in LANGUAGES else "ru"
     settings = validate(raw, str(cfg), lang)
+    _check_paths(root, settings, {}, cfg, lang)
     over = root / "overrides" / SETTINGS_OVERRIDES_NAME
-    if over.is_file():  # the workshop's agreed thresholds, laid over engagement.yaml
-        try:
-            extra = yaml.safe_load(over.read_text(encoding="utf-8")) or {}
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise ConfigError(t("config.not_yaml", lang, file=str(over), error=str(exc).splitlines()[0])) from exc
+    if check_regular(over, lang):  # the workshop's agreed thresholds, laid over engagement.yaml
+        extra = read_yaml(over, lang) or {}
         if not isinstance(extra, dict):
             raise ConfigError(t("config.header", lang, file=str(over)) + "\n  - "
                               + t("config.expected_mapping", lang, key="/", value=_show(extra)))
-        settings = validate(_deep_merge(settings, extra), str(over), lang)
-    for name in ("sales", "customers"):
-        rel = settings["inputs"][name]["file"]
-        if rel and not _inside(root, root / rel):
-            raise ConfigError(t("config.header", lang, file=str(cfg)) + "\n  - "
-                              + t("config.outside", lang, key=f"inputs.{name}.file", value=rel))
-    logo = settings["consultant"]["logo"]
-    if logo and not _inside(root, root / logo):
-        raise ConfigError(t("config.header", lang, file=str(cfg)) + "\n  - "
-                          + t("config.outside", lang, key="consultant.logo", value=logo))
+        merged = validate(_deep_merge(settings, extra), str(over), lang)
+        _check_paths(root, merged, settings, over, lang)  # only what the overrides changed
+        settings = merged
     return Engagement(root=root, settings=settings)
+
+
+def _english(cfg: Path) -> str:
+    """The English of a check_regular refusal (before the engagement's language is known)."""
+    from workbench.io.yamlfiles import check_regular
+
+    try:
+        check_regular(cfg, "en")
+    except ConfigError as english:
+        return str(english)
+    return ""
+
+
+def _check_paths(root: Path, settings: dict[str, Any], before: dict[str, Any], source: Path, lang: str) -> None:
+    """Refuse file paths leading outside the engagement folder, blaming ``source``.
+
+    With ``before`` (the settings ``source`` was laid over), only paths it changed are checked.
+    """
+    keys = [("inputs", "sales", "file"), ("inputs", "customers", "file"), ("consultant", "logo")]
+    for key in keys:
+        value = _get(settings, key)
+        if before and value == _get(before, key):
+            continue
+        if value and not _inside(root, root / value):
+            raise ConfigError(t("config.header", lang, file=str(source)) + "\n  - "
+                              + t("config.outside", lang, key=".".join(key), value=value))
+
+
+def _get(tree: dict[str, Any], key: tuple[str, ...]) -> Any:
+    for part in key:
+        tree = tree[part]
+    return tree
 
 
 def _inside(root: Path, path: Path) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 from workbench.errors import ConfigError
 from workbench.i18n import t
+from workbench.io.yamlfiles import safe_load
 
 REFERENCE_FILES = ("elements", "stages", "roles", "progresses")
 SEGMENT_FILES = ("vip", "strategic", "typical", "ballast", "key_account")
@@ -75,7 +76,7 @@ def read_cjm_sources(templates_dir: Path, engagement_dir: Path | None,
             problems.append(t("cjm.missing_file", lang, file=str(path)))
             continue
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = safe_load(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             problems.append(t("config.not_yaml", lang, file=str(path), error=str(exc).splitlines()[0]))
             continue

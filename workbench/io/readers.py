@@ -152,8 +152,8 @@ def open_source(path: Path, name: str, sheet: str = "") -> Source:
     unreadable, legacy_xls, encrypted, too_large, bad_encoding, mixed_encoding, ...
     """
     path = Path(path)
-    if not path.is_file():
-        raise ReadError("not_found", str(path.name))
+    if not path.is_file():  # a pipe would block the read for ever: not "not found" either
+        raise ReadError("not_regular" if path.exists() else "not_found", str(path.name))
     opener = READERS.get(path.suffix.lower())
     if opener is None:
         raise ReadError("unsupported_type", f"{path.suffix or path.name} ({', '.join(known_types())})")

@@ -25,6 +25,7 @@ from workbench.config import SETTINGS_OVERRIDES_NAME
 from workbench.errors import ConfigError
 from workbench.i18n import t
 from workbench.io import atomic
+from workbench.io.yamlfiles import safe_load
 
 HISTORY_DIR = ".history"
 MANIFEST = "manifest.json"
@@ -43,7 +44,7 @@ def read_settings_overrides(overrides_dir: Path, lang: str = "ru") -> dict[str, 
     if not path.is_file():
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(t("config.not_yaml", lang, file=str(path), error=str(exc).splitlines()[0])) from exc
     if not isinstance(data, dict):

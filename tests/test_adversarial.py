@@ -389,9 +389,12 @@ def _assert_same_history(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame])
 
 
 @pytest.mark.slow
-def test_runs_killed_before_promotion_and_inside_history_leave_a_consistent_engagement(demo_copy):
+def test_runs_killed_before_their_history_commit_leave_a_consistent_engagement(demo_copy):
+    """Whole runs (notebooks and all) killed at the two moments before the commit point; the
+    failure matrix of every step, without notebooks, is in tests/test_run_unit.py."""
     from workbench.history import PAUSE_ENV, integrity_ok
-    from workbench.run import PAUSE_BEFORE_PROMOTE_ENV, run_engagement
+    from workbench.io.rununit import INTENT_NAME, PAUSE_BEFORE_COMMIT_ENV
+    from workbench.run import run_engagement
 
     eng = demo_copy
     final = eng / "deliverables" / "2026-10"
@@ -399,27 +402,25 @@ def test_runs_killed_before_promotion_and_inside_history_leave_a_consistent_enga
     previous = hashes(final)
     previous_work = hashes(eng / "work" / "2026-10")
     history_before = _frames(db)
-    committed_before = history_before["runs"].set_index("month").at["2026-10", "committed_at"]
-    time.sleep(1.1)  # committed_at has one-second resolution
 
-    # 1. killed with everything built aside and the history committed, before the promotion
-    proc = _start_run(eng, **{PAUSE_BEFORE_PROMOTE_ENV: "120"})
+    # 1. killed with the new folders in place and the history not yet committed
+    proc = _start_run(eng, **{PAUSE_BEFORE_COMMIT_ENV: "120"})
     try:
-        def paused() -> bool:
-            staged = list((eng / "deliverables").glob(".tmp-2026-10-*/workbook.xlsx"))
-            runs = _frames(db)["runs"].set_index("month") if staged else None
-            return bool(staged) and runs.at["2026-10", "committed_at"] != committed_before
-        _wait_for(paused, proc, "the pause before promotion")
+        def swapped() -> bool:
+            return (eng / INTENT_NAME).exists() and not list((eng / "deliverables").glob(".tmp-2026-10-*"))
+        _wait_for(swapped, proc, "the pause before the history commit")
     finally:
         _kill_tree(proc)
     assert proc.returncode == -signal.SIGKILL
+    assert hashes(final) != previous  # the new deliverables stand there, without their history
+    out = cli("history", "check", str(eng))  # the next command on the engagement undoes the unit
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.startswith("Прогон за 2026-10, прерванный до записи в историю, отменён")
     assert hashes(final) == previous                       # every file: the previous version
     assert hashes(eng / "work" / "2026-10") == previous_work
-    assert list((eng / "deliverables").glob(".tmp-2026-10-*"))  # the half-promoted leftovers are there
+    assert not list(eng.rglob(".tmp-*")) and not (eng / INTENT_NAME).exists()
     assert integrity_ok(db)
-    history_mid = _frames(db)
-    assert sorted(history_mid["runs"]["month"]) == sorted(history_before["runs"]["month"])
-    assert len(history_mid["segments"]) == len(history_before["segments"])  # the same data: a complete snapshot
+    _assert_same_history(_frames(db), history_before)
 
     # 2. new data this month, the run killed inside the history transaction
     sales = eng / "data" / "sales_1c.csv"
@@ -435,14 +436,12 @@ def test_runs_killed_before_promotion_and_inside_history_leave_a_consistent_enga
         _kill_tree(proc)
     assert proc.returncode == -signal.SIGKILL
     assert integrity_ok(db)
-    _assert_same_history(_frames(db), history_mid)        # the previous snapshot, whole
-    assert hashes(final) == previous
-    assert len(list((eng / "deliverables").glob(".tmp-*"))) == 1  # the first one was cleaned by this run
+    _assert_same_history(_frames(db), history_before)  # the previous snapshot, whole
 
-    # 3. the next run cleans the leftovers and succeeds with the new data
+    # 3. the next run settles the killed one (undone), then succeeds with the new data
     res = run_engagement(eng, echo=lambda m: None)
     assert res.deliverables == final
-    assert not list(eng.rglob(".tmp-*"))
+    assert not list(eng.rglob(".tmp-*")) and not (eng / INTENT_NAME).exists()
     assert not journal.exists()
     assert integrity_ok(db)
     now = hashes(final)
@@ -451,7 +450,8 @@ def test_runs_killed_before_promotion_and_inside_history_leave_a_consistent_enga
     after = _frames(db)
     stored = after["segments"][after["segments"]["month"] == "2026-10"]
     assert sorted(stored["customer_id"]) == sorted(seg["customer_id"])
-    assert stored["revenue"].sum() != history_mid["segments"].query("month == '2026-10'")["revenue"].sum()
+    assert stored["revenue"].sum() != history_before["segments"].query("month == '2026-10'")["revenue"].sum()
+    assert "interrupted run recovered" in (eng / "logs" / "run.log").read_text(encoding="utf-8")
 
 
 # =====================================================================================

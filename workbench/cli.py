@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
 from workbench.i18n import LANGUAGES, t
 
 SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def _lang_of(path: str | None) -> str:
@@ -29,6 +32,26 @@ def _lang_of(path: str | None) -> str:
         except OSError:
             pass
     return "ru"
+
+
+@contextlib.contextmanager
+def engagement_session(root: Path, command: str, lang: str, settle: bool = True) -> Iterator[None]:
+    """Hold the engagement's lock (refused while a run holds it) and, first, complete or undo a
+    run killed earlier (``workbench.io.rununit.recover``), saying which on stderr."""
+    from workbench.io.lock import EngagementLock
+
+    with EngagementLock(root, command, lang):
+        if settle:
+            settle_interrupted(root, lang)
+        yield
+
+
+def settle_interrupted(root: Path, lang: str) -> None:
+    from workbench.io.rununit import recover
+
+    done = recover(root, lang)
+    if done:
+        print(done, file=sys.stderr)
 
 
 # --- new ---------------------------------------------------------------------------------
@@ -82,10 +105,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     eng = load_engagement(args.path)
     from workbench.ingest import render_report_text
-    from workbench.io.lock import EngagementLock
     from workbench.steps import import_step
 
-    with EngagementLock(eng.root, "workbench import", eng.lang):  # never under a running run
+    with engagement_session(eng.root, "workbench import", eng.lang):  # never under a running run
         result = import_step(eng)
     if args.json:
         print(json.dumps(result.report, ensure_ascii=False, indent=2, default=str))
@@ -101,11 +123,14 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
     eng_dir = args.path
     from workbench.config import load_engagement
-    from workbench.io.lock import EngagementLock
 
     eng = load_engagement(eng_dir)
-    with EngagementLock(eng.root, "workbench segment", eng.lang):  # never under a running run
-        steps.import_step(eng)
+    if args.month and not MONTH_RE.match(args.month):
+        raise WorkbenchError(t("run.bad_month", eng.lang, value=args.month))
+    with engagement_session(eng.root, "workbench segment", eng.lang):  # never under a running run
+        imported = steps.import_step(eng)
+        if args.month:
+            steps.check_month(imported.ledger, args.month, args.lang or eng.lang)
         ctx = steps.context(eng_dir, args.month or "", args.lang or "",
                             out_dir=str(eng.deliverables_dir / (args.month or steps.latest_month(eng))))
         res = steps.segment_step(ctx)
@@ -226,9 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-browser", action="store_true", help="do not open a browser window")
     s.set_defaults(func=cmd_workshop)
 
-    from workbench import batch, traction_cli  # light modules: their commands import the heavy parts
+    from workbench import batch, history_cli, traction_cli  # light: their commands import the heavy parts
 
     traction_cli.register(sub)
+    history_cli.register(sub)
     batch.register(sub)
     return p
 

@@ -80,3 +80,15 @@ class InputError(WorkbenchError):
 def _short(value: object, limit: int = 60) -> str:
     text = str(value).replace("\n", "\\n").replace("\r", "\\r")
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def os_reason(exc: OSError, lang: str = "ru") -> str:
+    """Why a file operation failed, in the user's language (disk full, no permission, …)."""
+    import errno
+
+    from workbench.i18n import t
+
+    key = {errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full", errno.EFBIG: "disk_full",
+           errno.EACCES: "no_permission", errno.EPERM: "no_permission", errno.EROFS: "read_only_fs",
+           errno.EISDIR: "is_dir", errno.ENOTDIR: "not_dir"}.get(exc.errno or 0)
+    return str(t(f"errors.os.{key}", lang)) if key else (exc.strerror or type(exc).__name__)

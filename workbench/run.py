@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from workbench.config import NOTEBOOKS_DIR, Engagement, load_engagement
-from workbench.errors import RunError, WorkbenchError
+from workbench.errors import RunError, WorkbenchError, os_reason
 from workbench.i18n import LANGUAGES, t
-from workbench.io import atomic
+from workbench.io import atomic, rununit
 from workbench.io.lock import EngagementLock
 
 # nbformat imports jsonschema, which loads rfc3987_syntax whenever it is installed
@@ -31,9 +32,10 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 PARAMETERS = ("engagement_dir", "month", "lang", "step_dir", "out_dir", "refresh_import")
 CELL_TIMEOUT = 600  # seconds per cell; papermill has no whole-notebook limit
-# Test hook (crash-safety tests only): seconds to sleep when everything is built aside and
-# the history is committed, right before the folders are promoted.
-PAUSE_BEFORE_PROMOTE_ENV = "WORKBENCH_TEST_PAUSE_BEFORE_PROMOTE"
+# Test hooks (crash-safety and batch tests only): seconds to sleep right after the lock is
+# taken, and when everything is built aside (see workbench.io.rununit for the others).
+PAUSE_AFTER_LOCK_ENV = "WORKBENCH_TEST_PAUSE_AFTER_LOCK"
+PAUSE_BEFORE_PROMOTE_ENV = rununit.PAUSE_BEFORE_PROMOTE_ENV
 
 
 @dataclass
@@ -133,10 +135,16 @@ def run_engagement(path: str | Path, month: str | None = None, lang: str | None 
 def _run_locked(eng: Engagement, month: str | None, lang: str, pdf: bool,
                 echo: Callable[[str], None]) -> RunResult:
     from workbench import steps
-    from workbench.history import commit_snapshot
     from workbench.io.log import run_log
 
+    _test_pause(PAUSE_AFTER_LOCK_ENV)
+    recovered = rununit.recover(eng.root, lang)  # a run killed before: completed or undone, first
+    if recovered:
+        echo(recovered)
+    preflight(eng, lang)
     log = run_log(eng)
+    if recovered:
+        log("interrupted run recovered")
     timings: dict[str, float] = {}
     started = time.perf_counter()
     atomic.clean_leftovers(eng.deliverables_dir)
@@ -145,10 +153,9 @@ def _run_locked(eng: Engagement, month: str | None, lang: str, pdf: bool,
     result = steps.import_step(eng)
     timings["import"] = time.perf_counter() - t0
     log(f"import rows={len(result.ledger)} customers={len(result.customers)}")
-    latest = steps.month_of_latest_sale(result.ledger)  # the ledger just imported, not re-read
-    month = month or latest
-    if month > latest:
-        raise WorkbenchError(t("run.month_no_data", lang, month=month, latest=latest))
+    month = month or steps.month_of_latest_sale(result.ledger)  # the ledger just imported, not re-read
+    steps.check_month(result.ledger, month, lang)
+    preflight(eng, lang, month)
     tag = f"{atomic.TMP_PREFIX}{month}-{os.getpid()}"
     stage_out = eng.deliverables_dir / tag
     stage_work = eng.work_dir / tag
@@ -175,16 +182,16 @@ def _run_locked(eng: Engagement, month: str | None, lang: str, pdf: bool,
             t0 = time.perf_counter()
             print_pdf(stage_out / "report.html", stage_out / "report.pdf", lang)
             timings["pdf"] = time.perf_counter() - t0
-        commit_snapshot(eng, month, stage_work)  # one transaction; before promotion
-        _test_pause(PAUSE_BEFORE_PROMOTE_ENV)
-        atomic.promote_dir(stage_work, eng.work_dir / month)
-        final = eng.deliverables_dir / month
-        atomic.promote_dir(stage_out, final)
+        finish_run(eng, month, lang, stage_work, stage_out)
     except BaseException as exc:
         shutil.rmtree(stage_out, ignore_errors=True)
         shutil.rmtree(stage_work, ignore_errors=True)
         log(f"run failed: {type(exc).__name__}")
+        if isinstance(exc, OSError):  # a folder that cannot be written, a full disk
+            raise RunError(t("run.os_error", lang, path=str(exc.filename or ""), reason=os_reason(exc, lang))
+                           + " " + t("run.kept_previous", lang)) from exc
         raise
+    final = eng.deliverables_dir / month
     timings["total"] = time.perf_counter() - started
     log(f"run ok month={month} in {timings['total']:.1f}s")
     return RunResult(eng.slug, month, final, timings)
@@ -194,6 +201,54 @@ def _test_pause(name: str) -> None:
     pause = float(os.environ.get(name, "0") or 0)
     if pause > 0:
         time.sleep(pause)
+
+
+def finish_run(eng: Engagement, month: str, lang: str, stage_work: Path, stage_out: Path) -> str:
+    """Make this run's staged folders current and store the month in the history, as one unit.
+
+    ``work/<month>`` and ``deliverables/<month>`` are replaced by ``stage_work`` and
+    ``stage_out`` and the snapshot read from ``stage_work`` is committed to the history;
+    either all of it happens or none (``workbench.io.rununit``). Returns the run's id.
+    """
+    from workbench import history
+
+    snapshot = history.read_snapshot(stage_work)  # read before the folder moves
+
+    def commit(run_id: str) -> None:
+        run = dict(snapshot["run"])
+        run["meta"] = {**run.get("meta", {}), "run_id": run_id}
+        history.commit_frames(eng.history_path, month, snapshot["segments"], snapshot["checkpoints"],
+                              snapshot["members"], run, lang=lang)
+
+    return rununit.promote_and_commit(eng.root, month, [(stage_work, eng.work_dir / month),
+                                                       (stage_out, eng.deliverables_dir / month)], commit, lang)
+
+
+def preflight(eng: Engagement, lang: str, month: str = "") -> None:
+    """Refuse, before any work, what would make the run fail at its end: a folder that cannot
+    be written, a history that is not a sound database (each named, with the way out).
+
+    With ``month``: also the month's current folders, whose old contents the run removes.
+    """
+    from workbench import history
+
+    folders = [eng.root, eng.work_dir, eng.deliverables_dir, eng.logs_dir]
+    for folder in folders if not month else []:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=f"{atomic.TMP_PREFIX}probe-", dir=folder)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise RunError(t("run.not_writable", lang, path=str(folder), reason=os_reason(exc, lang))) from exc
+    if not month:
+        history.verify(eng.history_path, lang)
+        return
+    for current in (eng.work_dir / month, eng.deliverables_dir / month):
+        for folder, _, _ in os.walk(current) if current.is_dir() else []:
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise RunError(t("run.not_writable", lang, path=folder,
+                                 reason=os_reason(PermissionError(13, "", folder), lang)))
 
 
 def build_deliverables(eng: Engagement, month: str, lang: str, step_dir: Path, out_dir: Path,

@@ -93,6 +93,20 @@ def month_of_latest_sale(ledger: pd.DataFrame) -> str:
     return pd.Timestamp(ledger[C.DATE].max()).strftime("%Y-%m")
 
 
+def check_month(ledger: pd.DataFrame, month: str, lang: str) -> None:
+    """Refuse a reporting month outside the ledger: before its first sale or after its last.
+
+    A month before the data would be stored in the history with no customers and report on
+    a plan that never existed.
+    """
+    first = pd.Timestamp(ledger[C.DATE].min()).strftime("%Y-%m")
+    latest = month_of_latest_sale(ledger)
+    if month > latest:
+        raise WorkbenchError(t("run.month_no_data", lang, month=month, latest=latest))
+    if month < first:
+        raise WorkbenchError(t("run.month_before_data", lang, month=month, first=first))
+
+
 def load_import_report(ctx: Context) -> dict[str, Any]:
     return tables.read_json(ctx.engagement.work_dir / "import_report.json")
 
@@ -173,21 +187,17 @@ def load_segments(ctx: Context) -> pd.DataFrame:
 def plan_start(ctx: Context) -> str:
     """The first month of the planning year ('YYYY-MM').
 
-    ``maps.start_month`` when set; otherwise the plan start recorded for the earliest month
-    already in the history (so the plan stays put from month to month and its checkpoints
-    fall due); otherwise, on the first run, the month after the reporting month.
+    ``maps.start_month`` when set; otherwise the plan start pinned in the history by its
+    first commit (it moves only by ``workbench history plan-start``, so the plan stays put
+    from month to month and its checkpoints fall due, whatever month is run); otherwise, on
+    the first run, the month after the reporting month.
     """
     configured = str(ctx.settings["maps"]["start_month"] or "")
     if configured:
         return configured
-    from workbench.history import load_history
+    from workbench.history import plan_start as pinned
 
-    runs = load_history(ctx.engagement.history_path)["runs"]
-    if len(runs):
-        recorded = runs[(runs["month"].astype(str) <= ctx.month) & (runs["plan_start"].astype(str) != "")]
-        if len(recorded):
-            return str(recorded.sort_values("month")["plan_start"].iloc[0])
-    return (pd.Period(ctx.month, "M") + 1).strftime("%Y-%m")
+    return pinned(ctx.engagement.history_path, ctx.lang) or (pd.Period(ctx.month, "M") + 1).strftime("%Y-%m")
 
 
 def maps_step(ctx: Context) -> Any:
@@ -255,7 +265,7 @@ def traction_step(ctx: Context) -> Any:
     if path.is_file():
         entered = read_actuals(path, checkpoints, ctx.lang)
     res = traction(
-        checkpoints, segments, load_ledger(ctx), load_history(eng.history_path), ctx.month,
+        checkpoints, segments, load_ledger(ctx), load_history(eng.history_path, ctx.lang), ctx.month,
         ctx.settings["traction"], ctx.lang, entered=entered,
         members=members_from_results(checkpoints, segments, maps_res, cjm_res), plan_start=start,
         plan_months=int(ctx.settings["maps"]["months"]), costs=map_costs(maps_res),

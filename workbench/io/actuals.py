@@ -286,7 +286,7 @@ def find_plan(eng: Any, month: str) -> tuple[pd.DataFrame, str]:
                 return cps[list(C.CHECKPOINT_COLUMNS)], folder.name
     from workbench.history import load_history
 
-    hist = load_history(eng.history_path)["checkpoints"]
+    hist = load_history(eng.history_path, lang)["checkpoints"]
     hist = hist[hist["month"] <= month]
     if len(hist):
         last = hist["month"].max()

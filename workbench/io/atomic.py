@@ -113,6 +113,11 @@ def _fsync(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
+def fsync_dir(path: Path) -> None:
+    """Make a rename inside ``path`` durable (ignored where the system cannot)."""
+    _fsync_dir(path)
+
+
 def _fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from workbench.errors import LockError
+from workbench.errors import LockError, WorkbenchError, os_reason
 from workbench.i18n import t
 
 LOCK_NAME = ".workbench.lock"
@@ -29,8 +29,12 @@ class EngagementLock:
         self._fd: int | None = None
 
     def __enter__(self) -> EngagementLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # a read-only engagement folder: named, no traceback
+            raise WorkbenchError(t("run.not_writable", self.lang, path=str(self.path.parent),
+                                   reason=os_reason(exc, self.lang))) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

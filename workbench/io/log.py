@@ -1,6 +1,7 @@
 """Run logs: counts, rows, columns and timings — never customer names, INNs or phones."""
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -16,7 +17,8 @@ def run_log(eng: Engagement) -> Callable[[str], None]:
     path = eng.logs_dir / "run.log"
 
     def log(message: str) -> None:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n")
+        with contextlib.suppress(OSError):  # a full disk must not hide the run's own error
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n")
 
     return log

@@ -49,9 +49,13 @@ class InputError(WorkbenchError):
     export in one pass. Rendered in the engagement's language.
     """
 
-    def __init__(self, problems: list[Problem], lang: str = "ru") -> None:
+    HEADER = "errors.input_header"  # what the message says first and last (catalogue keys)
+    FOOTER = "errors.nothing_written"
+
+    def __init__(self, problems: list[Problem], lang: str = "ru", **context: str) -> None:
         self.problems = list(problems)
         self.lang = lang
+        self.context = context
         super().__init__(self.render())
 
     def render(self) -> str:
@@ -61,7 +65,7 @@ class InputError(WorkbenchError):
         groups: OrderedDict[tuple[str, str], list[Problem]] = OrderedDict()
         for p in self.problems:
             groups.setdefault((p.file, p.kind), []).append(p)
-        lines = [t("errors.input_header", lang, n=len(self.problems))]
+        lines = [t(self.HEADER, lang, n=len(self.problems), **self.context)]
         for (file, kind), items in groups.items():
             lines.append(
                 t("errors.group", lang, file=file, n=len(items),
@@ -73,8 +77,16 @@ class InputError(WorkbenchError):
                 lines.append(f"  - {where}{': ' if where and value else ''}{value}".rstrip())
             if len(items) > MAX_EXAMPLES:
                 lines.append("  " + t("errors.more", lang, n=len(items) - MAX_EXAMPLES))
-        lines.append(t("errors.nothing_written", lang))
+        lines.append(t(self.FOOTER, lang))
         return "\n".join(lines)
+
+
+class ActualsError(InputError):
+    """Problems in the consultant's actuals file (``file=`` its path): the run stops before
+    anything is replaced; the consultant fixes the cells named and runs again."""
+
+    HEADER = "errors.actuals_header"
+    FOOTER = "errors.actuals_footer"
 
 
 def _short(value: object, limit: int = 60) -> str:

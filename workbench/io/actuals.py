@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from workbench import columns as C
-from workbench.errors import InputError, Problem, WorkbenchError
+from workbench.errors import ActualsError, Problem, WorkbenchError
 from workbench.i18n import LANGUAGES, t
 
 log = logging.getLogger(__name__)
@@ -137,19 +137,47 @@ def _label(path: Path) -> str:
     return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
 
 
+class SheetProblem(Exception):
+    """No sheet, or more than one, looks like the actuals sheet (kind, the sheets' names)."""
+
+    def __init__(self, kind: str, value: str) -> None:
+        super().__init__(kind)
+        self.kind, self.value = kind, value
+
+
+def _has_headers(ws: Any) -> bool:
+    """The sheet carries the actuals headers (either language) in its header row."""
+    key, actual = ws[f"{COL['key']}{HEADER_ROW}"].value, ws[f"{COL['actual']}{HEADER_ROW}"].value
+    return any(key == h["key"] and actual == h["actual"]
+               for h in (t("traction.actuals_headers", lang) for lang in LANGUAGES))
+
+
 def _sheet(wb: Any) -> Any:
+    """The actuals sheet: the one sheet with the actuals headers, whatever its name or place
+    (a renamed sheet behind another was read as empty); else the sheet named «Факт» / «Actuals».
+
+    Raises SheetProblem when there are several such sheets or none.
+    """
+    found = [ws for ws in wb.worksheets if _has_headers(ws)]
+    if len(found) > 1:
+        raise SheetProblem("actuals_two_sheets", ", ".join(ws.title for ws in found))
+    if found:
+        return found[0]
     for name in SHEET_NAMES.values():
         if name in wb.sheetnames:
             return wb[name]
-    return wb.worksheets[0]
+    raise SheetProblem("actuals_no_sheet", ", ".join(wb.sheetnames))
 
 
 def raw_rows(path: Path) -> list[dict[str, Any]]:
-    """The rows of an actuals workbook as they stand (no validation): field -> value, plus ``row``."""
+    """The rows of an actuals workbook as they stand (no validation): field -> value, plus ``row``,
+    ``sheet`` and ``formulas`` (input field -> formula text, for input cells holding a formula
+    without a saved value: read as blank, they would lose the entry)."""
     from openpyxl import load_workbook
 
     wb = load_workbook(path, data_only=True)
     ws = _sheet(wb)
+    formulas = load_workbook(path, data_only=False)[ws.title]
     out = []
     for r in range(FIRST_ROW, ws.max_row + 1):
         key = ws[f"{COL['key']}{r}"].value
@@ -158,6 +186,11 @@ def raw_rows(path: Path) -> list[dict[str, Any]]:
         rec = {field: ws[f"{letter}{r}"].value for letter, field in LAYOUT}
         rec["row"] = r
         rec["sheet"] = ws.title
+        rec["formulas"] = {}
+        for field in INPUT_FIELDS:
+            written = formulas[f"{COL[field]}{r}"].value
+            if rec[field] is None and isinstance(written, str) and written.startswith("="):
+                rec["formulas"][field] = written
         out.append(rec)
     return out
 
@@ -207,8 +240,8 @@ def read_actuals(path: str | Path, checkpoints: pd.DataFrame | None, lang: str =
     ----------
     path : ``actuals/<YYYY-MM>.xlsx``
     checkpoints : the plan (CHECKPOINT_COLUMNS, optionally with ``key``); gives each row's
-        unit. Rows whose key is not in the plan are skipped (counted in the log). None: the
-        unit stored in the workbook is used.
+        unit. Rows whose key is not in the plan are skipped (counted in the log) when nothing
+        is entered on them, refused otherwise. None: the unit stored in the workbook is used.
     lang : language of the error message
 
     Returns
@@ -218,14 +251,19 @@ def read_actuals(path: str | Path, checkpoints: pd.DataFrame | None, lang: str =
 
     Raises
     ------
-    InputError naming every bad cell (``Sheet!F7``), its header and value.
+    ActualsError (an InputError) naming every bad cell (``Sheet!F7``), its header and value:
+    values out of range, a checkpoint twice, an ID not in the plan on a row with an entry, a
+    formula without a saved value; no actuals sheet or two.
     """
     path = Path(path)
     label = _label(path)
     try:
         rows = raw_rows(path)
+    except SheetProblem as exc:
+        raise ActualsError([Problem(kind=exc.kind, file=label, value=exc.value)], lang, file=str(path)) from exc
     except Exception as exc:  # not a workbook, encrypted, truncated
-        raise InputError([Problem(kind="unreadable", file=label, value=type(exc).__name__)], lang) from exc
+        raise ActualsError([Problem(kind="unreadable", file=label, value=type(exc).__name__)], lang,
+                           file=str(path)) from exc
     units: dict[str, str] = {}
     if checkpoints is not None and len(checkpoints):
         from workbench.traction import checkpoint_keys
@@ -245,8 +283,19 @@ def read_actuals(path: str | Path, checkpoints: pd.DataFrame | None, lang: str =
                                     column="ID", value=key))
             continue
         seen[key] = cell
+        entered = _filled(rec["actual"]) or _filled(rec["comment"]) or rec["formulas"]
         if units and key not in units:
-            skipped += 1
+            if entered:  # an entry that would be lost: an ID edited, or a row pasted from elsewhere
+                problems.append(Problem(kind="actuals_unknown_key", file=label,
+                                        row=f"{rec['sheet']}!{COL['key']}{rec['row']}", column="ID", value=key))
+            else:
+                skipped += 1
+            continue
+        for field, formula in rec["formulas"].items():
+            problems.append(Problem(kind="formula_no_value", file=label,
+                                    row=f"{rec['sheet']}!{COL[field]}{rec['row']}",
+                                    column=t("traction.actuals_headers", lang)[field], value=formula))
+        if rec["formulas"]:
             continue
         unit = units.get(key, str(rec.get("unit") or "number"))
         value, kind = parse_value(rec["actual"], unit)
@@ -257,7 +306,7 @@ def read_actuals(path: str | Path, checkpoints: pd.DataFrame | None, lang: str =
         if value is not None or comment:
             out.append({"key": key, "actual": value, "comment": comment, "cell": cell})
     if problems:
-        raise InputError(problems, lang)
+        raise ActualsError(problems, lang, file=str(path))
     if skipped:
         log.info("actuals %s: rows not in the plan skipped=%d", path.name, skipped)
     frame = pd.DataFrame(out, columns=list(ENTRY_COLUMNS))

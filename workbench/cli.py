@@ -267,6 +267,12 @@ def main(argv: list[str] | None = None) -> int:
     except WorkbenchError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    except OSError as exc:  # a file operation not foreseen by name: still one line, never a traceback
+        from workbench.errors import os_reason
+
+        lang = _lang_of(getattr(args, "path", None))
+        print(t("run.os_error", lang, path=str(exc.filename or ""), reason=os_reason(exc, lang)), file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -103,6 +103,8 @@ def _encode(value: Any, frames: list[pd.DataFrame]) -> Any:
         return [_encode(v, frames) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
+    if value is pd.NA or value is pd.NaT:
+        return None
     if isinstance(value, float) and not math.isfinite(value):
         return {_FLOAT: repr(value)}  # nan, inf, -inf: strict JSON has no word for them
     if value is None or isinstance(value, (str, bool, int, float)):

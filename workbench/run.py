@@ -1,8 +1,11 @@
 """Running an engagement: import, the notebooks in order (papermill), then the deliverables.
 
-Everything is built aside (``.tmp-*`` folders) and promoted only when the whole run
-succeeded, so a failed run leaves the previous deliverables untouched. One run per
-engagement at a time (``workbench.io.lock``).
+What would fail at the end is refused first (``preflight``: folders that cannot be written,
+a broken history, a month outside the data). Everything is built aside (``.tmp-*`` folders);
+when the whole run succeeded, the folders and the history commit become current as one
+unit (``workbench.io.rununit``), so a failed or killed run leaves the previous deliverables,
+``work/<month>`` and history as they were. One run per engagement at a time
+(``workbench.io.lock``).
 """
 from __future__ import annotations
 

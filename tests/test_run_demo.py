@@ -95,10 +95,16 @@ def test_bad_input_stops_before_any_notebook(demo_copy):
     assert (demo_copy / "deliverables" / "2026-10" / "report.html").stat().st_mtime_ns == mtime
 
 
-def test_cli_run_prints_the_deliverables_and_fails_in_one_line(demo_copy):
+def test_cli_run_prints_the_deliverables_and_fails_in_one_line_and_runs_nothing_planted(demo_copy, tmp_path):
+    from test_folder_is_data import plant
+
+    marker = tmp_path / "ran.txt"
+    plant(demo_copy, marker)  # crafted pickles and notebooks where results and notebooks used to be
     cmd = [sys.executable, "-m", "workbench.cli", "run", str(demo_copy), "--month", "2026-09"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
+    assert not marker.exists(), "a planted file ran"
+    assert not list((demo_copy / "work" / "2026-09").rglob("*.pickle"))
     assert str(demo_copy / "deliverables" / "2026-09" / "report.html") in out.stdout
     bad = subprocess.run(cmd[:-1] + ["2031-01"], capture_output=True, text=True, timeout=600)
     assert bad.returncode == 1

@@ -59,8 +59,10 @@ def engagement_with_previous_import(tmp_path: Path, name: str) -> Path:
     if not name.endswith(".csv"):  # the previous import came from a csv export
         (root / "data" / "previous.csv").write_bytes(good)
     first = name if name.endswith(".csv") else "previous.csv"
+    # only the named file: the other one (csv bytes under the broken file's name) is no export
     (root / "engagement.yaml").write_text(
-        f'client: "ООО «Тест»"\nlanguage: ru\ninputs:\n  sales:\n    file: data/{first}\n', encoding="utf-8")
+        f'client: "ООО «Тест»"\nlanguage: ru\ninputs:\n  sales:\n    file: data/{first}\n    files: []\n',
+        encoding="utf-8")
     eng = load_engagement(root)
     write_import(eng, import_engagement(eng))
     (root / "engagement.yaml").write_text(

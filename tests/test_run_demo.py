@@ -108,7 +108,9 @@ def test_cli_run_prints_the_deliverables_and_fails_in_one_line_and_runs_nothing_
     assert str(demo_copy / "deliverables" / "2026-09" / "report.html") in out.stdout
     bad = subprocess.run(cmd[:-1] + ["2031-01"], capture_output=True, text=True, timeout=600)
     assert bad.returncode == 1
-    assert bad.stderr.strip().splitlines()[-1] == "За 2031-01 нет данных: последняя продажа в файле — 2026-10"
+    assert bad.stderr.strip().splitlines()[-1] == (
+        f"За 2031-01 нет данных: последняя продажа в файлах продаж — 2026-10. Добавьте выгрузку за этот месяц: "
+        f"workbench add {demo_copy.resolve()} ФАЙЛ")
     assert "Traceback" not in bad.stderr
 
 

@@ -28,9 +28,10 @@ DEFAULT_TIMEOUT = 1800  # seconds per engagement: a 1 M-row client runs in under
 @dataclass(frozen=True)
 class BatchRow:
     engagement: str
-    status: str        # "ok" | "failed"
+    status: str        # "ok" | "failed" | "no_data" (no sale in the month asked for: not a failure)
     seconds: float
-    detail: str        # deliverables path, or the one-line reason
+    detail: str        # deliverables path, the one-line reason, or the newest month with data
+    notice: str = ""   # for the consultant: files in data/ read as no input
 
 
 def find_engagements(root: Path) -> list[Path]:
@@ -40,18 +41,20 @@ def find_engagements(root: Path) -> list[Path]:
 
 def run_one(path: str, month: str | None, lang: str | None) -> BatchRow:
     """Run one engagement in a worker; never raises (the reason goes into the row)."""
-    from workbench.errors import WorkbenchError
+    from workbench.errors import MonthWithoutData, WorkbenchError
     from workbench.run import run_engagement
 
     started = time.perf_counter()
     name = Path(path).name
     try:
         res = run_engagement(path, month=month, lang=lang, echo=lambda m: None)
+    except MonthWithoutData as exc:
+        return BatchRow(name, "no_data", time.perf_counter() - started, exc.latest, "\n".join(exc.notices))
     except WorkbenchError as exc:
         return BatchRow(name, "failed", time.perf_counter() - started, str(exc).strip().splitlines()[0])
     except Exception as exc:  # a bug must not stop the other clients
         return BatchRow(name, "failed", time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
-    return BatchRow(name, "ok", time.perf_counter() - started, str(res.deliverables))
+    return BatchRow(name, "ok", time.perf_counter() - started, str(res.deliverables), "\n".join(res.notices))
 
 
 def _serve(conn: Any) -> None:
@@ -166,23 +169,35 @@ def _lang(path: Path, lang: str | None) -> str:
     return lang or _lang_of(str(path))
 
 
-def render_table(rows: list[BatchRow], lang: str = "ru") -> str:
-    """The summary table printed at the end of a batch."""
+def render_table(rows: list[BatchRow], lang: str = "ru", month: str | None = None) -> str:
+    """The summary table printed at the end of a batch: one row per engagement, then the
+    engagements without data for ``month`` (with the newest month each has) and the notices."""
     head = [t("batch.engagement", lang), t("batch.status", lang), t("batch.duration", lang), t("batch.detail", lang)]
-    body = [[r.engagement, t(f"batch.{r.status}", lang), f"{r.seconds:.1f} s", r.detail] for r in rows]
+    body = [[r.engagement, t(f"batch.{r.status}", lang), f"{r.seconds:.1f} s",
+             t("batch.no_data_detail", lang, latest=r.detail) if r.status == "no_data" else r.detail] for r in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
     widths[-1] = 0
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in [head, *body]]
+    waiting = [r for r in rows if r.status == "no_data"]
+    if waiting:
+        lines.append(t("batch.no_data_title", lang, month=month or "?", n=len(waiting)))
+        lines += ["  " + t("batch.no_data_line", lang, engagement=r.engagement, latest=r.detail) for r in waiting]
+    for r in rows:  # files of an engagement's data/ read as no input, with the lines to set
+        if r.notice:
+            first, *rest = r.notice.splitlines()
+            lines += [f"{r.engagement}: {first}", *rest]
     ok = sum(r.status == "ok" for r in rows)
-    lines.append(t("batch.total", lang, ok=ok, failed=len(rows) - ok))
+    failed = sum(r.status == "failed" for r in rows)
+    lines.append(t("batch.total", lang, ok=ok, failed=failed) if not waiting
+                 else t("batch.total_no_data", lang, ok=ok, failed=failed, no_data=len(waiting)))
     return "\n".join(lines)
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
     lang = args.lang or "ru"
     rows = run_batch(Path(args.root), args.month, args.jobs, args.lang, timeout=args.timeout or None)
-    print(render_table(rows, lang))
-    return 0 if rows and all(r.status == "ok" for r in rows) else 1
+    print(render_table(rows, lang, args.month))
+    return 0 if rows and all(r.status in ("ok", "no_data") for r in rows) else 1
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -75,8 +75,8 @@ def cmd_new(args: argparse.Namespace) -> int:
     path = engagement_path(args.path, lang)
     if path.exists() and any(path.iterdir()):
         raise WorkbenchError(t("run.exists", lang, path=str(path)))
-    inputs: dict[str, str] = {}
-    files: list[tuple[Path, str]] = []
+    inputs: dict[str, int] = {}  # input -> index in ``files`` of its first file
+    files: list[Path] = []
     for spec in args.data or []:
         name, _, file = spec.rpartition("=") if "=" in spec and spec.split("=", 1)[0] in ("sales", "customers") \
             else ("", "", spec)
@@ -84,18 +84,75 @@ def cmd_new(args: argparse.Namespace) -> int:
         if not src.is_file():
             raise WorkbenchError(t("run.data_missing", lang, path=str(src)))
         name = name or ("sales" if "sales" not in inputs else "customers")
-        if name in inputs:
+        if name == "customers" and name in inputs:
             raise WorkbenchError(t("run.exists", lang, path=f"inputs.{name}"))
-        inputs[name] = f"data/{src.name}"
-        files.append((src, src.name))
-    (path / "data").mkdir(parents=True, exist_ok=True)
-    for src, name in files:
-        shutil.copy2(src, path / "data" / name)  # the client's file, byte for byte
-    text = render_template(args.client, lang, inputs.get("sales", "data/sales.csv"), inputs.get("customers", ""))
+        inputs.setdefault(name, len(files))  # more sales files: read through inputs.sales.files (data/*)
+        files.append(src)
     from workbench.io import atomic
+    from workbench.io.inputs import unique_name
 
+    # Two files of one name (a/export.csv, b/export.csv) are stored under distinct names,
+    # never one over the other; the new name is said.
+    stored: list[str] = []
+    for src in files:
+        stored.append(unique_name(path / "data", src.name, set(stored)))
+    (path / "data").mkdir(parents=True, exist_ok=True)
+    for src, name in zip(files, stored):
+        shutil.copy2(src, path / "data" / name)  # the client's file, byte for byte
+        if name != src.name:
+            print(t("run.data_renamed", lang, src=str(src), dst=f"data/{name}", name=src.name))
+
+    def rel(kind: str) -> str:
+        return f"data/{stored[inputs[kind]]}" if kind in inputs else ""
+
+    text = render_template(args.client, lang, rel("sales") or "data/sales.csv", rel("customers"))
     atomic.write_text(path / "engagement.yaml", text)
     print(t("run.created", lang, path=str(path)))
+    return 0
+
+
+# --- add ------------------------------------------------------------------------------------
+def cmd_add(args: argparse.Namespace) -> int:
+    """Copy new exports into data/ (never overwriting) and check the import at once."""
+    from workbench.config import load_engagement
+
+    eng = load_engagement(engagement_path(args.path, _lang_of(args.path)))
+    lang = eng.lang
+    sources = [Path(f) for f in args.files]
+    for src in sources:
+        if not src.is_file():
+            raise WorkbenchError(t("run.data_missing", lang, path=str(src)))
+    from workbench.errors import InputError
+    from workbench.ingest import render_report_text
+    from workbench.io.inputs import copy_into
+    from workbench.io.lock import EngagementLock
+    from workbench.report import fmt
+    from workbench.steps import import_step
+
+    with EngagementLock(eng.root, "workbench add", lang):  # never under a running run
+        added = []
+        for src in sources:
+            dst, how = copy_into(src, eng.data_dir)
+            added.append(dst)
+            print(t(f"run.add_{how}", lang, src=str(src), dst=dst.relative_to(eng.root).as_posix()))
+        try:
+            result = import_step(eng)
+        except InputError:
+            print(t("run.add_refused", lang), file=sys.stderr)
+            raise
+    print(render_report_text(result.report, lang))
+    section = result.report.get("sales_files") or {}
+    read = {f["path"]: f for f in section.get("files", [])}
+    unmatched = {u["path"] for u in section.get("unmatched", [])}
+    for dst in added:
+        rel = dst.relative_to(eng.root).as_posix()
+        if rel in read:
+            f = read[rel]
+            print(t("run.add_read", lang, file=rel, first=fmt.day(f["first"], lang), last=fmt.day(f["last"], lang),
+                    rows=fmt.number(f["rows"], lang), used=fmt.number(f["rows_used"], lang)))
+        elif rel in unmatched:
+            print(t("run.add_unmatched", lang, file=rel))
+    print(t("run.import_ok", lang, path=str(eng.work_dir)))
     return 0
 
 
@@ -130,7 +187,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     with engagement_session(eng.root, "workbench segment", eng.lang):  # never under a running run
         imported = steps.import_step(eng)
         if args.month:
-            steps.check_month(imported.ledger, args.month, args.lang or eng.lang)
+            steps.check_month(imported.ledger, args.month, args.lang or eng.lang, eng.root)
         ctx = steps.context(eng_dir, args.month or "", args.lang or "",
                             out_dir=str(eng.deliverables_dir / (args.month or steps.latest_month(eng))))
         res = steps.segment_step(ctx)
@@ -217,6 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="client export to copy into data/ (first: sales, second: customers)")
     s.add_argument("--lang", choices=LANGUAGES, default="ru")
     s.set_defaults(func=cmd_new)
+
+    s = sub.add_parser("add", help="copy new exports into data/ (never overwriting) and check the import at once")
+    s.add_argument("path", help="engagements/<slug>")
+    s.add_argument("files", nargs="+", metavar="FILE", help="the client's new exports")
+    s.set_defaults(func=cmd_add)
 
     s = sub.add_parser("import", help="read and validate the inputs, print the import report")
     s.add_argument("path")

@@ -36,6 +36,7 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "import.returns": ("net", "exclude"),
     "import.duplicates": ("keep", "drop"),
     "import.customer_key": ("auto", "inn", "name"),
+    "import.overlap": ("newest_file_wins", "dedupe_rows"),
     "segmentation.xyz.period": ("month", "quarter"),
     "maps.calendar.seasonal[].kind": ("holidays", "budget", "peak", "low"),
     "maps.calendar.events[].kind": ("release", "law", "conference"),
@@ -44,6 +45,12 @@ ENUMS: dict[str, tuple[str, ...]] = {
 MAPPINGS: dict[str, tuple[str, ...]] = {
     "inputs.sales.columns": SALES_COLUMNS,
     "inputs.customers.columns": CUSTOMER_COLUMNS,
+}
+# Lists of files: each item a path / glob pattern inside the engagement folder, or (where
+# the key allows it) a mapping {file, sheet, columns} for a file with a layout of its own.
+FILE_LISTS: dict[str, tuple[str, ...] | None] = {
+    "inputs.sales.files": SALES_COLUMNS,
+    "inputs.ignore": None,
 }
 # Shape of list items: key -> (type, required).
 ITEMS: dict[str, dict[str, tuple[type, bool]]] = {
@@ -154,6 +161,8 @@ def _overlay(default: Any, value: Any, path: str, problems: list[str], lang: str
             elif not isinstance(sub, str) or not sub.strip():
                 problems.append(t("config.expected_text", lang, key=f"{path}.{key}", value=_show(sub)))
         return {str(k): str(v) for k, v in value.items()}
+    if path in FILE_LISTS:
+        return _check_file_list(value, path, problems, lang)
     if isinstance(default, list):
         if not isinstance(value, list):
             problems.append(t("config.expected_list", lang, key=path, value=_show(value)))
@@ -240,6 +249,57 @@ def _check_item(item: Any, path: str, shape: dict[str, tuple[type, bool]], list_
     return dict(item)
 
 
+def _check_file_list(value: Any, path: str, problems: list[str], lang: str) -> list[Any]:
+    """A list of paths / glob patterns; items of ``inputs.sales.files`` may be mappings
+    ``{file, sheet, columns}`` (a file with its own sheet and column mapping)."""
+    if value is None:
+        return []
+    if isinstance(value, str):  # one pattern written without brackets
+        value = [value]
+    if not isinstance(value, list):
+        problems.append(t("config.expected_list", lang, key=path, value=_show(value)))
+        return []
+    columns = FILE_LISTS[path]
+    out: list[Any] = []
+    for i, item in enumerate(value):
+        where = f"{path}[{i}]"
+        if isinstance(item, str) and item.strip():
+            out.append(item.strip())
+        elif isinstance(item, dict) and columns is not None:
+            for key in item:
+                if key not in ("file", "sheet", "columns"):
+                    problems.append(t("config.unknown_key", lang, key=f"{where}.{key}",
+                                      allowed="file, sheet, columns"))
+            file, sheet = item.get("file"), item.get("sheet", "")
+            if not isinstance(file, str) or not file.strip():
+                problems.append(t("config.missing_key", lang, key=f"{where}.file"))
+                continue
+            if not isinstance(sheet, str):
+                problems.append(t("config.expected_text", lang, key=f"{where}.sheet", value=_show(sheet)))
+                sheet = ""
+            cols = item.get("columns") or {}
+            if not isinstance(cols, dict):
+                problems.append(t("config.expected_mapping", lang, key=f"{where}.columns", value=_show(cols)))
+                cols = {}
+            for key, sub in cols.items():
+                if key not in columns:
+                    problems.append(t("config.unknown_value", lang, key=f"{where}.columns.{key}",
+                                      value=_show(key), allowed=", ".join(columns)))
+                elif not isinstance(sub, str) or not sub.strip():
+                    problems.append(t("config.expected_text", lang, key=f"{where}.columns.{key}", value=_show(sub)))
+            out.append({"file": file.strip(), "sheet": sheet,
+                        "columns": {str(k): str(v) for k, v in cols.items()}})
+        else:
+            problems.append(t("config.expected_file_item" if columns is not None else "config.expected_texts",
+                              lang, key=where if columns is not None else path, value=_show(item)))
+    return out
+
+
+def file_patterns(items: list[Any]) -> list[str]:
+    """The path or pattern of each item of a file list (``FILE_LISTS``)."""
+    return [item["file"] if isinstance(item, dict) else str(item) for item in items]
+
+
 def _check_rules(s: dict[str, Any], problems: list[str], lang: str) -> None:
     seg = s["segmentation"]
     if seg["abc"]["a"] + seg["abc"]["b"] > 1.0:
@@ -250,7 +310,7 @@ def _check_rules(s: dict[str, Any], problems: list[str], lang: str) -> None:
         if not 0.0 <= bounds[0] <= bounds[1] <= 1.0:
             problems.append(t("config.mix_bounds", lang, key=f"segmentation.healthy_mix.{tier}",
                               value=_show(bounds)))
-    if not s["inputs"]["sales"]["file"]:
+    if not s["inputs"]["sales"]["file"] and not s["inputs"]["sales"]["files"]:
         problems.append(t("config.missing_key", lang, key="inputs.sales.file"))
     codes = [st.get("code") for st in s["cjm"]["stages"]]
     if len(codes) != len(set(codes)):
@@ -448,13 +508,18 @@ def _check_paths(root: Path, settings: dict[str, Any], before: dict[str, Any], s
     With ``before`` (the settings ``source`` was laid over), only paths it changed are checked.
     """
     keys = [("inputs", "sales", "file"), ("inputs", "customers", "file"), ("consultant", "logo")]
-    for key in keys:
-        value = _get(settings, key)
-        if before and value == _get(before, key):
+    paths = [(".".join(key), _get(settings, key), _get(before, key) if before else None) for key in keys]
+    for name in FILE_LISTS:  # every path or pattern of the file lists (inputs.sales.files, inputs.ignore)
+        key = tuple(name.split("."))
+        old = file_patterns(_get(before, key)) if before else []
+        paths += [(f"{name}[{i}]", rel, rel if rel in old else None)
+                  for i, rel in enumerate(file_patterns(_get(settings, key)))]
+    for key_text, value, previous in paths:
+        if before and value == previous:
             continue
         if value and not _inside(root, root / value):
             raise ConfigError(t("config.header", lang, file=str(source)) + "\n  - "
-                              + t("config.outside", lang, key=".".join(key), value=value))
+                              + t("config.outside", lang, key=key_text, value=value))
 
 
 def _get(tree: dict[str, Any], key: tuple[str, ...]) -> Any:

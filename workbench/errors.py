@@ -20,6 +20,18 @@ class LockError(WorkbenchError):
     """Another run holds the engagement."""
 
 
+class MonthWithoutData(WorkbenchError):
+    """The reporting month asked for is after the latest sale in the engagement's files.
+
+    ``batch`` lists such engagements (with ``latest``) instead of counting them as failed;
+    ``notices``: what the run had to say of the files (e.g. files in data/ read as no input).
+    """
+
+    def __init__(self, message: str, month: str, latest: str, notices: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.month, self.latest, self.notices = month, latest, list(notices or [])
+
+
 class RunError(WorkbenchError):
     """A notebook failed; the message names the notebook and the cell."""
 

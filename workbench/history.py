@@ -135,6 +135,8 @@ INTEGER = {"key_account", "customers", "checkpoints"}
 TRACTION_CHECKPOINTS = "traction_checkpoints.parquet"
 TRACTION_MEMBERS = "traction_members.parquet"
 TRACTION_RUN = "traction_run.json"
+# step_dir file written by the run: the sales files (file, first, last, rows) the month was built from
+SALES_FILES = "sales_files.json"
 
 
 class HistoryError(WorkbenchError):
@@ -326,7 +328,8 @@ def read_snapshot(step_dir: str | Path) -> dict[str, Any]:
     """What ``commit_frames`` stores for a month, from the files of a run's ``step_dir``.
 
     ``segments.parquet`` (segment step) and, when the traction step ran,
-    ``traction_checkpoints.parquet``, ``traction_members.parquet`` and ``traction_run.json``.
+    ``traction_checkpoints.parquet``, ``traction_members.parquet`` and ``traction_run.json``;
+    ``sales_files.json`` (the run's sales files) goes into the run's metadata.
     Returns the keyword arguments ``segments, checkpoints, members, run`` (None / {} when absent).
     """
     from workbench.io import tables
@@ -337,9 +340,12 @@ def read_snapshot(step_dir: str | Path) -> dict[str, Any]:
         path = step_dir / name
         return tables.read_parquet(path) if path.is_file() else None
 
-    run_path = step_dir / TRACTION_RUN
+    run_path, files_path = step_dir / TRACTION_RUN, step_dir / SALES_FILES
+    run = tables.read_json(run_path) if run_path.is_file() else {}
+    if files_path.is_file():  # the sales files the run was built from: later corrections are told apart
+        run["meta"] = {**run.get("meta", {}), "sales_files": tables.read_json(files_path)}
     return {"segments": frame("segments.parquet"), "checkpoints": frame(TRACTION_CHECKPOINTS),
-            "members": frame(TRACTION_MEMBERS), "run": tables.read_json(run_path) if run_path.is_file() else {}}
+            "members": frame(TRACTION_MEMBERS), "run": run}
 
 
 def commit_snapshot(eng: Any, month: str, step_dir: str | Path, run_id: str = "") -> None:
@@ -379,6 +385,17 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         else:
             conv[col] = "string"
     return frame.astype(conv)
+
+
+def load_runs(path: str | Path, lang: str = "ru") -> pd.DataFrame:
+    """The ``runs`` table alone (month, committed_at, lang, plan_start, customers,
+    checkpoints, meta), oldest month first; empty when the database is missing."""
+    path = Path(path)
+    if not check_file(path, lang):
+        return _typed(pd.DataFrame({f: [] for f in RUN_FIELDS}))
+    with _session(path, lang) as con:
+        cur = con.execute(f"SELECT {', '.join(RUN_FIELDS)} FROM runs ORDER BY month")
+        return _typed(pd.DataFrame(cur.fetchall(), columns=list(RUN_FIELDS)))
 
 
 def months(path: str | Path, lang: str = "ru") -> list[str]:
@@ -577,6 +594,7 @@ __all__ = [
     "drop_month",
     "integrity_ok",
     "load_history",
+    "load_runs",
     "months",
     "plan_start",
     "read_snapshot",

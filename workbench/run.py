@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.config import NOTEBOOKS_DIR, Engagement, load_engagement
-from workbench.errors import RunError, WorkbenchError, os_reason
+from workbench.errors import MonthWithoutData, RunError, WorkbenchError, os_reason
 from workbench.i18n import LANGUAGES, t
 from workbench.io import atomic, rununit
 from workbench.io.lock import EngagementLock
@@ -47,6 +47,7 @@ class RunResult:
     month: str
     deliverables: Path
     timings: dict[str, float] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)  # for the consultant: e.g. files in data/ read as no input
 
 
 def pipeline_notebooks(folder: Path = NOTEBOOKS_DIR) -> list[Path]:
@@ -156,14 +157,30 @@ def _run_locked(eng: Engagement, month: str | None, lang: str, pdf: bool,
     result = steps.import_step(eng)
     timings["import"] = time.perf_counter() - t0
     log(f"import rows={len(result.ledger)} customers={len(result.customers)}")
+    from workbench.ingest.combine_report import unmatched_notice
+
+    notices = unmatched_notice(result.report, lang)  # files of data/ read as no input, with their lines
+    if notices:
+        echo("\n".join(notices))
+    sales_files = result.report.get("sales_files", {})
+    log(f"import files={len(sales_files.get('files', []))} unmatched={len(sales_files.get('unmatched', []))}")
     month = month or steps.month_of_latest_sale(result.ledger)  # the ledger just imported, not re-read
-    steps.check_month(result.ledger, month, lang)
+    try:
+        steps.check_month(result.ledger, month, lang, eng.root)
+    except MonthWithoutData as exc:
+        exc.notices = notices
+        raise
     preflight(eng, lang, month)
     tag = f"{atomic.TMP_PREFIX}{month}-{os.getpid()}"
     stage_out = eng.deliverables_dir / tag
     stage_work = eng.work_dir / tag
     stage_out.mkdir(parents=True)
     stage_work.mkdir(parents=True)
+    from workbench.history import SALES_FILES
+    from workbench.io import tables
+
+    tables.write_json([{k: f[k] for k in ("file", "first", "last", "rows")} for f in sales_files.get("files", [])],
+                      stage_work / SALES_FILES)  # kept in the history: the files this month was built from
     try:
         executed = []
         for nb in pipeline_notebooks():
@@ -197,7 +214,7 @@ def _run_locked(eng: Engagement, month: str | None, lang: str, pdf: bool,
     final = eng.deliverables_dir / month
     timings["total"] = time.perf_counter() - started
     log(f"run ok month={month} in {timings['total']:.1f}s")
-    return RunResult(eng.slug, month, final, timings)
+    return RunResult(eng.slug, month, final, timings, notices)
 
 
 def _test_pause(name: str) -> None:

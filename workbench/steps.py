@@ -93,16 +93,20 @@ def month_of_latest_sale(ledger: pd.DataFrame) -> str:
     return pd.Timestamp(ledger[C.DATE].max()).strftime("%Y-%m")
 
 
-def check_month(ledger: pd.DataFrame, month: str, lang: str) -> None:
+def check_month(ledger: pd.DataFrame, month: str, lang: str, root: Path | str = "") -> None:
     """Refuse a reporting month outside the ledger: before its first sale or after its last.
 
     A month before the data would be stored in the history with no customers and report on
-    a plan that never existed.
+    a plan that never existed. After the last sale: ``MonthWithoutData`` (its export has not
+    come yet; ``root``: the engagement folder, named in the way out: ``workbench add``).
     """
+    from workbench.errors import MonthWithoutData
+
     first = pd.Timestamp(ledger[C.DATE].min()).strftime("%Y-%m")
     latest = month_of_latest_sale(ledger)
     if month > latest:
-        raise WorkbenchError(t("run.month_no_data", lang, month=month, latest=latest))
+        raise MonthWithoutData(t("run.month_no_data", lang, month=month, latest=latest, path=str(root or "…")),
+                               month, latest)
     if month < first:
         raise WorkbenchError(t("run.month_before_data", lang, month=month, first=first))
 

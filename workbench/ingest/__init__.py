@@ -25,18 +25,25 @@ Choices made here (stated in the import report too):
 
 The steps a file goes through, one module each:
 
+* ``sources``: which files are read as the sales ledger (``inputs.sales.file`` and the
+  paths and patterns of ``inputs.sales.files``), and what to say of the other files of
+  ``data/``;
 * ``read``: open the file (``workbench.io.readers``), find its header, read its rows;
 * ``headers``: which row is the header and which canonical field each column holds;
 * ``parse``: the data rows -> canonical columns, with ``numbers``, ``dates``, ``text``
   (and ``coded``, ``buffers``: whole-column helpers), every bad cell a problem (``problems``);
 * ``identity``: name keys, INNs, customer ids and the name shown;
 * ``tables``: the ledger and customers tables;
+* ``combine``: the sales files into one set of rows: overlapping months resolved
+  (``import.overlap``), each month's source and the corrections of past months kept
+  (``combine_report`` renders them);
 * ``report``: the import report (text, HTML, findings).
 """
 from __future__ import annotations
 
 import gc
 import math
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -44,8 +51,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.errors import InputError, Problem
+from workbench.errors import InputError, Problem, WorkbenchError
 from workbench.ingest.coded import Coded
+from workbench.ingest.combine import combine, file_key
 from workbench.ingest.dates import EXCEL_EPOCH, EXCEL_SERIAL_RANGE, parse_dates
 from workbench.ingest.fields import (
     CODED_FIELDS,
@@ -74,6 +82,7 @@ from workbench.ingest.numbers import (
 )
 from workbench.ingest.read import _read_file
 from workbench.ingest.report import import_findings, render_import_html, render_report_text
+from workbench.ingest.sources import read_sales
 from workbench.ingest.tables import build_tables
 from workbench.ingest.text import _STRIPPED as _STRIPPED  # read by tests
 from workbench.ingest.text import _trim as _trim  # read by tests
@@ -100,8 +109,9 @@ def import_engagement(engagement: Any) -> ImportResult:
     Parameters
     ----------
     engagement : workbench.config.Engagement
-        ``settings["inputs"]["sales"|"customers"]`` = {file, sheet, columns};
-        ``settings["import"]`` = {returns, duplicates, customer_key}.
+        ``settings["inputs"]["sales"]`` = {file, files, sheet, columns};
+        ``settings["inputs"]["customers"]`` = {file, sheet, columns}; ``settings["inputs"]["ignore"]``;
+        ``settings["import"]`` = {returns, duplicates, customer_key, overlap}.
 
     Returns
     -------
@@ -110,7 +120,9 @@ def import_engagement(engagement: Any) -> ImportResult:
         quantity / margin float64 in the client's currency, is_return bool),
         customers (CUSTOMERS_COLUMNS, one row per customer_id, including customers of
         the customers file without purchases: first/last purchase NaT), report (dict:
-        ``files`` (one dict per file) and ``totals``).
+        ``files`` (one dict per file), ``totals`` and ``sales_files``: the overlap policy,
+        the sales files newest first, every month's source, the corrections of past
+        months and the files of ``data/`` read as no input; see ``combine.combine``).
 
     Raises
     ------
@@ -125,11 +137,16 @@ def import_engagement(engagement: Any) -> ImportResult:
     gc.disable()
     try:
         with ThreadPoolExecutor(max_workers=1) as background:
-            sales = _read_file(engagement, "sales", problems, background)
+            parts, unmatched = read_sales(engagement, problems, background)
             customers = _read_file(engagement, "customers", problems, background)
-            ledger = customers_df = None
+            ledger = customers_df = sales = combination = None
             totals: dict[str, Any] = {}
-            if not problems and sales is not None:
+            if not parts and not problems:
+                problems += [Problem(kind="no_sales_file", file=u.name, value=" | ".join(u.headers))
+                             for u in unmatched] or [Problem(kind="not_found", file="inputs.sales.file")]
+            if not problems:
+                combination = combine(parts, engagement.settings, lang, background, *_reported(engagement))
+                sales = combination.result
                 ledger, customers_df, totals = build_tables(sales, customers, engagement.settings, lang, problems)
                 for res in (sales, customers):
                     if res is not None:
@@ -142,13 +159,45 @@ def import_engagement(engagement: Any) -> ImportResult:
     finally:
         if collecting:
             gc.enable()
-    if problems or ledger is None or customers_df is None or sales is None:
+    if problems or ledger is None or customers_df is None or sales is None or combination is None:
         raise InputError(problems or [Problem(kind="not_found", file="inputs.sales.file")], lang)
-    files = [sales.report] + ([customers.report] if customers is not None else [])
+    files = [p.res.report for p in parts] + ([customers.report] if customers is not None else [])
+    if len(parts) > 1:  # what build_tables said of the rows combined, said of each file
+        for key in ("inn_from_name", "names_ambiguous"):
+            parts[0].res.report[key] = sales.report[key]
+        for p in parts:
+            amt = p.amounts
+            p.res.report["returns"] = {"count": int((amt < 0).sum()), "sum": float(amt[amt < 0].sum())}
+            p.res.report["duplicates"]["action"] = sales.report["duplicates"]["action"]
     totals["currency"] = engagement.settings.get("currency", "RUB")
     report = {"client": engagement.client, "lang": lang, "currency": totals["currency"],
-              "files": files, "totals": totals}
+              "files": files, "totals": totals,
+              "sales_files": {**combination.report, "unmatched": [u.as_dict() for u in unmatched]}}
     return ImportResult(ledger=ledger, customers=customers_df, report=_jsonable(report))
+
+
+def _reported(engagement: Any) -> tuple[str, set[tuple[Any, ...]]]:
+    """What the engagement's history says was reported: the latest month run ("" when
+    none) and the sales files the runs were built from (file, first, last, rows)."""
+    path = engagement.history_path
+    if not path.is_file():
+        return "", set()
+    import json
+
+    from workbench.history import load_runs
+
+    try:
+        runs = load_runs(path)
+    except (WorkbenchError, sqlite3.Error):
+        return "", set()  # an unreadable history is the run's to refuse, not the import's
+    seen: set[tuple[Any, ...]] = set()
+    for meta in runs["meta"].tolist():
+        try:
+            files = json.loads(str(meta)).get("sales_files") or []
+        except (ValueError, AttributeError):
+            continue
+        seen |= {file_key(f) for f in files if isinstance(f, dict)}
+    return (str(runs["month"].max()) if len(runs) else ""), seen
 
 
 def _jsonable(obj: Any) -> Any:

@@ -30,10 +30,12 @@ def _display_name(engagement: Any, path: Path) -> str:
     return path.name
 
 
-def _read_file(engagement: Any, kind: str, problems: list[Problem], background: ThreadPoolExecutor
-               ) -> _FileResult | None:
-    spec = engagement.settings["inputs"][kind]
-    path = engagement.input_path(kind)
+def _read_file(engagement: Any, kind: str, problems: list[Problem], background: ThreadPoolExecutor,
+               file: Any = None) -> _FileResult | None:
+    """Read one input file; ``file`` (a ``sources.FileSpec``): which file, with its own
+    sheet and columns (default: ``inputs.<kind>.file`` with the input's settings)."""
+    spec = engagement.settings["inputs"][kind] if file is None else {"sheet": file.sheet, "columns": file.columns}
+    path = engagement.input_path(kind) if file is None else file.path
     if path is None:
         return None
     name = _display_name(engagement, path)

@@ -6,6 +6,7 @@ from typing import Any
 import pandas as pd
 
 from workbench.i18n import t
+from workbench.ingest import combine_report
 from workbench.ingest.messages import _msg
 
 
@@ -93,6 +94,7 @@ def render_report_text(report: dict[str, Any], lang: str) -> str:
                                   examples=", ".join(amb["examples"])))
         if f.get("customers_merged"):
             lines.append("  " + t("ingest.customers_merged", lang, count=f["customers_merged"]))
+    lines += combine_report.render_text(report.get("sales_files"), lang, cur)
     tot = report["totals"]
     lines += ["", str(t("ingest.totals_title", lang)),
               "  " + t("ingest.totals_customers", lang, n=_num(tot["customers"], lang)),
@@ -142,6 +144,7 @@ def render_import_html(report: dict[str, Any], lang: str, currency: str) -> str:
         df = pd.DataFrame(items, columns=["param", "value"])
         parts.append(html.table(df, headers={"param": t("ingest.html_param", lang),
                                              "value": t("ingest.html_value", lang)}))
+    parts.append(combine_report.render_html(report.get("sales_files"), lang, currency))
     return html.section("import", str(t("ingest.title", lang)), "".join(parts))
 
 
@@ -191,6 +194,7 @@ def import_findings(report: dict[str, Any], lang: str, currency: str) -> list[di
                                                       count=_num(excluded, lang)),
                     "number": _num(excluded, lang), "action": t("ingest.finding_excluded_action", lang),
                     "weight": 0.5})
+    out += combine_report.findings(report.get("sales_files"), lang, currency)
     if not any(f["severity"] in ("warn", "risk") for f in out):
         out.append({"severity": "ok", "headline": t("ingest.finding_clean_headline", lang),
                     "number": _num(tot["rows"], lang), "action": t("ingest.finding_clean_action", lang),

@@ -79,9 +79,11 @@ def _build_tables(sales: _FileResult, customers: _FileResult | None, settings: d
         C.PRODUCT: pool.submit(_str_series, sc.get(C.PRODUCT), n),
         C.MANAGER: pool.submit(_str_series, sc.get(C.MANAGER), n),
         C.DOCUMENT: pool.submit(_str_series, sc.get(C.DOCUMENT), n),
-        C.SOURCE_FILE: pool.submit(_str_series, Coded(codes=np.zeros(n, dtype=np.int64),
-                                                      values=[sales.report["file"]]), n),
-        C.SOURCE_ROW: pool.submit(lambda: _str_series(_row_labels(sales, lang), n)),
+        # several files combined (``combine``) carry their file and row per row
+        C.SOURCE_FILE: pool.submit(_str_series, sc[C.SOURCE_FILE] if C.SOURCE_FILE in sc else
+                                   Coded(codes=np.zeros(n, dtype=np.int64), values=[sales.report["file"]]), n),
+        C.SOURCE_ROW: pool.submit(lambda: _str_series(sc[C.SOURCE_ROW] if C.SOURCE_ROW in sc
+                                                      else _row_labels(sales, lang), n)),
     }
     s_keys = _name_keys(sales)
     s_combos = _combos(s_keys, sc[C.INN]) if C.INN in sc and len(s_keys) else None
@@ -96,10 +98,13 @@ def _build_tables(sales: _FileResult, customers: _FileResult | None, settings: d
         mapping, ambiguous = name_to_inn(pairs)
     ids, inns, by_name = assign_ids(s_keys, sc.get(C.INN), mapping, mode, s_combos)
     if mode == "inn":
-        col = _Collector(sales.report["file"], lang, sales.source)
-        col.mask("missing_inn", inns.equals(""), sales.rows, sc[C.CUSTOMER_NAME], None,
-                 sales.report["columns"].get(C.INN, ""))
-        problems.extend(col.items)
+        missing = inns.equals("")
+        names_ = sc[C.CUSTOMER_NAME]
+        for start, end, part in getattr(sales, "parts", None) or [(0, n, sales)]:
+            col = _Collector(part.report["file"], lang, part.source)
+            col.mask("missing_inn", missing[start:end], sales.rows[start:end], names_.take(np.arange(start, end)),
+                     None, part.report["columns"].get(C.INN, ""))
+            problems.extend(col.items)
     sales.report["inn_from_name"] = by_name
     sales.report["names_ambiguous"] = {"count": len(ambiguous), "examples": ambiguous[:5]}
     top = most_frequent(ids, sc[C.CUSTOMER_NAME])

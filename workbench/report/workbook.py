@@ -34,4 +34,16 @@ def build_workbook(step_dir: Path, eng: Engagement, month: str, lang: str) -> Wo
             continue
         writer = getattr(importlib.import_module(module), function)
         writer(book, result, lang)
+    _add_import_sheets(book, eng, lang)
     return book.workbook()
+
+
+def _add_import_sheets(book: Book, eng: Engagement, lang: str) -> None:
+    """Which file each month comes from and the corrections of past months (from the
+    import report of this run, ``work/import_report.json``)."""
+    from workbench.ingest.combine_report import add_sheets
+    from workbench.io import tables
+
+    path = eng.work_dir / "import_report.json"
+    if path.is_file():
+        add_sheets(book, tables.read_json(path).get("sales_files"), lang, str(eng.settings["currency"]))

@@ -61,6 +61,25 @@ def test_new_refuses_an_existing_folder_and_a_missing_file(tmp_path, capsys):
     assert "missing.csv not found" in capsys.readouterr().err
 
 
+def test_new_stores_two_files_of_one_name_under_distinct_names(tmp_path, capsys):
+    """Issue 13, 8: ``--data a/export.csv --data b/export.csv``: the second never overwrites the first."""
+    a, b, c = tmp_path / "a" / "export.csv", tmp_path / "b" / "export.csv", tmp_path / "c" / "export.csv"
+    for path, text in ((a, "Контрагент;Дата;Сумма\r\n"), (b, "Контрагент;ИНН\r\n"), (c, "Дата;Сумма\r\n")):
+        path.parent.mkdir()
+        path.write_bytes(text.encode("cp1251"))
+    target = tmp_path / "engagements" / "alfa"
+    assert main(["new", str(target), "--client", "X", "--lang", "en", "--data", str(a), "--data", str(b),
+                 "--data", f"sales={c}"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == [f"{b} stored as data/export-2.csv: a file named export.csv is already in data/",
+                       f"{c} stored as data/export-3.csv: a file named export.csv is already in data/"]
+    eng = load_engagement(target)
+    assert eng.settings["inputs"]["sales"]["file"] == "data/export.csv"
+    assert eng.settings["inputs"]["customers"]["file"] == "data/export-2.csv"
+    assert [(target / "data" / n).read_bytes() for n in ("export.csv", "export-2.csv", "export-3.csv")] == \
+        [a.read_bytes(), b.read_bytes(), c.read_bytes()]
+
+
 def test_config_error_is_one_message_without_traceback(tmp_path):
     folder = tmp_path / "engagements" / "bad"
     folder.mkdir(parents=True)

@@ -81,8 +81,9 @@ def test_one_customer_is_a_and_a_mono_client():
     res = segment(led, None, settings(), MONTH)
     row = by_id(res).loc["solo"]
     assert row["abc"] == "A" and row["revenue"] == 1500 and row["revenue_share"] == 1.0
-    assert res.concentration == {"top1_share": 1.0, "top5_share": 1.0, "hhi": 10000.0, "mono_client": True,
-                                 "top1_customer_id": "solo", "positive_customers": 1}
+    assert res.concentration == {"top1_share": 1.0, "top5_share": 1.0, "top10_share": 1.0, "hhi": 10000.0,
+                                 "top1_high": True, "top5_high": True, "top10_high": True, "mono_client": True,
+                                 "mono_share": 1.0, "top1_customer_id": "solo", "positive_customers": 1}
     # one customer = 100 % of the base: as A with share 1 >= 3 % and new -> VIP
     assert row["tier"] == "vip"
     assert res.tier_mix.set_index("tier").loc["vip", "status"] == "above"
@@ -105,7 +106,8 @@ def test_all_customers_equal():
 
 # ------------------------------------------------------------------------------ XYZ
 def test_xyz_by_coefficient_of_variation():
-    s = settings(window_months=6)  # window 2026-01-01 .. 2026-06-30, min_periods 6
+    # the stock-planning rule, kept as an option
+    s = settings(window_months=6, xyz={"method": "cv"})  # window 2026-01-01 .. 2026-06-30, min_periods 6
     rows = (monthly("x_flat", [100] * 6, "2026-01-15")          # cv 0 -> X
             + monthly("x_edge", [90, 110] * 3, "2026-01-15")    # mean 100, std 10 -> cv 0.10 -> X (<=)
             + monthly("y", [80, 120] * 3, "2026-01-15")         # std 20 -> cv 0.20 -> Y
@@ -254,7 +256,7 @@ def tier_case() -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = (monthly("big", [50] * 12)                                    # X: cv 0 -> AX
             + monthly("mid", [50, 0, 0] * 4)                             # Z -> AZ
             + [("grow", "2026-02-10", 50), ("grow", "2026-05-10", 50),   # first Feb: 5 periods -> N
-               ("one", "2026-04-10", 40),
+               ("one", "2026-02-10", 40),                                # one order, not new (Feb)
                ("flat", "2025-08-10", 15), ("flat", "2025-09-10", 15),
                ("hc", "2026-03-05", 10), ("hc", "2026-06-05", 10),
                ("potlow", "2026-03-05", 5), ("potlow", "2026-06-05", 5)])
@@ -299,8 +301,11 @@ def test_tiers_and_reasons():
     assert res.concentration["top5_share"] == pytest.approx(0.97)
     assert res.concentration["hhi"] == pytest.approx(4130.0)
     assert res.concentration["mono_client"] and res.concentration["top1_customer_id"] == "big"
-    # key accounts to 50 %: big only (mid starts at .6), gold (60 % >= 10 %).
-    assert c.index[c["key_account"]].tolist() == ["big"] and c.loc["big", "ka_grade"] == "gold"
+    # grades over the whole base by revenue (no margin): gold while the share before < .5: big (0);
+    # silver while before < .8: mid (.6); bronze: grow (.8) and the rest. Key accounts = gold.
+    assert c.index[c["key_account"]].tolist() == ["big"]
+    assert c["ka_grade"].to_dict() == {"big": "gold", "mid": "silver", "grow": "bronze", "one": "bronze",
+                                       "flat": "bronze", "hc": "bronze", "potlow": "bronze"}
     # individual map: top ceil(.1 x 7) = 1 customer: big, with prospects (cell AX) -> individual
     assert c.loc["big", "map"] == "individual" and (c.drop("big")["map"] == "group").all()
     # ABC-XYZ matrix: AX 1 (600), AZ 1 (200), BN 2 (grow, one), BZ 1 (flat), CN 2 (hc, potlow)
@@ -389,17 +394,23 @@ def test_workbook_writes_formula_like_names_as_text():
     ws = wb.worksheets[1]
     cells = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=HYPER")]
     assert cells and all(c.data_type == "s" for c in cells)
-    assert len(wb.worksheets) == 4  # contents + customers + ABC-XYZ + tiers
+    # contents + customers + revenue bridge + tiers + ABC-XYZ + key accounts per manager
+    assert [w.title for w in wb.worksheets] == ["Содержание", "Клиенты и сегменты", "Мост выручки", "Уровни и норма",
+                                                "ABC-XYZ", "Ключевые и KAM"]
     money = [c for c in ws[4] if c.number_format == "#,##0"]
     assert money  # revenue written as a number with the money format
 
 
-def test_findings_flag_mono_client_first():
+def test_findings_flag_mono_client_right_after_the_bridge():
     from workbench.report.segment_report import segment_findings
 
     found = segment_findings(hostile_result("ru"), "ru", "RUB")
-    assert found[0]["severity"] == "risk" and found[0]["number"] == "60,0\u00a0%"
-    assert all(set(f) == {"severity", "headline", "number", "action", "weight"} for f in found)
+    # the revenue bridge leads (no sales in the previous window here), the mono-client follows
+    assert found[0]["kind"] == "bridge_first" and found[0]["lead"] is True and found[0]["owner"] == "director"
+    assert found[1]["severity"] == "risk" and found[1]["number"] == "60,0\u00a0%"
+    base = {"severity", "headline", "number", "action", "weight", "audience", "kind"}
+    assert all(base <= set(f) <= base | {"owner", "at_stake", "due", "lead"} for f in found)
+    assert all(f["audience"] in ("management", "consultant") for f in found)
     assert [f["weight"] for f in found] == sorted((f["weight"] for f in found), reverse=True)
 
 

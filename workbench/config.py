@@ -37,7 +37,9 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "import.duplicates": ("keep", "drop"),
     "import.customer_key": ("auto", "inn", "name"),
     "import.overlap": ("newest_file_wins", "dedupe_rows"),
+    "segmentation.xyz.method": ("regularity", "cv"),
     "segmentation.xyz.period": ("month", "quarter"),
+    "segmentation.key_accounts.grade_by": ("auto", "profit", "revenue"),
     "maps.calendar.seasonal[].kind": ("holidays", "budget", "peak", "low"),
     "maps.calendar.events[].kind": ("release", "law", "conference"),
 }
@@ -65,6 +67,8 @@ RANGES: dict[str, tuple[float, float]] = {
     "segmentation.abc.b": (0.0, 0.99),
     "segmentation.xyz.x": (0.0, 10.0),
     "segmentation.xyz.y": (0.0, 10.0),
+    "segmentation.xyz.regular_x": (0.0, 1.0),
+    "segmentation.xyz.regular_y": (0.0, 1.0),
     "segmentation.xyz.min_periods": (2, 120),
     "segmentation.rfm.bins": (2, 10),
     "segmentation.lifecycle.new_months": (1, 60),
@@ -72,18 +76,23 @@ RANGES: dict[str, tuple[float, float]] = {
     "segmentation.lifecycle.sleeping_min_orders": (2, 1000),
     "segmentation.lifecycle.sleeping_min_days": (1, 3650),
     "segmentation.lifecycle.lost_days": (1, 3650),
+    "segmentation.lifecycle.near_lost_days": (0, 3650),
     "segmentation.tiers.vip_min_share": (0.0, 1.0),
     "segmentation.tiers.prospect_headcount": (0, 10_000_000),
     "segmentation.tiers.prospect_potential_ratio": (0.0, 1000.0),
     "segmentation.tiers.prospect_trend": (-1.0, 100.0),
     "segmentation.tiers.ballast_max_orders": (0, 1000),
     "segmentation.key_accounts.cum_share": (0.0, 1.0),
-    "segmentation.key_accounts.gold_share": (0.0, 1.0),
-    "segmentation.key_accounts.silver_share": (0.0, 1.0),
+    "segmentation.key_accounts.silver_cum_share": (0.0, 1.0),
+    "segmentation.key_accounts.kam_max": (1, 100),
     "segmentation.key_accounts.individual_top": (0.0, 1.0),
     "segmentation.key_accounts.individual_potential_ratio": (0.0, 1000.0),
     "segmentation.key_accounts.individual_per_manager": (0, 100),
     "segmentation.concentration.mono_client_share": (0.0, 1.0),
+    "segmentation.concentration.top1_high": (0.0, 1.0),
+    "segmentation.concentration.top5_high": (0.0, 1.0),
+    "segmentation.concentration.top10_high": (0.0, 1.0),
+    "segmentation.customer_types.pioneer_days": (1, 3650),
     "maps.months": (1, 36),
     "maps.lead_months.*": (0, 36),
     "maps.romi_lag_months.*": (0, 36),
@@ -94,6 +103,9 @@ RANGES: dict[str, tuple[float, float]] = {
 NUMBER_LIMIT = 1e15
 # Names shown on every deliverable: control and direction-override characters removed.
 NAME_KEYS = ("client", "consultant.firm")
+# Keys of earlier versions, accepted and ignored so that an older engagement.yaml still loads
+# (key accounts used to be graded by each one's share; gold/silver/bronze now grade the base).
+RETIRED_KEYS = ("segmentation.key_accounts.gold_share", "segmentation.key_accounts.silver_share")
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MONTH_KEYS = ("maps.start_month",)
 
@@ -141,6 +153,8 @@ def _overlay(default: Any, value: Any, path: str, problems: list[str], lang: str
         out = dict(default)
         for key, sub in value.items():
             sub_path = f"{path}.{key}" if path else str(key)
+            if sub_path in RETIRED_KEYS:
+                continue
             if key not in default:
                 problems.append(t("config.unknown_key", lang, key=sub_path,
                                   allowed=", ".join(map(str, default))))
@@ -306,6 +320,17 @@ def _check_rules(s: dict[str, Any], problems: list[str], lang: str) -> None:
         problems.append(t("config.abc_sum", lang, a=seg["abc"]["a"], b=seg["abc"]["b"]))
     if seg["xyz"]["x"] > seg["xyz"]["y"]:
         problems.append(t("config.xyz_order", lang, x=seg["xyz"]["x"], y=seg["xyz"]["y"]))
+    if seg["xyz"]["regular_x"] < seg["xyz"]["regular_y"]:
+        problems.append(t("config.xyz_regular_order", lang, x=seg["xyz"]["regular_x"], y=seg["xyz"]["regular_y"]))
+    ka = seg["key_accounts"]
+    if ka["cum_share"] > ka["silver_cum_share"]:
+        problems.append(t("config.ka_order", lang, gold=ka["cum_share"], silver=ka["silver_cum_share"]))
+    pattern = seg["customer_types"]["state_name_pattern"]
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        problems.append(t("config.bad_pattern", lang, key="segmentation.customer_types.state_name_pattern",
+                          value=_show(pattern), error=str(exc)))
     for tier, bounds in seg["healthy_mix"].items():
         if not 0.0 <= bounds[0] <= bounds[1] <= 1.0:
             problems.append(t("config.mix_bounds", lang, key=f"segmentation.healthy_mix.{tier}",

@@ -5,6 +5,21 @@ buyers, customers who bought regularly and then stopped, one-off buyers, newcome
 and returns. Delivered the way a real client sends it: a 1C-style cp1251 ``;`` CSV
 with decimal commas and no-break-space thousands, and a customers workbook (.xlsx)
 with a title row, industry, headcount and manager.
+
+What the segmentation's rules need is added from a second random stream, so the 24
+months of the original demo stay as they were:
+
+* six earlier months of history for the customers who were already buying, and a few
+  customers who bought then, went silent for more than a year and came back (the
+  revenue bridge's *returned* group needs purchases before the previous window);
+* a gross margin per line (1C's «Валовая прибыль»), lower for the dominant customers,
+  who negotiate prices, so that grading by profit and by revenue differ;
+* two products launched inside the last twelve months, whose first buyers are the
+  pioneers;
+* state customers come from the industry «Госзаказчик» of the customers file.
+
+``generate(seed, margin=False)`` with another seed gives a second client for tests that
+must hold on more than one base (no margin: the key accounts are graded by revenue).
 """
 from __future__ import annotations
 
@@ -29,6 +44,11 @@ _INDUSTRY = ["Розничная торговля", "HoReCa", "Производ�
              "Оптовая торговля", "Общепит", "Госзаказчик"]
 _MANAGERS = ["Иванова Анна", "Петров Сергей", "Смирнова Ольга", "Кузнецов Дмитрий",
              "Попова Мария", "Соколов Игорь"]
+EARLY_MONTHS = 6        # months of history before the 24, for customers already buying then
+RETURNERS = 12          # customers silent through the previous window who came back
+# Products launched inside the last twelve months: (name, month index of the launch).
+NEW_PRODUCTS = (("Эко-пакеты крафтовые", 16), ("Перчатки виниловые с напылением", 19))
+NEW_PRODUCT_SHARE = 0.10  # share of lines after a launch that go to the new product
 _PRODUCTS = ["Бумага офисная А4", "Картриджи лазерные", "Канцелярский набор", "Упаковочная плёнка",
              "Коробки гофрированные", "Перчатки нитриловые", "Моющие средства", "Салфетки бумажные",
              "Стрейч-плёнка", "Скотч упаковочный", "Мешки для мусора", "Бахилы", "Полотенца бумажные",
@@ -47,10 +67,11 @@ def _month_starts() -> pd.DatetimeIndex:
     return pd.period_range(end - (MONTHS - 1), end, freq="M").to_timestamp()
 
 
-def generate(rng_seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
+def generate(rng_seed: int = SEED, margin: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (sales lines, customers) of the demo client as DataFrames.
 
-    sales: date, customer_name, inn, document, product, quantity, amount (RUB), manager
+    sales: date, customer_name, inn, document, product, quantity, amount (RUB), manager,
+        and margin (RUB, gross profit of the line; returns negative) when ``margin``
     customers: customer_name, inn, industry, headcount, manager
     """
     rng = np.random.default_rng(rng_seed)
@@ -136,13 +157,92 @@ def generate(rng_seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
     ret["document"] = "ВЗ-" + ret["document"].str[3:]
     last_day = (pd.Period(LAST_MONTH, "M").to_timestamp(how="end")).normalize()
     ret = ret[ret["date"] <= last_day]
-    sales = pd.concat([sales, ret], ignore_index=True).sort_values(["date", "document"], kind="stable")
+    sales = pd.concat([sales, ret], ignore_index=True)
     customers = pd.DataFrame({
         "customer_name": names, "inn": inns,
         "industry": [_INDUSTRY[int(k)] for k in rng.integers(0, len(_INDUSTRY), n)],
         "headcount": headcount, "manager": managers,
     })
+    sales, customers = _extend(sales, customers, kinds, scale, np.random.default_rng(rng_seed + 1), doc, margin)
+    sales = sales.sort_values(["date", "document"], kind="stable")
     return sales.reset_index(drop=True), customers
+
+
+def _extend(sales: pd.DataFrame, customers: pd.DataFrame, kinds: list[str], scale: dict[str, float],
+            rng: np.random.Generator, doc: int, margin: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Earlier history, returners, new products and margins, drawn from their own stream."""
+    months = _month_starts()
+    early = pd.period_range(pd.Period(months[0], "M") - EARLY_MONTHS, periods=EARLY_MONTHS, freq="M").to_timestamp()
+    rows = []
+
+    def buy(name: str, inn: str, manager: str, when: pd.Timestamp, total: float) -> None:
+        nonlocal doc
+        doc += 1
+        n_lines = int(rng.integers(1, 4))
+        for w in rng.dirichlet(np.ones(n_lines)):
+            product = _PRODUCTS[int(rng.integers(0, len(_PRODUCTS)))]
+            amount = round(total * float(w), 2)
+            qty = max(1, round(amount / float(rng.choice([120.0, 349.9, 990.0]))))
+            rows.append((when + pd.Timedelta(days=int(rng.integers(1, 28))), name, inn, f"РН-{doc:06d}",
+                         product, qty, amount, manager))
+
+    # six months before the 24 for the customers already buying at the start
+    started = {"dominant", "steady", "regular", "sporadic", "sleeper"}
+    first = sales.groupby("customer_name")["amount"].sum()
+    for i, kind in enumerate(kinds):
+        if kind not in started:
+            continue
+        rec = customers.iloc[i]
+        base = float(first.get(rec["customer_name"], 0.0)) / 24 if kind != "sporadic" else scale[kind]
+        chance = {"dominant": 1.0, "steady": 1.0, "regular": 0.7, "sporadic": 0.15, "sleeper": 0.85}[kind]
+        for m in np.flatnonzero(rng.random(EARLY_MONTHS) < chance):
+            buy(rec["customer_name"], rec["inn"], rec["manager"], early[m], base * float(np.exp(rng.normal(0, 0.3))))
+
+    # returners: bought in the early months, silent through the previous window, back in this one
+    taken = set(customers["customer_name"])
+    new_rows = []
+    while len(new_rows) < RETURNERS:
+        name = f"{rng.choice(_PREFIX)} «{rng.choice(_ROOT)}-{rng.choice(_SUFFIX)}-{int(rng.integers(100, 999))}»"
+        if name in taken:
+            continue
+        taken.add(name)
+        inn = f"{int(rng.integers(100_000_000, 9_999_999_999)):010d}"
+        manager = _MANAGERS[int(rng.integers(0, len(_MANAGERS)))]
+        base = scale["regular"] * float(np.exp(rng.normal(0, 0.4)))
+        for m in np.flatnonzero(rng.random(EARLY_MONTHS) < 0.8):
+            buy(name, inn, manager, early[m], base)
+        back = int(rng.integers(13, 21))
+        for m in range(back, len(months)):
+            if rng.random() < 0.7:
+                buy(name, inn, manager, months[m], base * float(np.exp(rng.normal(0, 0.3))))
+        new_rows.append({"customer_name": name, "inn": inn,
+                         "industry": _INDUSTRY[int(rng.integers(0, len(_INDUSTRY)))],
+                         "headcount": int(np.round(np.exp(rng.normal(3.0, 1.0)))) + 3, "manager": manager})
+    extra = pd.DataFrame(rows, columns=list(sales.columns))
+    sales = pd.concat([sales, extra], ignore_index=True)
+    customers = pd.concat([customers, pd.DataFrame(new_rows)], ignore_index=True)
+
+    # products launched inside the last twelve months: a few innovators buy them in the first
+    # three months (the pioneers), the rest of the base follows later
+    innovators = set(customers["customer_name"].sample(frac=0.04, random_state=int(rng.integers(1 << 30))))
+    is_innovator = sales["customer_name"].isin(innovators).to_numpy()
+    for product, launch in NEW_PRODUCTS:
+        free = (sales["amount"] > 0) & ~sales["product"].isin([p for p, _ in NEW_PRODUCTS])
+        early_lines = free & (sales["date"] >= months[launch]) & is_innovator
+        later_lines = free & (sales["date"] >= months[min(launch + 4, len(months) - 1)])
+        draw = rng.random(len(sales))
+        sales.loc[(early_lines & (draw < 0.4)) | (later_lines & (draw < NEW_PRODUCT_SHARE)), "product"] = product
+    if margin:
+        # gross margin: dominant customers negotiate lower prices; each product has its own markup
+        rate_of = dict(zip(customers["customer_name"], np.clip(rng.normal(0.22, 0.05, len(customers)), 0.08, 0.40)))
+        for i, kind in enumerate(kinds):
+            if kind == "dominant":
+                rate_of[customers.at[i, "customer_name"]] = float(rng.uniform(0.10, 0.14))
+        markup = dict(zip(_PRODUCTS + [p for p, _ in NEW_PRODUCTS],
+                          rng.normal(1.0, 0.15, len(_PRODUCTS) + len(NEW_PRODUCTS))))
+        rate = sales["customer_name"].map(rate_of) * sales["product"].map(markup)
+        sales["margin"] = (sales["amount"] * rate).round(2)
+    return sales, customers
 
 
 def _ru_number(values: pd.Series, decimals: int) -> pd.Series:
@@ -164,14 +264,16 @@ def sales_1c_csv(sales: pd.DataFrame) -> bytes:
         "Сумма": _ru_number(sales["amount"], 2),
         "Менеджер": sales["manager"],
     })
+    if "margin" in sales.columns:
+        out.insert(7, "Валовая прибыль", _ru_number(sales["margin"], 2))
     return out.to_csv(sep=";", index=False, lineterminator="\r\n").encode("cp1251")
 
 
-def write_files(data_dir: Path, seed: int = SEED) -> DemoFiles:
+def write_files(data_dir: Path, seed: int = SEED, margin: bool = True) -> DemoFiles:
     """Write the demo client's exports into ``data_dir``; return their paths."""
     from openpyxl import Workbook
 
-    sales, customers = generate(seed)
+    sales, customers = generate(seed, margin)
     data_dir.mkdir(parents=True, exist_ok=True)
     sales_path = data_dir / "sales_1c.csv"
     sales_path.write_bytes(sales_1c_csv(sales))
@@ -211,18 +313,22 @@ DEMO_CALENDAR = """    seasonal:                 # the source's FMCG example: Ma
       - {month: "2027-06", kind: law, name: "Маркировка упаковки"}"""
 
 
-def create_demo(path: Path) -> Path:
+SECOND_CLIENT = {"seed": 7, "client": "ООО «Второй клиент»", "margin": False}
+
+
+def create_demo(path: Path, seed: int = SEED, client: str = CLIENT, margin: bool = True) -> Path:
     """Create (or refresh) the demo engagement at ``path`` and return it.
 
     The client's files and engagement.yaml are regenerated deterministically; the
-    consultant's overrides, actuals and history in the folder are kept.
+    consultant's overrides, actuals and history in the folder are kept. Another ``seed``
+    (and ``margin=False``) gives a different client, e.g. ``create_demo(p, **SECOND_CLIENT)``.
     """
     from workbench.config import render_template
     from workbench.io import atomic
 
     path = Path(path)
-    files = write_files(path / "data")
-    text = render_template(CLIENT, "ru", f"data/{files.sales_csv.name}", f"data/{files.customers_xlsx.name}")
+    files = write_files(path / "data", seed, margin)
+    text = render_template(client, "ru", f"data/{files.sales_csv.name}", f"data/{files.customers_xlsx.name}")
     text = text.replace('  firm: ""   ', f'  firm: "{FIRM}"', 1).replace('  logo: ""   ', '  logo: "logo.svg"', 1)
     lines = text.splitlines()
     out = []

@@ -85,3 +85,41 @@ def short_label(text: Any, limit: int = 28) -> str:
     """Shorten a client label for an axis."""
     s = "" if text is None else str(text)
     return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def waterfall(fig_ax: tuple[Any, Any], start: tuple[str, float], steps: list[tuple[str, float]],
+              end: tuple[str, float], label: Any = None) -> None:
+    """Draw a waterfall (bridge) on the axes: a start bar, floating steps, an end bar.
+
+    start, end: (label, value); steps: (label, change) in drawing order; rises in the "ok"
+    colour, falls in "risk", totals in "strategic" blue. ``label(value)`` gives the text over
+    each bar (none when ``label`` is None). The running total after the last step must equal
+    ``end`` (the caller's identity); the bars are drawn as given. ``label(value, total)``
+    gives the text over each bar (``total`` True for the first and last bars).
+    """
+    _, ax = fig_ax
+    names = [start[0]] + [s[0] for s in steps] + [end[0]]
+    bottoms, heights, colors, texts = [0.0], [start[1]], [PALETTE["strategic"]], [start[1]]
+    level = start[1]
+    for _, change in steps:
+        bottoms.append(level if change >= 0 else level + change)
+        heights.append(abs(change))
+        colors.append(PALETTE["ok"] if change >= 0 else PALETTE["risk"])
+        texts.append(change)
+        level += change
+    bottoms.append(0.0)
+    heights.append(end[1])
+    colors.append(PALETTE["strategic"])
+    texts.append(end[1])
+    xs = list(range(len(names)))
+    ax.bar(xs, heights, bottom=bottoms, color=colors, width=0.6)
+    for x in xs[:-1]:   # connectors: the running total carried to the next bar
+        top = bottoms[x] + heights[x] if x == 0 or texts[x] >= 0 else bottoms[x]
+        ax.plot([x + 0.3, x + 0.7], [top, top], color=PALETTE["muted"], linewidth=0.8)
+    if label is not None:
+        span = max(max(b + h for b, h in zip(bottoms, heights)), 1e-9)
+        last = len(xs) - 1
+        for x, b, h, v in zip(xs, bottoms, heights, texts):
+            ax.text(x, b + h + span * 0.01, label(v, x in (0, last)), ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(xs, [short_label(n, 18) for n in names], fontsize=8)
+    ax.set_ylim(0, max(b + h for b, h in zip(bottoms, heights)) * 1.12 or 1)

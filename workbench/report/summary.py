@@ -20,11 +20,16 @@ PER_STEP = 3
 def pick_findings(findings: Iterable[Mapping[str, Any]], limit: int = MAX_FINDINGS) -> list[dict[str, Any]]:
     """Order findings by severity then weight (desc) and keep at most ``limit``.
 
+    Findings marked ``lead`` come first; ``audience: consultant`` ones are left out.
+
     At most three findings from one step are kept while others are waiting, so the
     summary covers the whole engagement rather than one section.
     """
-    items = [dict(f) for f in findings if f.get("headline")]
-    items.sort(key=lambda f: (-SEVERITY_RANK.get(str(f.get("severity")), 0), -float(f.get("weight", 0))))
+    # Notes for the consultant stay out of the client's summary; a lead finding (the revenue
+    # bridge) opens it whatever its severity.
+    items = [dict(f) for f in findings if f.get("headline") and f.get("audience", "management") != "consultant"]
+    items.sort(key=lambda f: (not f.get("lead", False), -SEVERITY_RANK.get(str(f.get("severity")), 0),
+                              -float(f.get("weight", 0))))
     chosen: list[dict[str, Any]] = []
     per_step: dict[str, int] = {}
     for f in items:

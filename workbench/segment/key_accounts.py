@@ -1,4 +1,11 @@
-"""Key accounts, their grades and the kind of development map each customer follows."""
+"""Gold / silver / bronze over the whole base, key accounts (= gold), the KAM load, map kinds.
+
+Source 002: gold customers are the key accounts (a long relationship, the key part of the
+profit); silver ones deserve a closer look, a future gold partner may be among them; bronze
+ones, with minimal turnover and profit, are never key. A key account manager handles 1-3
+key accounts. The grades rank the *whole base* by value: profit (the ledger's margin) when
+every row of the window carries one, revenue otherwise, and the report says which.
+"""
 from __future__ import annotations
 
 import math
@@ -12,12 +19,53 @@ from workbench.segment._util import _EPS
 KA_GRADES = ("gold", "silver", "bronze")
 
 
-def _key_accounts(frame: pd.DataFrame, ka: dict[str, Any]) -> pd.DataFrame:
-    """Key accounts, grades and the kind of development map.
+def grade_basis(grade_by: str, margin_rows: int, window_rows: int) -> str:
+    """'profit' or 'revenue': what grades the base.
 
-    Key accounts: the largest customers (revenue > 0) making up to ``cum_share`` of revenue,
-    with the same crossing rule as ABC (the customer crossing the line is in). Grades by
-    share: gold >= gold_share, silver >= silver_share, else bronze.
+    ``grade_by`` auto: profit when every ledger row of the window has a margin (a partly
+    filled margin would rank customers by whichever rows happen to carry one), else revenue.
+    ``profit`` asked for but unavailable falls back to revenue (the report says so).
+    """
+    complete = window_rows > 0 and margin_rows == window_rows
+    if grade_by == "revenue" or not complete:
+        return "revenue"
+    return "profit"
+
+
+def ka_grades(value: pd.Series, customer_id: pd.Series, gold_cum: float, silver_cum: float) -> pd.DataFrame:
+    """Gold / silver / bronze by cumulative share of value, with the ABC crossing rule.
+
+    Parameters
+    ----------
+    value : Series of float (currency: profit or revenue in the window), one per customer.
+    customer_id : Series of str (ties are broken by it).
+    gold_cum, silver_cum : cumulative shares (0.50, 0.80).
+
+    Returns
+    -------
+    DataFrame aligned on the input index: ka_value_share (value / sum of positive values),
+    ka_grade: gold when the cumulative share *before* the customer is below ``gold_cum``
+    (the customer crossing the line is in), silver below ``silver_cum``, else bronze; a
+    value <= 0 is always bronze.
+    """
+    v = value.to_numpy(dtype=float)
+    ids = customer_id.astype(str).to_numpy(dtype=object)
+    total = float(v[v > 0].sum())
+    order = np.lexsort((ids, -v))
+    share = v / total if total > 0 else np.zeros_like(v)
+    sorted_share = np.where(v[order] > 0, share[order], 0.0)
+    before = np.empty_like(v)
+    before[order] = np.cumsum(sorted_share) - sorted_share
+    grade = np.select([v <= 0, before < gold_cum - _EPS, before < silver_cum - _EPS],
+                      ["bronze", "gold", "silver"], "bronze")
+    return pd.DataFrame({"ka_value_share": share, "ka_grade": grade}, index=value.index)
+
+
+def _key_accounts(frame: pd.DataFrame, ka: dict[str, Any], basis: str) -> pd.DataFrame:
+    """Grades, key accounts and the kind of development map.
+
+    Grades: :func:`ka_grades` on profit (``basis == 'profit'``) or revenue, over every known
+    customer. key_account = gold.
     Individual map: a key account ranked within the top ``individual_top`` of the base
     (rank <= ceil(individual_top x customers)) whose potential >= individual_potential_ratio
     x revenue or who shows prospects; at most ``individual_per_manager`` per manager (the
@@ -25,12 +73,10 @@ def _key_accounts(frame: pd.DataFrame, ka: dict[str, Any]) -> pd.DataFrame:
     potential - revenue (unknown potential last), then revenue, then customer_id. The rest
     of those: map_candidate = True, map = 'group'. Everyone else: 'group'.
     """
+    value = frame["profit"] if basis == "profit" else frame["revenue"]
+    grades = ka_grades(value, frame["customer_id"], float(ka["cum_share"]), float(ka["silver_cum_share"]))
+    key = (grades["ka_grade"] == "gold").to_numpy()
     revenue = frame["revenue"].to_numpy(dtype=float)
-    share = frame["revenue_share"].to_numpy(dtype=float)
-    before = frame["cum_share"].to_numpy(dtype=float) - np.where(revenue > 0, share, 0.0)
-    key = (revenue > 0) & (before < float(ka["cum_share"]) - _EPS)
-    grade = np.select([~key, share >= float(ka["gold_share"]) - _EPS, share >= float(ka["silver_share"]) - _EPS],
-                      ["", "gold", "silver"], "bronze").astype(str)
     ids = frame["customer_id"].to_numpy(dtype=object)
     rank = frame["revenue_rank"].to_numpy()
     top_n = math.ceil(float(ka["individual_top"]) * len(frame) - _EPS)
@@ -47,6 +93,46 @@ def _key_accounts(frame: pd.DataFrame, ka: dict[str, Any]) -> pd.DataFrame:
     individual = np.zeros(len(frame), dtype=bool)
     individual[cand.index[(place < int(ka["individual_per_manager"])).to_numpy()]] = True
     candidate = deserving & ~individual
-    return frame.assign(key_account=key, ka_grade=grade,
+    return frame.assign(key_account=key, ka_grade=grades["ka_grade"].to_numpy().astype(str),
+                        ka_value_share=grades["ka_value_share"].to_numpy(),
                         map=np.where(individual, "individual", "group").astype(str),
                         map_candidate=candidate)
+
+
+def kam_load(frame: pd.DataFrame, kam_max: int) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Key accounts per manager against the KAM norm (002: 1-3 key accounts per KAM).
+
+    Parameters
+    ----------
+    frame : customers with manager, key_account, orders.
+    kam_max : the most key accounts one KAM can handle (3).
+
+    Returns
+    -------
+    (table, summary). table: one row per manager with a key account or a customer who bought
+    in the window: manager ('' = no manager in the data), key_accounts, over (key_accounts -
+    kam_max, at least 0; every key account without a manager counts as over), sorted by
+    key_accounts desc then manager. summary: key_accounts, managers (distinct non-empty
+    managers of the customers who bought in the window), kams_needed
+    (ceil(key_accounts / kam_max)), kam_shortfall (max(0, kams_needed - managers)),
+    over_limit (sum of over), managers_over (managers above kam_max), unassigned (key
+    accounts without a manager).
+    """
+    manager = frame["manager"].astype("string").fillna("").str.strip().to_numpy(dtype=object)
+    key = frame["key_account"].to_numpy(dtype=bool)
+    active = frame["orders"].to_numpy() > 0
+    table = (pd.DataFrame({"manager": manager, "key_accounts": key.astype(np.int64)})[key | active]
+             .groupby("manager", sort=False)["key_accounts"].sum().reset_index())
+    table["over"] = np.where(table["manager"] == "", table["key_accounts"],
+                             np.clip(table["key_accounts"] - int(kam_max), 0, None)).astype(np.int64)
+    table = table.sort_values(["key_accounts", "manager"], ascending=[False, True], kind="stable")
+    table = table[(table["key_accounts"] > 0) | (table["manager"] != "")].reset_index(drop=True)
+    n_key = int(key.sum())
+    managers = len(pd.unique(manager[active & (manager != "")]))
+    needed = math.ceil(n_key / int(kam_max)) if n_key else 0
+    named = table["manager"] != ""
+    summary = {"key_accounts": n_key, "managers": managers, "kams_needed": needed,
+               "kam_shortfall": max(0, needed - managers), "over_limit": int(table["over"].sum()),
+               "managers_over": int((named & (table["key_accounts"] > int(kam_max))).sum()),
+               "unassigned": int(table.loc[~named, "key_accounts"].sum())}
+    return table, summary

@@ -31,7 +31,7 @@ def _aggregate(ledger: pd.DataFrame, next_start: pd.Timestamp, window_months: in
     keep = (dates < next_start).to_numpy(dtype=bool, na_value=False)
     # Only the columns we read, filtered one by one (the ledger's other columns are never copied).
     wanted = [c for c in (C.CUSTOMER_ID, C.CUSTOMER_NAME, C.INN, C.DATE, C.AMOUNT, C.MANAGER, C.DOCUMENT,
-                          C.IS_RETURN) if c in ledger.columns]
+                          C.IS_RETURN, C.MARGIN, C.PRODUCT) if c in ledger.columns]
     led = {c: (ledger[c] if keep.all() else ledger[c][keep]) for c in wanted}
     codes, uniques = pd.factorize(led[C.CUSTOMER_ID].astype("string"), sort=False)
     n = len(uniques)
@@ -60,6 +60,18 @@ def _aggregate(ledger: pd.DataFrame, next_start: pd.Timestamp, window_months: in
 
     def total(mask: np.ndarray) -> np.ndarray:
         return np.bincount(codes, weights=np.where(mask, amount, 0.0), minlength=n)
+
+    def any_purchase(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(codes[purchase & mask], minlength=n) > 0
+
+    # Profit: the margin column summed over the window, used only when every window row has one
+    # (a partly filled margin would grade customers on whichever rows happen to carry it).
+    if C.MARGIN in led:
+        margin = led[C.MARGIN].astype(float).to_numpy()
+        margin_rows = int(np.isfinite(margin[in_win]).sum())
+        profit = np.bincount(codes, weights=np.where(in_win & np.isfinite(margin), margin, 0.0), minlength=n)
+    else:
+        margin_rows, profit = 0, np.zeros(n)
 
     # Orders in the window: a document number, or the day when the row has none (one order per
     # customer-day). Only the window's purchase rows are read: documents elsewhere are not needed.
@@ -118,6 +130,8 @@ def _aggregate(ledger: pd.DataFrame, next_start: pd.Timestamp, window_months: in
     wmask = in_win
     flat = codes[wmask].astype(np.int64) * n_periods + period[wmask]
     per_period = np.bincount(flat, weights=amount[wmask], minlength=n * n_periods).reshape(n, n_periods)
+    bought = np.bincount(flat, weights=purchase[wmask].astype(float),
+                         minlength=n * n_periods).reshape(n, n_periods) > 0
 
     first_back = end_m - first_day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
 
@@ -157,8 +171,22 @@ def _aggregate(ledger: pd.DataFrame, next_start: pd.Timestamp, window_months: in
             vals, blank = values_at(pick)
         return vals.where(~blank).astype("string")
 
+    window_day0 = int(np.datetime64((next_start - pd.DateOffset(months=window_months)).date(), "D")
+                      .astype(np.int64))
+    products, pioneer, new_products = _assortment(led, codes, day, purchase, in_win, n, window_day0,
+                                    int(s["customer_types"]["pioneer_days"]))
     return {
         "n": n,
+        "has_now": any_purchase(in_win),
+        "has_prev": any_purchase(in_prev),
+        "has_before": any_purchase(back >= 2 * window_months),
+        "profit": profit,
+        "margin_rows": margin_rows,
+        "window_rows": int(in_win.sum()),
+        "products": products,
+        "pioneer_products": pioneer,
+        "new_products": new_products,
+        "has_product": bool(C.PRODUCT in led and (_text_codes(led[C.PRODUCT]) >= 0).any()),
         "customer_id": pd.Series(uniques, dtype="string"),
         "customer_name": latest(C.CUSTOMER_NAME),
         "inn": latest(C.INN),
@@ -175,10 +203,48 @@ def _aggregate(ledger: pd.DataFrame, next_start: pd.Timestamp, window_months: in
         "first_back": first_back,
         "median_gap": median_gap,
         "per_period": per_period,
+        "bought_in_period": bought,
         "n_periods": n_periods,
         "end_day": end_d,
         "end_month": end_m,
     }
+
+
+def _assortment(led: dict[str, pd.Series], codes: np.ndarray, day: np.ndarray, purchase: np.ndarray,
+                in_win: np.ndarray, n: int, window_day0: int,
+                pioneer_days: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Distinct products bought in the window, and products new in the window bought early.
+
+    A product is *new in the window* when its first sale (any customer, all history up to the
+    month end) falls inside the window and the ledger holds sales at least ``pioneer_days``
+    before the window start (otherwise every product of a short ledger would look new). A
+    customer's ``pioneer_products`` counts the new products it bought within ``pioneer_days``
+    of their first sale: the first buyers. Without a product column both are 0. The third
+    item is the names of the products new in the window, by first sale.
+    """
+    zeros = np.zeros(n, dtype=np.int64)
+    if C.PRODUCT not in led or not len(codes):
+        return zeros, zeros, []
+    prod, names = _text_codes(led[C.PRODUCT], with_uniques=True)
+    ok = purchase & (prod >= 0)
+    if not ok.any():
+        return zeros, zeros, []
+    width = int(prod.max()) + 1
+
+    def per_customer(mask: np.ndarray) -> np.ndarray:
+        pairs = pd.unique(codes[mask].astype(np.int64) * width + prod[mask])
+        return np.bincount((pairs // width).astype(np.int64), minlength=n).astype(np.int64)
+
+    first = np.full(width, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, prod[ok], day[ok])
+    if int(day[ok].min()) > window_day0 - pioneer_days:
+        return per_customer(ok & in_win), zeros, []
+    new_product = (first >= window_day0) & (first < np.iinfo(np.int64).max)
+    safe = np.clip(prod, 0, None)
+    early = ok & new_product[safe] & (day - first[safe] < pioneer_days)
+    launched = np.flatnonzero(new_product)
+    launched = launched[np.argsort(first[launched], kind="stable")]
+    return per_customer(ok & in_win), per_customer(early), [str(names[i]) for i in launched]
 
 
 def _customer_frame(base: dict[str, Any], customers: pd.DataFrame | None, n: int) -> pd.DataFrame:
@@ -196,6 +262,11 @@ def _customer_frame(base: dict[str, Any], customers: pd.DataFrame | None, n: int
         "revenue_prev": base["revenue_prev"],
         "orders": base["orders"].astype(np.int64),
         "purchase_days": base["purchase_days"].astype(np.int64),
+        "profit": base["profit"],
+        "products": base["products"],
+        "pioneer_products": base["pioneer_products"],
+        "_has_prev": base["has_prev"],
+        "_has_before": base["has_before"],
     })
     prev_half, recent_half = base["revenue_prev_half"], base["revenue_recent_half"]
     with np.errstate(divide="ignore", invalid="ignore"):

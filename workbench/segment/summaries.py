@@ -36,34 +36,59 @@ def abc_xyz_matrix(frame: pd.DataFrame, lang: str = "ru") -> pd.DataFrame:
     return g
 
 
-def concentration(frame: pd.DataFrame, mono_client_share: float) -> dict[str, Any]:
-    """Revenue concentration over customers with positive revenue.
+def concentration(frame: pd.DataFrame, conc: dict[str, Any], value: str = "revenue") -> dict[str, Any]:
+    """Revenue concentration over customers with positive revenue, in words a B2B base needs.
 
-    top1_share, top5_share (0..1), hhi = sum of (share x 100)^2 (0..10000; above 2500 is
-    highly concentrated), mono_client = top1_share > mono_client_share, top1_customer_id.
+    Parameters
+    ----------
+    frame : customers with customer_id, revenue (and revenue_rank, the ABC order; and
+        ``value``, the column the key accounts are graded on: revenue or profit).
+    conc : the ``concentration`` settings: mono_client_share, top1_high, top5_high, top10_high.
+
+    Returns
+    -------
+    dict: top1_share, top5_share, top10_share (0..1 of positive revenue); top1_high,
+    top5_high, top10_high (bool: the share *as shown*, one decimal of a percent, reaches its
+    threshold, so the words never contradict the number); hhi = sum of (share x 100)^2
+    (0..10000, a secondary figure: a market-structure index, not a customer-risk scale);
+    mono_client (the largest customer by ``value`` brings more than mono_client_share of the
+    positive ``value``: source 002 speaks of profit); mono_share (that share);
+    top1_customer_id; positive_customers.
     """
+    from workbench.segment.tiers import shown_share
+
     pos = frame.loc[frame["revenue"] > 0, ["customer_id", "revenue"]]
     if "revenue_rank" in frame.columns:   # already known: the ABC order
         pos = pos.iloc[np.argsort(frame.loc[frame["revenue"] > 0, "revenue_rank"].to_numpy(), kind="stable")]
     else:
         pos = pos.sort_values(["revenue", "customer_id"], ascending=[False, True], kind="stable")
     total = float(pos["revenue"].sum())
+    out: dict[str, Any] = {"top1_share": 0.0, "top5_share": 0.0, "top10_share": 0.0, "hhi": 0.0,
+                           "top1_high": False, "top5_high": False, "top10_high": False,
+                           "mono_client": False, "mono_share": 0.0, "top1_customer_id": "",
+                           "positive_customers": 0}
     if total <= 0:
-        return {"top1_share": 0.0, "top5_share": 0.0, "hhi": 0.0, "mono_client": False,
-                "top1_customer_id": "", "positive_customers": 0}
+        return out
     shares = pos["revenue"].to_numpy() / total
-    top1 = float(shares[0])
-    return {"top1_share": top1, "top5_share": float(shares[:5].sum()),
-            "hhi": float(((shares * 100) ** 2).sum()),
-            "mono_client": bool(top1 > float(mono_client_share) + _EPS),
-            "top1_customer_id": str(pos["customer_id"].iloc[0]), "positive_customers": len(pos)}
+    for k in (1, 5, 10):
+        share = float(shares[:k].sum())
+        out[f"top{k}_share"] = share
+        out[f"top{k}_high"] = bool(shown_share(share) >= float(conc[f"top{k}_high"]) - _EPS)
+    v = frame[value].to_numpy(dtype=float) if value in frame.columns else frame["revenue"].to_numpy(dtype=float)
+    v_total = float(v[v > 0].sum())
+    mono = float(v.max()) / v_total if v_total > 0 else 0.0
+    out.update({"hhi": float(((shares * 100) ** 2).sum()), "mono_share": mono,
+                "mono_client": bool(mono > float(conc["mono_client_share"]) + _EPS),
+                "top1_customer_id": str(pos["customer_id"].iloc[0]), "positive_customers": len(pos)})
+    return out
 
 
 LIST_COLUMNS = {
-    "key_accounts": ["customer_id", "customer_name", "manager", "revenue", "revenue_share", "ka_grade",
-                     "tier", "abc_xyz", "lifecycle", "map", "potential"],
-    "sleeping_to_wake": ["customer_id", "customer_name", "manager", "revenue_per_month_before",
-                         "last_purchase", "recency_days", "median_gap_days", "purchase_days", "tier"],
+    "key_accounts": ["customer_id", "customer_name", "manager", "revenue", "revenue_share", "profit",
+                     "ka_value_share", "tier", "abc_xyz", "lifecycle", "map", "state_customer", "potential"],
+    "sleeping_to_wake": ["customer_id", "customer_name", "manager", "wake_value", "revenue_per_month_before",
+                         "wake_chance", "last_purchase", "recency_days", "days_to_lost", "near_lost",
+                         "median_gap_days", "tier"],
     "strategic_to_grow": ["customer_id", "customer_name", "manager", "revenue", "potential", "headroom",
                           "trend", "headcount", "abc_xyz", "tier_reason", "map"],
 }
@@ -72,24 +97,41 @@ LIST_COLUMNS = {
 def action_lists(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The three action lists.
 
-    key_accounts: key accounts by revenue desc.
-    sleeping_to_wake: sleeping customers by what they used to bring per month
-        (revenue_per_month_before = history revenue / months from first to last purchase), desc.
+    key_accounts: the gold customers, by the grading value's share desc (the order of the
+        grades), then revenue.
+    sleeping_to_wake: sleeping customers by what can realistically come back per month
+        (wake_value = revenue_per_month_before x wake_chance, see ``lifecycle``), desc; the
+        ones close to the lost line are flagged (near_lost).
     strategic_to_grow: strategic customers by headroom (potential - revenue; unknown last),
         then revenue desc.
     """
-    ka = frame.loc[frame["key_account"], LIST_COLUMNS["key_accounts"]].reset_index(drop=True)
+    ka = frame.loc[frame["key_account"]].sort_values(["ka_value_share", "revenue", "customer_id"],
+                                                     ascending=[False, False, True], kind="stable")
     sl = frame.loc[frame["lifecycle"] == "sleeping"]
-    sl = sl.sort_values(["revenue_per_month_before", "customer_id"], ascending=[False, True], kind="stable")
+    sl = sl.sort_values(["wake_value", "customer_id"], ascending=[False, True], kind="stable")
     st = frame.loc[frame["tier"] == "strategic"].assign(
         headroom=lambda d: d["potential"] - d["revenue"])
     st = st.assign(_h=st["headroom"].fillna(-np.inf)).sort_values(
         ["_h", "revenue", "customer_id"], ascending=[False, False, True], kind="stable")
     return {
-        "key_accounts": ka,
+        "key_accounts": ka[LIST_COLUMNS["key_accounts"]].reset_index(drop=True),
         "sleeping_to_wake": sl[LIST_COLUMNS["sleeping_to_wake"]].reset_index(drop=True),
         "strategic_to_grow": st[LIST_COLUMNS["strategic_to_grow"]].reset_index(drop=True),
     }
+
+
+def xyz_dominance(abc_xyz: pd.DataFrame, limit: float = 0.80) -> pd.DataFrame:
+    """Rows of the ABC-XYZ matrix where one XYZ class holds more than ``limit`` of the row.
+
+    Such a row says little about its customers' rhythm (the rule may not suit the base).
+    Columns: abc, xyz (the dominant class), customers (in it), row_customers, share.
+    Customers with too little history (N) are left out of the row.
+    """
+    m = abc_xyz[abc_xyz["xyz"] != "N"]
+    row_total = m.groupby("abc", sort=False)["customers"].transform("sum")
+    m = m.assign(row_customers=row_total, share=np.where(row_total > 0, m["customers"] / row_total.clip(lower=1), 0))
+    top = m[(m["row_customers"] > 0) & (m["share"] > limit + _EPS)]
+    return top[["abc", "xyz", "customers", "row_customers", "share"]].reset_index(drop=True)
 
 
 def _thresholds_used(s: dict[str, Any], window_start: pd.Timestamp, month_end: pd.Timestamp,

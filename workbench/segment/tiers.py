@@ -17,11 +17,18 @@ def _tiers(frame: pd.DataFrame, tiers: dict[str, Any], lang: str) -> pd.DataFram
 
     Prospects: where the manager's potential is known for the customer, potential >=
     prospect_potential_ratio x revenue (and > 0); otherwise any signal: headcount >
-    prospect_headcount, trend (last half-window on the half before) >= prospect_trend, or
-    the ABC-XYZ cell in prospect_cells. Then, in order:
+    prospect_headcount, trend (last half-window on the half before) >= prospect_trend for a
+    customer who buys regularly (XYZ class X or Y; on irregular purchases a half-on-half rise
+    is noise), or the ABC-XYZ cell in prospect_cells. Then, in order:
     VIP = A, share >= vip_min_share, not lost / sleeping; ballast = lost or revenue <= 0
     (a customer who brought nothing goes to reactivation, not development); strategic =
-    prospects; ballast = orders <= ballast_max_orders; typical = the rest.
+    prospects; ballast = orders <= ballast_max_orders, unless the customer is *new*
+    (lifecycle, first purchase within ``new_months``): a new customer with one order is being
+    onboarded and has not had the chance to reorder, so it is typical (standard onboarding
+    work) and flagged ``new_one_off``; typical = the rest.
+
+    Lost customers keep the tier code ``ballast`` (every customer has one of the four tiers,
+    which the maps, the CJM and the history rely on), but the tier mix counts them apart.
     """
     n = len(frame)
     revenue = frame["revenue"].to_numpy(dtype=float)
@@ -32,7 +39,10 @@ def _tiers(frame: pd.DataFrame, tiers: dict[str, Any], lang: str) -> pd.DataFram
     headcount = frame["headcount"].to_numpy(dtype=float)
     sig_head = ~np.isnan(headcount) & (headcount > float(tiers["prospect_headcount"]))
     trend = frame["trend"].to_numpy(dtype=float)
-    sig_trend = ~np.isnan(trend) & (trend >= float(tiers["prospect_trend"]) - _EPS)
+    # A half-on-half rise says something only about a customer who buys regularly (X or Y): on
+    # irregular purchases (Z) it is the luck of which months the orders fell in.
+    regular = frame["xyz"].isin(["X", "Y"]).to_numpy()
+    sig_trend = regular & ~np.isnan(trend) & (trend >= float(tiers["prospect_trend"]) - _EPS)
     sig_cell = frame["abc_xyz"].isin(list(tiers["prospect_cells"])).to_numpy()
     by_signals = sig_head | sig_trend | sig_cell
     prospects = np.where(has_potential, by_potential, by_signals)
@@ -44,15 +54,17 @@ def _tiers(frame: pd.DataFrame, tiers: dict[str, Any], lang: str) -> pd.DataFram
         & ~np.isin(lifecycle, ["lost", "sleeping"])
     nothing = revenue <= 0
     one_off = frame["orders"].to_numpy() <= int(tiers["ballast_max_orders"])
-    tier = np.select([vip, lost | nothing, prospects, one_off],
+    new = lifecycle == "new"
+    tier = np.select([vip, lost | nothing, prospects, one_off & ~new],
                      ["vip", "ballast", "strategic", "ballast"], "typical").astype(str)
+    new_one_off = (tier == "typical") & one_off & new
 
     # The reason, in plain words, built column-wise on the customers of each kind of reason
     # (object arrays: one C loop per piece; a handful of kinds, never a loop over customers).
     reason = np.full(n, "", dtype=object)
     kinds = np.select([tier == "vip", (tier == "ballast") & lost, (tier == "ballast") & nothing,
-                       tier == "strategic", tier == "ballast"],
-                      ["vip", "lost", "nothing", "strategic", "one_off"], "typical")
+                       tier == "strategic", tier == "ballast", new_one_off],
+                      ["vip", "lost", "nothing", "strategic", "one_off", "new"], "typical")
     xyz_codes = frame["xyz"].to_numpy()
     abc_codes = frame["abc"].to_numpy()
     cells = frame["abc_xyz"].to_numpy()
@@ -96,36 +108,111 @@ def _tiers(frame: pd.DataFrame, tiers: dict[str, Any], lang: str) -> pd.DataFram
     idx = np.flatnonzero(kinds == "one_off")
     reason[idx] = _fill(t("segment.reason_one_off", lang), len(idx),
                         orders=frame["orders"].to_numpy()[idx].astype(str).astype(object))
+    idx = np.flatnonzero(kinds == "new")
+    first = pd.Series(frame["first_purchase"].to_numpy()[idx])
+    reason[idx] = _fill(t("segment.reason_new", lang), len(idx),
+                        date=(first.dt.strftime("%d.%m.%Y") if lang == "ru" else first.dt.strftime("%Y-%m-%d"))
+                        .to_numpy(dtype=object))
     return frame.assign(
         tier=tier, tier_reason=pd.Series(reason, index=frame.index, dtype="string"),
+        new_one_off=new_one_off,
         prospects=prospects.astype(bool),
         prospect_source=np.where(has_potential, "potential", "signals").astype(str),
     )
 
 
-def tier_mix(frame: pd.DataFrame, healthy: dict[str, Any], lang: str = "ru") -> pd.DataFrame:
-    """Tier counts against the healthy mix (003), each deviation explained in plain words.
+def shown_share(share: Any) -> Any:
+    """A share as the report shows it (one decimal of a percent): verdicts are taken on it, so
+    the words never contradict the number next to them (9.97 % shows as 10.0 %)."""
+    return np.round(np.asarray(share, dtype=float) * 1000) / 1000
 
-    Columns: tier, customers, share (of all customers in the base, by count), healthy_low,
-    healthy_high, status ('ok' | 'below' | 'above'), explanation (text in ``lang``),
-    lost (of which lost customers: they sit in ballast).
+
+def _status(share: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    shown = shown_share(share)
+    return np.select([shown < low - _EPS, shown > high + _EPS], ["below", "above"], "ok")
+
+
+# The ways of counting new and lost customers a verdict on the mix must survive.
+MIX_VARIANTS = ("new_as_ballast", "without_new", "with_lost", "with_lost_new_as_ballast", "with_lost_without_new")
+
+
+def tier_mix(frame: pd.DataFrame, healthy: dict[str, Any], lang: str = "ru") -> pd.DataFrame:
+    """The tier mix against the healthy mix (003), over the customers the company works with.
+
+    The mix counts the customers who bought in the window (``orders > 0``): the healthy mix
+    describes the customers the company works with now. Lost customers are counted apart;
+    new customers with one order sit in typical (see ``_tiers``).
+
+    A verdict is *robust* when it stays the same whichever way new and lost customers are
+    counted: new one-off customers counted as ballast (``new_as_ballast``) or left out
+    (``without_new``), and the known customers who bought nothing in the window (the lost)
+    counted in as ballast (``with_lost``), alone and combined. Only a robust verdict may be
+    a headline.
+
+    Columns: tier, customers (in the mix), share (of the mix, by count), healthy_low,
+    healthy_high, status ('ok' | 'below' | 'above', taken on the share as shown), explanation
+    (text in ``lang``), new (of the tier's customers in the mix: new), new_one_off (of them:
+    with one order, who would be ballast without the onboarding rule), sleeping (in the mix:
+    sleeping), base (every known customer with this tier code), outside (base - customers:
+    bought nothing in the window), lost (of them: lost), then for each variant in
+    MIX_VARIANTS ``share_<variant>`` and ``status_<variant>``, and robust (bool).
     """
     from workbench.report import fmt
 
-    n = len(frame)
-    counts = frame["tier"].value_counts().reindex(list(TIERS), fill_value=0)
-    lost = frame.loc[frame["lifecycle"] == "lost", "tier"].value_counts().reindex(list(TIERS), fill_value=0)
-    rows = pd.DataFrame({"tier": list(TIERS), "customers": counts.to_numpy().astype(np.int64)})
-    rows["share"] = rows["customers"] / n if n else 0.0
-    rows["healthy_low"] = [float(healthy[k][0]) for k in TIERS]
-    rows["healthy_high"] = [float(healthy[k][1]) for k in TIERS]
-    rows["status"] = np.select([rows["share"] < rows["healthy_low"] - _EPS,
-                                rows["share"] > rows["healthy_high"] + _EPS], ["below", "above"], "ok")
+    tier = frame["tier"].to_numpy()
+    in_mix = frame["orders"].to_numpy() > 0
+    lifecycle = frame["lifecycle"].to_numpy()
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        codes = pd.Categorical(tier[mask], categories=list(TIERS)).codes
+        return np.bincount(codes[codes >= 0], minlength=len(TIERS)).astype(np.int64)
+
+    mix = count(in_mix)
+    rows = pd.DataFrame({"tier": list(TIERS), "customers": mix})
+    n = int(mix.sum())
+    rows["share"] = mix / n if n else 0.0
+    low = np.array([float(healthy[k][0]) for k in TIERS])
+    high = np.array([float(healthy[k][1]) for k in TIERS])
+    rows["healthy_low"], rows["healthy_high"] = low, high
+    rows["status"] = _status(rows["share"].to_numpy(), low, high)
     # Four rows: formatting them one by one is not a loop over customers.
     rows["explanation"] = [
-        t(f"segment.mix_{tier}_{status}", lang, share=fmt.pct(share, lang),
-          low=fmt.pct(low, lang, 0), high=fmt.pct(high, lang, 0))
-        for tier, status, share, low, high in zip(rows["tier"], rows["status"], rows["share"],
-                                                  rows["healthy_low"], rows["healthy_high"])]
-    rows["lost"] = lost.to_numpy().astype(np.int64)
+        t(f"segment.mix_{tr}_{status}", lang, share=fmt.pct(share, lang),
+          low=fmt.pct(lo, lang, 0), high=fmt.pct(hi, lang, 0))
+        for tr, status, share, lo, hi in zip(rows["tier"], rows["status"], rows["share"], low, high)]
+    new = count(in_mix & (lifecycle == "new"))
+    new_one_off = count(in_mix & frame["new_one_off"].to_numpy(dtype=bool))
+    rows["new"] = new
+    rows["new_one_off"] = new_one_off
+    rows["sleeping"] = count(in_mix & (lifecycle == "sleeping"))
+    base = count(np.ones(len(frame), dtype=bool))
+    rows["base"] = base
+    rows["outside"] = base - mix
+    rows["lost"] = count(~in_mix & (lifecycle == "lost"))
+
+    ballast = np.array([k == "ballast" for k in TIERS])
+
+    def new_as_ballast(counts: np.ndarray, moved: np.ndarray) -> np.ndarray:
+        return counts - moved + ballast * int(moved.sum())
+
+    # "with lost": every known customer under its own tier code (the lost are ballast), as the
+    # mix used to be counted.
+    new_all = count(lifecycle == "new")
+    moved_all = count(frame["new_one_off"].to_numpy(dtype=bool))
+    variants = {
+        "new_as_ballast": new_as_ballast(mix, new_one_off),
+        "without_new": mix - new,
+        "with_lost": base,
+        "with_lost_new_as_ballast": new_as_ballast(base, moved_all),
+        "with_lost_without_new": base - new_all,
+    }
+    robust = np.ones(len(TIERS), dtype=bool)
+    for name in MIX_VARIANTS:
+        counts = variants[name]
+        total = int(counts.sum())
+        share = counts / total if total else np.zeros(len(TIERS))
+        rows[f"share_{name}"] = share
+        rows[f"status_{name}"] = _status(share, low, high)
+        robust &= rows[f"status_{name}"].to_numpy() == rows["status"].to_numpy()
+    rows["robust"] = robust
     return rows

@@ -191,11 +191,13 @@ def cmd_segment(args: argparse.Namespace) -> int:
         ctx = steps.context(eng_dir, args.month or "", args.lang or "",
                             out_dir=str(eng.deliverables_dir / (args.month or steps.latest_month(eng))))
         res = steps.segment_step(ctx)
-    tiers = res.customers["tier"].value_counts().to_dict()
-    summary = {"month": ctx.month, "customers": len(res.customers),
-               "tiers": {k: int(v) for k, v in tiers.items()},
-               "abc": {k: int(v) for k, v in res.customers["abc"].value_counts().to_dict().items()},
-               "key_accounts": int(res.customers["key_account"].sum()),
+    n = res.counts  # the counts the report and the workbook show, from one place
+    summary = {"month": ctx.month, "customers": n["customers"], "bought_in_window": n["in_mix"],
+               "revenue": round(res.bridge["now"], 2), "revenue_prev": round(res.bridge["prev"], 2),
+               "mix": {k: n[f"mix.{k}"] for k in ("vip", "strategic", "typical", "ballast")},
+               "lifecycle": {k: n[f"lifecycle.{k}"] for k in ("new", "active", "sleeping", "lost")},
+               "abc": {k: n[f"abc.{k}"] for k in "ABC"},
+               "key_accounts": n["key_accounts"],
                "segments_csv": str(ctx.out_dir / "segments.csv")}
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))

@@ -109,8 +109,8 @@ def segment_findings(res: SegmentationResult, lang: str = "ru", currency: str = 
         owner = {"vip": "director", "ballast": "marketing", "strategic": "director",
                  "strategic_above": "director"}[key]
         add("warn", key, pct(mix.loc[tier, "share"]), weight + 50 * float(mix.loc[tier, "share"]), owner=owner)
-    for tier in ("vip", "strategic", "typical", "ballast"):
-        if mix.loc[tier, "status"] != "ok" and not bool(mix.loc[tier, "robust"]) and tier not in unsure:
+    for tier in ("vip", "strategic", "typical", "ballast"):   # an "ok" that flips is no verdict either
+        if not bool(mix.loc[tier, "robust"]) and tier not in unsure:
             unsure.append(tier)
     if unsure:
         names = t("segment.tier_one", lang)
@@ -158,6 +158,6 @@ def segment_findings(res: SegmentationResult, lang: str = "ru", currency: str = 
     if len(res.xyz_dominance):
         add("info", "xyz", "", 15, audience="consultant", rows=", ".join(res.xyz_dominance["abc"]))
 
-    if not mix_problem:
+    if not mix_problem and not unsure and (mix["status"] == "ok").all():
         add("ok", "ok", "", 10)
     return sorted(out, key=lambda f: -f["weight"])

@@ -1,4 +1,5 @@
-"""Segmenting the client base: ABC, XYZ, RFM, lifecycle, tiers, key accounts, concentration.
+"""Segmenting the client base: the revenue bridge, ABC, XYZ, RFM, lifecycle, tiers, grades and
+key accounts, concentration, customer types, and the counts every deliverable shows.
 
 Pure functions over DataFrames: nothing here reads or writes a file. The rules and their
 defaults come from the ``segmentation:`` section of ``engagement.yaml`` (sources: the
@@ -6,8 +7,15 @@ articles 002 and 003 in ``shared/seeds``; see ``shared/DOMAIN.md`` §1).
 
 The analysis is made **as of the end of the reporting month**: transactions dated after
 it are ignored; the *window* is the last ``window_months`` calendar months ending with the
-reporting month. History before the window still counts for a customer's first purchase,
-its rhythm (sleeping) and the revenue of the previous window (trend).
+reporting month, the *previous window* the same number of months before it. History before
+the window still counts for a customer's first purchase, its rhythm (sleeping), the
+previous window's revenue (bridge, trend) and new products (pioneers).
+
+The package follows the steps (one module each): ``ledger`` (per-customer aggregates),
+``classes`` (ABC, XYZ, RFM), ``lifecycle``, ``tiers`` (and the tier mix), ``key_accounts``
+(grades, KAM load, map kinds), ``customer_types``, ``bridge``, ``summaries`` (matrix,
+concentration, lists), ``robust`` (verdicts that survive counting new / lost customers
+differently) and ``counts`` (the one set of numbers).
 
 Everything is computed on whole columns (integer customer codes, ``np.bincount``,
 ``groupby``, ``rank``, ``np.select``); there is no Python loop over customers or rows.
@@ -21,7 +29,15 @@ Interpretations (where the brief leaves room), stated once here and in each func
 * **orders**: distinct documents; rows without a document count one order per
   (customer, date). Return rows are not orders.
 * a customer is *known* when it has at least one ledger row up to the month end; rows of
-  the customers file without any purchase yet are not part of the base.
+  the customers file without any purchase yet are not part of the base (and are counted:
+  ``customers_file_no_sales``).
+* the **tier mix** counts the customers who bought in the window; lost customers keep the
+  tier code ballast but are counted apart; a new customer with one order is typical
+  (onboarding), not ballast (``tiers``).
+* **one notion** of sleeping and of lost: the ``lifecycle`` column; RFM's segment names are
+  RFM's own, and the bridge's "lost" group is the lifecycle's lost.
+* verdicts are taken on shares **as shown** (one decimal of a percent), so that the words
+  never contradict the number beside them.
 * RFM scores: ties share one score (the score of their average rank), so equal
   recency/frequency/value never get different scores depending on customer_id.
 """
@@ -39,7 +55,14 @@ from workbench.segment.bridge import BRIDGE_GROUPS, bridge_groups, revenue_bridg
 from workbench.segment.classes import ABC_CLASSES, RFM_SEGMENTS, XYZ_CLASSES, _rfm, _xyz, abc_classes
 from workbench.segment.counts import COUNT_MEANING, count_of, segment_counts
 from workbench.segment.customer_types import BREADTH_BANDS, breadth_band, state_customers
-from workbench.segment.key_accounts import KA_GRADES, _key_accounts, grade_basis, ka_grades, kam_load
+from workbench.segment.key_accounts import (
+    KA_GRADES,
+    _key_accounts,
+    grade_basis,
+    id_ranks,
+    ka_grades,
+    kam_load,
+)
 from workbench.segment.ledger import _aggregate, _customer_frame
 from workbench.segment.lifecycle import LIFECYCLES, _lifecycle
 from workbench.segment.robust import robustness
@@ -164,7 +187,9 @@ def segment(ledger: pd.DataFrame, customers: pd.DataFrame | None, settings: dict
     n = len(base["customer_id"])
     frame = _customer_frame(base, customers, n)
 
-    abc_part = abc_classes(frame["revenue"], frame["customer_id"], s["abc"]["a"], s["abc"]["b"])
+    frame["_id_rank"] = id_ranks(frame["customer_id"])   # one text sort, reused for every tie-break
+    abc_part = abc_classes(frame["revenue"], frame["customer_id"], s["abc"]["a"], s["abc"]["b"],
+                           frame["_id_rank"].to_numpy())
     frame = pd.concat([frame, abc_part], axis=1)
     xyz_part = _xyz(base, s["xyz"], window_months)
     for col in ("xyz", "xyz_cv", "xyz_regularity", "xyz_periods"):
@@ -194,6 +219,8 @@ def segment(ledger: pd.DataFrame, customers: pd.DataFrame | None, settings: dict
     file_ids = customers[C.CUSTOMER_ID] if customers is not None and C.CUSTOMER_ID in customers.columns else None
     matrix = abc_xyz_matrix(frame, lang)
     prev_start = window_start - pd.DateOffset(months=window_months)
+    robust = robustness(frame, s, basis)
+    frame = frame.drop(columns=["_id_rank"])
     return SegmentationResult(
         customers=frame,
         abc_xyz=matrix,
@@ -216,7 +243,7 @@ def segment(ledger: pd.DataFrame, customers: pd.DataFrame | None, settings: dict
         counts=segment_counts(frame, mix, kam_summary, file_ids),
         kam=kam_table,
         xyz_dominance=xyz_dominance(matrix),
-        robust=robustness(frame, s, basis),
+        robust=robust,
     )
 
 

@@ -24,13 +24,15 @@ _RFM_MAP = np.array([
 ], dtype=object)
 
 
-def abc_classes(revenue: pd.Series, customer_id: pd.Series, a: float, b: float) -> pd.DataFrame:
+def abc_classes(revenue: pd.Series, customer_id: pd.Series, a: float, b: float,
+                id_rank: np.ndarray | None = None) -> pd.DataFrame:
     """ABC class per customer by cumulative revenue share.
 
     Parameters
     ----------
     revenue : Series of float (currency), one per customer; customer_id : Series of str.
     a, b : the A and B shares (0.80, 0.15).
+    id_rank : optional, the rank of each customer_id in text order (ints), for the tie-break.
 
     Returns
     -------
@@ -44,9 +46,9 @@ def abc_classes(revenue: pd.Series, customer_id: pd.Series, a: float, b: float) 
     floating sums (0.1 + 0.7 reaches 0.8).
     """
     rev = revenue.to_numpy(dtype=float)
-    ids = customer_id.astype(str).to_numpy(dtype=object)
+    ties = id_rank if id_rank is not None else customer_id.astype(str).to_numpy(dtype=object)
     positive_total = float(rev[rev > 0].sum())
-    order = np.lexsort((ids, -rev))
+    order = np.lexsort((ties, -rev))
     share = rev / positive_total if positive_total > 0 else np.zeros_like(rev)
     cum_sorted = np.cumsum(np.where(rev[order] > 0, share[order], 0.0))
     before_sorted = cum_sorted - np.where(rev[order] > 0, share[order], 0.0)

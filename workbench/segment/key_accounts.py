@@ -32,7 +32,15 @@ def grade_basis(grade_by: str, margin_rows: int, window_rows: int) -> str:
     return "profit"
 
 
-def ka_grades(value: pd.Series, customer_id: pd.Series, gold_cum: float, silver_cum: float) -> pd.DataFrame:
+def id_ranks(customer_id: pd.Series) -> np.ndarray:
+    """The rank of each customer_id in text order (ints), computed with one sort."""
+    rank = np.empty(len(customer_id), dtype=np.int64)
+    rank[customer_id.astype("string").argsort().to_numpy()] = np.arange(len(customer_id))
+    return rank
+
+
+def ka_grades(value: pd.Series, customer_id: pd.Series, gold_cum: float, silver_cum: float,
+              id_rank: np.ndarray | None = None) -> pd.DataFrame:
     """Gold / silver / bronze by cumulative share of value, with the ABC crossing rule.
 
     Parameters
@@ -40,6 +48,8 @@ def ka_grades(value: pd.Series, customer_id: pd.Series, gold_cum: float, silver_
     value : Series of float (currency: profit or revenue in the window), one per customer.
     customer_id : Series of str (ties are broken by it).
     gold_cum, silver_cum : cumulative shares (0.50, 0.80).
+    id_rank : optional, the rank of each customer_id among them (ints): the tie-break without
+        comparing strings again.
 
     Returns
     -------
@@ -49,9 +59,10 @@ def ka_grades(value: pd.Series, customer_id: pd.Series, gold_cum: float, silver_
     value <= 0 is always bronze.
     """
     v = value.to_numpy(dtype=float)
-    ids = customer_id.astype(str).to_numpy(dtype=object)
     total = float(v[v > 0].sum())
-    order = np.lexsort((ids, -v))
+    if id_rank is None:
+        id_rank = id_ranks(customer_id)
+    order = np.lexsort((id_rank, -v))   # value desc, ties by customer_id
     share = v / total if total > 0 else np.zeros_like(v)
     sorted_share = np.where(v[order] > 0, share[order], 0.0)
     before = np.empty_like(v)
@@ -74,7 +85,8 @@ def _key_accounts(frame: pd.DataFrame, ka: dict[str, Any], basis: str) -> pd.Dat
     of those: map_candidate = True, map = 'group'. Everyone else: 'group'.
     """
     value = frame["profit"] if basis == "profit" else frame["revenue"]
-    grades = ka_grades(value, frame["customer_id"], float(ka["cum_share"]), float(ka["silver_cum_share"]))
+    grades = ka_grades(value, frame["customer_id"], float(ka["cum_share"]), float(ka["silver_cum_share"]),
+                       frame["_id_rank"].to_numpy() if "_id_rank" in frame.columns else None)
     key = (grades["ka_grade"] == "gold").to_numpy()
     revenue = frame["revenue"].to_numpy(dtype=float)
     ids = frame["customer_id"].to_numpy(dtype=object)

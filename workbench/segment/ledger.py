@@ -173,7 +173,7 @@ def _aggregate(ledger: pd.DataFrame, next_start: pd.Timestamp, window_months: in
 
     window_day0 = int(np.datetime64((next_start - pd.DateOffset(months=window_months)).date(), "D")
                       .astype(np.int64))
-    products, pioneer, new_products = _assortment(led, codes, day, purchase, in_win, n, window_day0,
+    products, pioneer, new_products, has_product = _assortment(led, codes, day, purchase, in_win, n, window_day0,
                                     int(s["customer_types"]["pioneer_days"]))
     return {
         "n": n,
@@ -186,7 +186,7 @@ def _aggregate(ledger: pd.DataFrame, next_start: pd.Timestamp, window_months: in
         "products": products,
         "pioneer_products": pioneer,
         "new_products": new_products,
-        "has_product": bool(C.PRODUCT in led and (_text_codes(led[C.PRODUCT]) >= 0).any()),
+        "has_product": has_product,
         "customer_id": pd.Series(uniques, dtype="string"),
         "customer_name": latest(C.CUSTOMER_NAME),
         "inn": latest(C.INN),
@@ -212,7 +212,7 @@ def _aggregate(ledger: pd.DataFrame, next_start: pd.Timestamp, window_months: in
 
 def _assortment(led: dict[str, pd.Series], codes: np.ndarray, day: np.ndarray, purchase: np.ndarray,
                 in_win: np.ndarray, n: int, window_day0: int,
-                pioneer_days: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+                pioneer_days: int) -> tuple[np.ndarray, np.ndarray, list[str], bool]:
     """Distinct products bought in the window, and products new in the window bought early.
 
     A product is *new in the window* when its first sale (any customer, all history up to the
@@ -220,15 +220,16 @@ def _assortment(led: dict[str, pd.Series], codes: np.ndarray, day: np.ndarray, p
     before the window start (otherwise every product of a short ledger would look new). A
     customer's ``pioneer_products`` counts the new products it bought within ``pioneer_days``
     of their first sale: the first buyers. Without a product column both are 0. The third
-    item is the names of the products new in the window, by first sale.
+    item is the names of the products new in the window, by first sale; the fourth says
+    whether any purchase names a product.
     """
     zeros = np.zeros(n, dtype=np.int64)
     if C.PRODUCT not in led or not len(codes):
-        return zeros, zeros, []
+        return zeros, zeros, [], False
     prod, names = _text_codes(led[C.PRODUCT], with_uniques=True)
     ok = purchase & (prod >= 0)
     if not ok.any():
-        return zeros, zeros, []
+        return zeros, zeros, [], False
     width = int(prod.max()) + 1
 
     def per_customer(mask: np.ndarray) -> np.ndarray:
@@ -238,13 +239,13 @@ def _assortment(led: dict[str, pd.Series], codes: np.ndarray, day: np.ndarray, p
     first = np.full(width, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first, prod[ok], day[ok])
     if int(day[ok].min()) > window_day0 - pioneer_days:
-        return per_customer(ok & in_win), zeros, []
+        return per_customer(ok & in_win), zeros, [], True
     new_product = (first >= window_day0) & (first < np.iinfo(np.int64).max)
     safe = np.clip(prod, 0, None)
     early = ok & new_product[safe] & (day - first[safe] < pioneer_days)
     launched = np.flatnonzero(new_product)
     launched = launched[np.argsort(first[launched], kind="stable")]
-    return per_customer(ok & in_win), per_customer(early), [str(names[i]) for i in launched]
+    return per_customer(ok & in_win), per_customer(early), [str(names[i]) for i in launched], True
 
 
 def _customer_frame(base: dict[str, Any], customers: pd.DataFrame | None, n: int) -> pd.DataFrame:

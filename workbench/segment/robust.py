@@ -33,7 +33,8 @@ def verdicts(frame: pd.DataFrame, s: dict[str, Any], basis: str) -> dict[str, bo
     value = "profit" if basis == "profit" else "revenue"
     conc = concentration(frame.drop(columns=["revenue_rank"], errors="ignore"), s["concentration"], value)
     ka = s["key_accounts"]
-    graded = ka_grades(frame[value], frame["customer_id"], float(ka["cum_share"]), float(ka["silver_cum_share"]))
+    graded = ka_grades(frame[value], frame["customer_id"], float(ka["cum_share"]), float(ka["silver_cum_share"]),
+                       frame["_id_rank"].to_numpy() if "_id_rank" in frame.columns else None)
     _, kam = kam_load(frame.assign(key_account=(graded["ka_grade"] == "gold").to_numpy()), int(ka["kam_max"]))
     return {"top1_high": conc["top1_high"], "top5_high": conc["top5_high"], "top10_high": conc["top10_high"],
             "mono_client": conc["mono_client"],

@@ -144,10 +144,10 @@ def tier_mix(frame: pd.DataFrame, healthy: dict[str, Any], lang: str = "ru") -> 
     new customers with one order sit in typical (see ``_tiers``).
 
     A verdict is *robust* when it stays the same whichever way new and lost customers are
-    counted: new one-off customers counted as ballast (``new_as_ballast``) or left out
-    (``without_new``), and the known customers who bought nothing in the window (the lost)
-    counted in as ballast (``with_lost``), alone and combined. Only a robust verdict may be
-    a headline.
+    counted: new one-off customers counted as ballast (``new_as_ballast``) or new customers
+    left out (``without_new``), and every known customer counted under its tier code, the
+    lost as ballast, as the mix used to be counted (``with_lost``), alone and combined with
+    the two ways of counting new ones. Only a robust verdict may be a headline.
 
     Columns: tier, customers (in the mix), share (of the mix, by count), healthy_low,
     healthy_high, status ('ok' | 'below' | 'above', taken on the share as shown), explanation

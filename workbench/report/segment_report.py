@@ -419,10 +419,14 @@ def _lists(res: SegmentationResult, lang: str, currency: str) -> str:
     return H.section("action-lists", t("segment.sec_lists", lang), out, level=3)
 
 
+# Settings too long (or in the client's language) for the table: they stay in engagement.yaml.
+NOT_IN_TABLE = ("customer_types.state_industries", "customer_types.state_name_pattern", "customer_types.state_inns")
+
+
 def _thresholds(res: SegmentationResult, lang: str) -> str:
-    thr = pd.DataFrame({"key": [f"segmentation.{k}" if not k.startswith("window.") else k
-                                for k in res.thresholds],
-                        "value": [_show(v, lang) for v in res.thresholds.values()]})
+    shown = {k: v for k, v in res.thresholds.items() if k not in NOT_IN_TABLE}
+    thr = pd.DataFrame({"key": [f"segmentation.{k}" if not k.startswith("window.") else k for k in shown],
+                        "value": [_show(v, lang) for v in shown.values()]})
     return H.section("thresholds", t("segment.sec_thresholds", lang), H.details(
         t("segment.sec_thresholds", lang) + f" ({len(thr)})",
         H.table(thr, headers={"key": t("segment.thr_key", lang), "value": t("segment.thr_value", lang)})), level=3)

@@ -107,7 +107,7 @@ def bridge_tables(res: SegmentationResult, lang: str) -> dict[str, pd.DataFrame]
                       "change": g["change"].to_numpy(), "definition": g["group"].map(defs)})
     by_tier = res.bridge["by_tier"].copy()
     total = by_tier.drop(columns=["row"]).sum().to_frame().T.assign(row="total")
-    by_tier = pd.concat([by_tier, total], ignore_index=True)
+    by_tier = pd.concat([by_tier, total], ignore_index=True).astype({"customers": "int64"})
     by_tier["row"] = by_tier["row"].map(_tr("bridge_row", lang))
     keep = ["row", "customers", "prev"] + [x for x in BRIDGE_GROUPS
                                            if (res.bridge["by_tier"][x] != 0).any()] + ["now"]
@@ -461,6 +461,27 @@ KINDS = {"revenue": "money", "revenue_share": "share", "cum_share": "share", "or
          "other": "money", "key_accounts": "int", "over": "int", "value_share": "share"}
 
 
+def _append_table(ws: Any, row: int, title: str, df: pd.DataFrame, headers: dict[str, str],
+                  kinds: dict[str, str]) -> int:
+    """Write ``title``, a header row and ``df`` below what a sheet already holds; return the next
+    free row. Text is written as text (never a formula), numbers with their formats."""
+    from openpyxl.styles import Font
+
+    from workbench.report.xlsx import BORDER, HEADER_FILL, HEADER_FONT, set_value
+
+    set_value(ws.cell(row=row, column=1), title)
+    ws.cell(row=row, column=1).font = Font(bold=True)
+    for j, col in enumerate(df.columns, start=1):
+        cell = ws.cell(row=row + 1, column=j)
+        set_value(cell, headers.get(col, col))
+        cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, BORDER
+    values = {c: df[c].tolist() for c in df.columns}
+    for i in range(len(df)):
+        for j, col in enumerate(df.columns, start=1):
+            set_value(ws.cell(row=row + 2 + i, column=j), values[col][i], kinds.get(col))
+    return row + 2 + len(df)
+
+
 def add_segment_sheets(book: Any, res: SegmentationResult, lang: str = "ru") -> None:
     """Add the segmentation's sheets to ``book`` (a ``workbench.report.xlsx.Book``): customers
     with their segments, the revenue bridge, the tier mix, the ABC-XYZ matrix, key accounts
@@ -474,10 +495,12 @@ def add_segment_sheets(book: Any, res: SegmentationResult, lang: str = "ru") -> 
                    headers=hd, kinds=KINDS, widths={"tier_reason": 60, "customer_name": 36},
                    wrap=("tier_reason",), landscape=True)
     tables = bridge_tables(res, lang)
-    bridge = tables["by_tier"]
-    book.add_table(t("segment.sheet_bridge", lang), bridge, title=t("segment.sheet_bridge_title", lang),
-                   headers=_tr("bridge_col", lang), kinds={**KINDS, "new": "money", "lost": "money"},
-                   description=t("segment.bridge_tier_note", lang), landscape=True)
+    ws = book.add_table(t("segment.sheet_bridge", lang), tables["by_tier"], title=t("segment.sheet_bridge_title", lang),
+                        headers=_tr("bridge_col", lang), kinds={**KINDS, "new": "money", "lost": "money"},
+                        description=t("segment.bridge_tier_note", lang), landscape=True)
+    row = ws.max_row + 2
+    row = _append_table(ws, row, t("segment.sheet_bridge_groups", lang), tables["groups"], hd, KINDS) + 1
+    _append_table(ws, row, t("segment.bridge_top_note", lang), tables["top"], hd, KINDS)
     table = tier_table(res, lang).assign(
         healthy_low=res.tier_mix["healthy_low"].to_numpy(), healthy_high=res.tier_mix["healthy_high"].to_numpy(),
         explanation=res.tier_mix["explanation"].to_numpy()).drop(columns=["healthy"])

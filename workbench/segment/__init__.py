@@ -220,6 +220,7 @@ def segment(ledger: pd.DataFrame, customers: pd.DataFrame | None, settings: dict
     matrix = abc_xyz_matrix(frame, lang)
     prev_start = window_start - pd.DateOffset(months=window_months)
     robust = robustness(frame, s, basis)
+    bridge = revenue_bridge(frame)
     frame = frame.drop(columns=["_id_rank"])
     return SegmentationResult(
         customers=frame,
@@ -239,7 +240,7 @@ def segment(ledger: pd.DataFrame, customers: pd.DataFrame | None, settings: dict
                 "customers": n, "active": int((frame["orders"] > 0).sum()), "has_product": base["has_product"],
                 "new_products": list(base["new_products"]),
                 "window_prev": (prev_start.date().isoformat(), (window_start - pd.Timedelta(days=1)).date().isoformat())},
-        bridge=revenue_bridge(frame),
+        bridge=bridge,
         counts=segment_counts(frame, mix, kam_summary, file_ids),
         kam=kam_table,
         xyz_dominance=xyz_dominance(matrix),

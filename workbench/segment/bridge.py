@@ -95,11 +95,12 @@ def revenue_bridge(frame: pd.DataFrame) -> dict[str, Any]:
     by_tier["now"] = np.bincount(row_codes, weights=rev, minlength=len(rows))
 
     size = np.maximum(rev, prev)
-    ids = frame["customer_id"].astype(str).to_numpy(dtype=object)
-    order = np.lexsort((ids, -size))
+    ties = frame["_id_rank"].to_numpy() if "_id_rank" in frame.columns else \
+        frame["customer_id"].astype(str).to_numpy(dtype=object)
+    order = np.lexsort((ties, -size))
     pick = order[: min(TOP_BRIDGE, int((size > 0).sum()))]
-    top = frame.iloc[pick][["customer_id", "customer_name", "tier", "lifecycle", "revenue_prev", "revenue",
-                            "bridge"]].reset_index(drop=True)
+    top = frame[["customer_id", "customer_name", "tier", "lifecycle", "revenue_prev", "revenue",
+                 "bridge"]].iloc[pick].reset_index(drop=True)
     top.insert(6, "change", top["revenue"] - top["revenue_prev"])
     with np.errstate(divide="ignore", invalid="ignore"):
         top.insert(7, "change_share", np.where(top["revenue_prev"] > 0, top["change"] / top["revenue_prev"], np.nan))

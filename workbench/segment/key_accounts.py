@@ -130,21 +130,25 @@ def kam_load(frame: pd.DataFrame, kam_max: int) -> tuple[pd.DataFrame, dict[str,
     over_limit (sum of over), managers_over (managers above kam_max), unassigned (key
     accounts without a manager).
     """
-    manager = frame["manager"].astype("string").fillna("").str.strip().to_numpy(dtype=object)
+    manager = frame["manager"].astype("string").fillna("").str.strip()
+    codes, names = pd.factorize(manager)
+    names = np.asarray(names, dtype=object)
     key = frame["key_account"].to_numpy(dtype=bool)
     active = frame["orders"].to_numpy() > 0
-    table = (pd.DataFrame({"manager": manager, "key_accounts": key.astype(np.int64)})[key | active]
-             .groupby("manager", sort=False)["key_accounts"].sum().reset_index())
+    size = len(names)
+    per = np.bincount(codes[key], minlength=size).astype(np.int64)
+    buying = np.bincount(codes[active], minlength=size) > 0
+    named = names != ""
+    shown = (per > 0) | (buying & named)
+    table = pd.DataFrame({"manager": names[shown].astype(str), "key_accounts": per[shown]})
     table["over"] = np.where(table["manager"] == "", table["key_accounts"],
                              np.clip(table["key_accounts"] - int(kam_max), 0, None)).astype(np.int64)
-    table = table.sort_values(["key_accounts", "manager"], ascending=[False, True], kind="stable")
-    table = table[(table["key_accounts"] > 0) | (table["manager"] != "")].reset_index(drop=True)
+    table = table.sort_values(["key_accounts", "manager"], ascending=[False, True], kind="stable").reset_index(drop=True)
     n_key = int(key.sum())
-    managers = len(pd.unique(manager[active & (manager != "")]))
+    managers = int((buying & named).sum())
     needed = math.ceil(n_key / int(kam_max)) if n_key else 0
-    named = table["manager"] != ""
     summary = {"key_accounts": n_key, "managers": managers, "kams_needed": needed,
                "kam_shortfall": max(0, needed - managers), "over_limit": int(table["over"].sum()),
-               "managers_over": int((named & (table["key_accounts"] > int(kam_max))).sum()),
-               "unassigned": int(table.loc[~named, "key_accounts"].sum())}
+               "managers_over": int((named & (per > int(kam_max))).sum()),
+               "unassigned": int(per[~named].sum())}
     return table, summary

@@ -44,6 +44,10 @@ def verdicts(frame: pd.DataFrame, s: dict[str, Any], basis: str) -> dict[str, bo
 def robustness(frame: pd.DataFrame, s: dict[str, Any], basis: str) -> dict[str, bool]:
     """For each verdict in VERDICTS: True when it is the same on the whole base, without the
     new customers (lifecycle) and without the lost ones."""
+    # only the columns the verdicts read: subsetting the whole table would copy every text column
+    cols = [c for c in ("customer_id", "revenue", "profit", "manager", "orders", "lifecycle", "_id_rank")
+            if c in frame.columns]
+    frame = frame[cols]
     whole = verdicts(frame, s, basis)
     life = frame["lifecycle"]
     variants = [verdicts(frame[life != stage].reset_index(drop=True), s, basis) for stage in ("new", "lost")]

@@ -57,9 +57,12 @@ def concentration(frame: pd.DataFrame, conc: dict[str, Any], value: str = "reven
     """
     from workbench.segment.tiers import shown_share
 
-    pos = frame.loc[frame["revenue"] > 0, ["customer_id", "revenue"]]
+    positive = (frame["revenue"] > 0).to_numpy()
+    pos = frame.loc[positive, ["customer_id", "revenue"]]
     if "revenue_rank" in frame.columns:   # already known: the ABC order
-        pos = pos.iloc[np.argsort(frame.loc[frame["revenue"] > 0, "revenue_rank"].to_numpy(), kind="stable")]
+        pos = pos.iloc[np.argsort(frame.loc[positive, "revenue_rank"].to_numpy(), kind="stable")]
+    elif "_id_rank" in frame.columns:     # revenue desc, ties by customer_id through its rank
+        pos = pos.iloc[np.lexsort((frame.loc[positive, "_id_rank"].to_numpy(), -pos["revenue"].to_numpy()))]
     else:
         pos = pos.sort_values(["revenue", "customer_id"], ascending=[False, True], kind="stable")
     total = float(pos["revenue"].sum())

@@ -249,7 +249,7 @@ def test_sleeping_customers_are_ranked_by_what_can_realistically_come_back():
     assert res.lists["sleeping_to_wake"]["customer_id"].tolist() == ["s_recent", "s_old"]
     from workbench.report.segment_findings import segment_findings
 
-    sl = [f for f in segment_findings(res, "ru", "RUB") if f["kind"] == "sleeping"][0]
+    sl = next(f for f in segment_findings(res, "ru", "RUB") if f["kind"] == "sleeping")
     assert sl["headline"] == "Спящие клиенты: 2, из них 1 в шаге от ухода"
     assert sl["at_stake"] == pytest.approx(12 * (100 * 244 / 272 + 300 * 32 / 272))
     assert sl["due"] == "2026-08-01"  # 30.06 + 32 days: the day s_old counts as lost
@@ -313,7 +313,7 @@ def test_kam_shortfall_is_stated():
     assert res.counts["kam.over_limit"] == 1 and res.counts["kam.managers_over"] == 1
     from workbench.report.segment_findings import segment_findings
 
-    kam = [f for f in segment_findings(res, "ru", "RUB") if f["kind"] == "kam"][0]
+    kam = next(f for f in segment_findings(res, "ru", "RUB") if f["kind"] == "kam")
     assert kam["headline"] == "Ключевых клиентов — 4, менеджеров — 3: не хватает 1 KAM"
     assert kam["number"] == "4" and kam["owner"] == "director"
 

@@ -398,3 +398,30 @@ def test_counts_are_the_ones_the_tables_hold():
     cust = customers([{"customer_id": "grow"}, {"customer_id": "ghost"}])
     n2 = segment(bridge_case(), cust, settings(), MONTH).counts
     assert n2["customers_file"] == 2 and n2["customers_file_no_sales"] == 1
+
+
+# ------------------------------------------------------------------------------ the settings
+def test_segmentation_settings_are_validated_naming_the_key():
+    from workbench.config import validate
+    from workbench.errors import ConfigError
+
+    base = {"inputs": {"sales": {"file": "data/s.csv"}}}
+    with pytest.raises(ConfigError) as err:
+        validate({**base, "segmentation": {"xyz": {"method": "stock", "regular_x": 0.4},
+                                           "key_accounts": {"grade_by": "margin", "cum_share": 0.9},
+                                           "customer_types": {"state_name_pattern": "(ГБУ"}}}, "e/engagement.yaml")
+    msg = str(err.value)
+    assert 'segmentation.xyz.method: значение "stock" недопустимо; допустимые значения: regularity, cv' in msg
+    assert 'segmentation.key_accounts.grade_by: значение "margin" недопустимо; допустимые значения: auto, profit, ' \
+           'revenue' in msg
+    # the cross-key rules run once the values themselves are valid
+    with pytest.raises(ConfigError) as err:
+        validate({**base, "segmentation": {"xyz": {"regular_x": 0.4}, "key_accounts": {"cum_share": 0.9},
+                                           "customer_types": {"state_name_pattern": "(ГБУ"}}}, "e/engagement.yaml")
+    msg = str(err.value)
+    assert "segmentation.xyz: regular_x = 0.4 меньше regular_y = 0.5" in msg
+    assert "segmentation.key_accounts: cum_share = 0.9 больше silver_cum_share = 0.8" in msg
+    assert 'segmentation.customer_types.state_name_pattern: "(ГБУ" — не регулярное выражение' in msg
+    # an engagement.yaml written before the grades covered the whole base still loads
+    old = validate({**base, "segmentation": {"key_accounts": {"gold_share": 0.1, "silver_share": 0.05}}}, "e")
+    assert "gold_share" not in old["segmentation"]["key_accounts"]

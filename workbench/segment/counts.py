@@ -49,8 +49,9 @@ COUNT_MEANING = {
 
 
 def _by(values: pd.Series | np.ndarray, codes: tuple[str, ...], prefix: str) -> dict[str, int]:
-    counts = pd.Series(np.asarray(values)).value_counts()
-    return {f"{prefix}.{c}": int(counts.get(c, 0)) for c in codes}
+    at = pd.Index(list(codes)).get_indexer(np.asarray(values, dtype=object))
+    counts = np.bincount(at[at >= 0], minlength=len(codes))
+    return {f"{prefix}.{c}": int(n) for c, n in zip(codes, counts)}
 
 
 def segment_counts(customers: pd.DataFrame, mix: pd.DataFrame, kam: dict[str, int],

@@ -108,17 +108,19 @@ def action_lists(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     strategic_to_grow: strategic customers by headroom (potential - revenue; unknown last),
         then revenue desc.
     """
-    ka = frame.loc[frame["key_account"]].sort_values(["ka_value_share", "revenue", "customer_id"],
-                                                     ascending=[False, False, True], kind="stable")
-    sl = frame.loc[frame["lifecycle"] == "sleeping"]
+    # rows first, then only the list's columns, then the sort (never a copy of the whole table)
+    ka = frame.loc[frame["key_account"].to_numpy(dtype=bool), LIST_COLUMNS["key_accounts"]]
+    ka = ka.sort_values(["ka_value_share", "revenue", "customer_id"], ascending=[False, False, True], kind="stable")
+    sl = frame.loc[(frame["lifecycle"] == "sleeping").to_numpy(), LIST_COLUMNS["sleeping_to_wake"]]
     sl = sl.sort_values(["wake_value", "customer_id"], ascending=[False, True], kind="stable")
-    st = frame.loc[frame["tier"] == "strategic"].assign(
-        headroom=lambda d: d["potential"] - d["revenue"])
+    cols = [c for c in LIST_COLUMNS["strategic_to_grow"] if c != "headroom"]
+    st = frame.loc[(frame["tier"] == "strategic").to_numpy(), cols]
+    st = st.assign(headroom=st["potential"] - st["revenue"])
     st = st.assign(_h=st["headroom"].fillna(-np.inf)).sort_values(
         ["_h", "revenue", "customer_id"], ascending=[False, False, True], kind="stable")
     return {
-        "key_accounts": ka[LIST_COLUMNS["key_accounts"]].reset_index(drop=True),
-        "sleeping_to_wake": sl[LIST_COLUMNS["sleeping_to_wake"]].reset_index(drop=True),
+        "key_accounts": ka.reset_index(drop=True),
+        "sleeping_to_wake": sl.reset_index(drop=True),
         "strategic_to_grow": st[LIST_COLUMNS["strategic_to_grow"]].reset_index(drop=True),
     }
 
@@ -131,10 +133,15 @@ def xyz_dominance(abc_xyz: pd.DataFrame, limit: float = 0.80) -> pd.DataFrame:
     Customers with too little history (N) are left out of the row.
     """
     m = abc_xyz[abc_xyz["xyz"] != "N"]
-    row_total = m.groupby("abc", sort=False)["customers"].transform("sum")
-    m = m.assign(row_customers=row_total, share=np.where(row_total > 0, m["customers"] / row_total.clip(lower=1), 0))
-    top = m[(m["row_customers"] > 0) & (m["share"] > limit + _EPS)]
-    return top[["abc", "xyz", "customers", "row_customers", "share"]].reset_index(drop=True)
+    counts = m["customers"].to_numpy().reshape(len(ABC_CLASSES), -1)    # rows A, B, C x classes X, Y, Z
+    row_total = counts.sum(axis=1, keepdims=True)
+    share = counts / np.maximum(row_total, 1)
+    hit = (row_total > 0) & (share > limit + _EPS)
+    r, k = np.nonzero(hit)
+    xyz = [x for x in XYZ_CLASSES if x != "N"]
+    return pd.DataFrame({"abc": [ABC_CLASSES[i] for i in r], "xyz": [xyz[j] for j in k],
+                         "customers": counts[r, k].astype(np.int64), "row_customers": row_total[r, 0].astype(np.int64),
+                         "share": share[r, k]})
 
 
 def _thresholds_used(s: dict[str, Any], window_start: pd.Timestamp, month_end: pd.Timestamp,

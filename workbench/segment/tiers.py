@@ -163,8 +163,10 @@ def tier_mix(frame: pd.DataFrame, healthy: dict[str, Any], lang: str = "ru") -> 
     in_mix = frame["orders"].to_numpy() > 0
     lifecycle = frame["lifecycle"].to_numpy()
 
+    tier_code = pd.Index(list(TIERS)).get_indexer(tier)
+
     def count(mask: np.ndarray) -> np.ndarray:
-        codes = pd.Categorical(tier[mask], categories=list(TIERS)).codes
+        codes = tier_code[mask]
         return np.bincount(codes[codes >= 0], minlength=len(TIERS)).astype(np.int64)
 
     mix = count(in_mix)

@@ -114,12 +114,12 @@ def test_room_numbers_read_and_shown_in_the_rooms_format():
 
 
 def test_threshold_problems_are_said_in_the_rooms_words():
-    ok = {"abc.a": 0.8, "abc.b": 0.15, "xyz.x": 0.1, "xyz.y": 0.25, "lifecycle.sleeping_factor": 3.0,
+    ok = {"abc.a": 0.8, "abc.b": 0.15, "xyz.regular_x": 0.75, "xyz.regular_y": 0.5, "lifecycle.sleeping_factor": 3.0,
           "lifecycle.sleeping_min_days": 45, "tiers.vip_min_share": 0.03, "tiers.prospect_headcount": 100,
           "tiers.prospect_potential_ratio": 2.0, "tiers.prospect_trend": 0.3, "tiers.ballast_max_orders": 1}
     assert threshold_problems(ok, "ru") == []
-    probs = threshold_problems({**ok, "abc.a": 0.9, "abc.b": 0.2, "xyz.x": 0.4, "xyz.y": 0.3}, "ru")
-    assert [keys for keys, _ in probs] == [("abc.a", "abc.b"), ("xyz.x", "xyz.y")]
+    probs = threshold_problems({**ok, "abc.a": 0.9, "abc.b": 0.2, "xyz.regular_x": 0.4, "xyz.regular_y": 0.6}, "ru")
+    assert [keys for keys, _ in probs] == [("abc.a", "abc.b"), ("xyz.regular_x", "xyz.regular_y")]
     assert probs[0][1] == ("Группы A и B вместе — 110\u00a0% выручки (90\u00a0% + 20\u00a0%), а больше 100\u00a0% "
                            "не бывает. Уменьшите одну из них.")
     (keys, text), = threshold_problems({**ok, "tiers.ballast_max_orders": 2.5}, "en")
@@ -219,7 +219,7 @@ def test_invalid_abc_greys_the_results_with_a_reason_and_no_path(ws, demo):
     assert ws.result is kept
     assert "wb-ws-stale" in th.results._dom_classes and "wb-ws-stale" in th.moved._dom_classes
     assert "wb-ws-invalid" in th.controls["abc.a"].row._dom_classes
-    assert "wb-ws-invalid" not in th.controls["xyz.x"].row._dom_classes
+    assert "wb-ws-invalid" not in th.controls["xyz.regular_x"].row._dom_classes
     assert th.controls["abc.a"].slider.value == 90  # the slider follows what was typed, refused or not
     assert "Группы A и B вместе — 110\u00a0% выручки" in th.message.value and "wb-ws-error" in th.message.value
     assert "/" not in th.message.value.replace("</", "") and "a + b" not in th.message.value
@@ -232,9 +232,9 @@ def test_invalid_abc_greys_the_results_with_a_reason_and_no_path(ws, demo):
 
 def test_text_that_is_not_a_number_is_refused_in_the_rooms_words(ws):
     th = ws.thresholds
-    th.controls["xyz.y"].field.value = "двадцать"
+    th.controls["xyz.regular_y"].field.value = "двадцать"
     assert not ws.valid
-    assert "Колеблющиеся: колебания до: «двадцать» — не число" in th.message.value
+    assert "С перерывами: покупки не реже, чем в: «двадцать» — не число" in th.message.value
     th.controls["tiers.ballast_max_orders"].field.value = "2,5"
     assert "«Балласт: заказов не больше»: нужно целое число от 0 до 12" in th.message.value
     th.reset()
@@ -242,10 +242,9 @@ def test_text_that_is_not_a_number_is_refused_in_the_rooms_words(ws):
 
 
 def test_invalid_xyz_refused_with_reason(ws, demo):
-    _set(ws, "xyz.x", 0.9)
-    _set(ws, "xyz.y", 0.5)
+    _set(ws, "xyz.regular_x", 0.4)   # X would buy less regularly than Y (50 %)
     assert not ws.valid
-    assert "Граница «стабильных» (90\u00a0%) выше границы «колеблющихся» (50\u00a0%)" in ws.thresholds.message.value
+    assert "Граница «регулярных» (40\u00a0%) ниже границы «с перерывами» (50\u00a0%)" in ws.thresholds.message.value
     assert ws.save() is False and _overrides(demo) == []
 
 

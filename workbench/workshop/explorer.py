@@ -185,9 +185,14 @@ class ExplorerPanel(Panel):
         num = (lambda v: "—" if v is None or pd.isna(v) else fmt.number(float(v), lang))  # noqa: E731
         xyz = t("workshop.xyz_name", lang)
         cv, periods = r.get(C.XYZ_CV), r.get("xyz_periods")
+        regular = r.get("xyz_regularity")
         n = 0 if periods is None or pd.isna(periods) else int(periods)
-        xyz_reason = (self.tr("reason_xyz", cv=fmt.pct(float(cv), lang, 0), n=n)
-                      if r[C.XYZ] != "N" and cv is not None and not pd.isna(cv) else self.tr("reason_xyz_none", n=n))
+        if r[C.XYZ] == "N" or cv is None or pd.isna(cv):
+            xyz_reason = self.tr("reason_xyz_none", n=n)
+        elif self.ws.seg_settings["xyz"].get("method", "regularity") == "cv" or regular is None or pd.isna(regular):
+            xyz_reason = self.tr("reason_xyz", cv=fmt.pct(float(cv), lang, 0), n=n)
+        else:
+            xyz_reason = self.tr("reason_xyz_regular", share=fmt.pct(float(regular), lang, 0), n=n)
         gap = r.get("median_gap_days")
         life_reason = (self.tr("reason_lifecycle", days=num(r[C.RECENCY_DAYS]), gap=num(gap))
                        if gap is not None and not pd.isna(gap) else

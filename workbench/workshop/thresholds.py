@@ -42,8 +42,8 @@ class Control:
 CONTROLS: tuple[Control, ...] = (
     Control("abc.a", "abc", "pct", 50, 95, 1),
     Control("abc.b", "abc", "pct", 0, 45, 1),
-    Control("xyz.x", "xyz", "pct", 0, 100, 1),
-    Control("xyz.y", "xyz", "pct", 0, 200, 1),
+    Control("xyz.regular_x", "xyz", "pct", 0, 100, 5),   # XYZ is the regularity of purchases (issue 15)
+    Control("xyz.regular_y", "xyz", "pct", 0, 100, 5),
     Control("lifecycle.sleeping_factor", "sleeping", "times", 1, 10, 0.5, 1),
     Control("lifecycle.sleeping_min_days", "sleeping", "days", 1, 365, 1, integer=True),
     Control("tiers.vip_min_share", "tiers", "pct", 0, 20, 0.5, 1),
@@ -68,7 +68,7 @@ def threshold_problems(values: dict[str, float], lang: str = "ru") -> list[tuple
 
     values : key path under ``segmentation`` -> value in the settings' units (shares as 0..1).
     Checks each value given against its control's range, then A + B within 100 % and the
-    steady limit not above the fluctuating one. Returns (the keys at fault, message) pairs.
+    regular limit (X) not below the one with gaps (Y). Returns (the keys at fault, message) pairs.
     """
     labels = t("workshop.control", lang)
     out: list[tuple[tuple[str, ...], str]] = []
@@ -86,9 +86,10 @@ def threshold_problems(values: dict[str, float], lang: str = "ru") -> list[tuple
     if a + b > 1.0 + 1e-9:
         out.append((("abc.a", "abc.b"), t("workshop.abc_sum", lang, a=fmt.pct(a, lang, 0), b=fmt.pct(b, lang, 0),
                                           total=fmt.pct(a + b, lang, 0))))
-    x, y = values.get("xyz.x", 0.0), values.get("xyz.y", math.inf)
-    if x > y + 1e-9:
-        out.append((("xyz.x", "xyz.y"), t("workshop.xyz_order", lang, x=fmt.pct(x, lang, 0), y=fmt.pct(y, lang, 0))))
+    x, y = values.get("xyz.regular_x", 1.0), values.get("xyz.regular_y", 0.0)
+    if x < y - 1e-9:   # X must buy at least as regularly as Y
+        out.append((("xyz.regular_x", "xyz.regular_y"),
+                    t("workshop.xyz_order", lang, x=fmt.pct(x, lang, 0), y=fmt.pct(y, lang, 0))))
     return out
 
 

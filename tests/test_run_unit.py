@@ -269,12 +269,12 @@ def test_a_month_before_the_first_sale_is_refused_like_one_after_the_last(demo_c
 
     old = state(demo_copy)
     monkeypatch.setattr(papermill, "execute_notebook", _raise(AssertionError("a notebook was started")))
-    with pytest.raises(WorkbenchError, match=r"^За 2020-01 нет данных: первая продажа в файле — 2024-11$"):
+    with pytest.raises(WorkbenchError, match=r"^За 2020-01 нет данных: первая продажа в файле — 2024-05$"):
         run_engagement(demo_copy, month="2020-01", echo=lambda m: None)
     with pytest.raises(WorkbenchError, match=r"^За 2031-01 нет данных: последняя продажа в файлах продаж — 2026-10\. "
                                              r"Добавьте выгрузку за этот месяц: workbench add .*demo ФАЙЛ$"):
         run_engagement(demo_copy, month="2031-01", echo=lambda m: None)
     assert main(["segment", str(demo_copy), "--month", "2020-01"]) == 1
-    assert capsys.readouterr().err == "За 2020-01 нет данных: первая продажа в файле — 2024-11\n"
+    assert capsys.readouterr().err == "За 2020-01 нет данных: первая продажа в файле — 2024-05\n"
     assert not (demo_copy / "deliverables" / "2020-01").exists()
     assert state(demo_copy) == old

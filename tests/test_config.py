@@ -43,15 +43,41 @@ def test_overlay_keeps_defaults_for_missing_keys(tmp_path):
 
 def test_every_problem_is_listed_with_key_and_allowed_values():
     with pytest.raises(ConfigError) as err:
-        validate({"language": "de", "currency": "GBP", "segmentation": {"xyz": {"period": "week"}, "bogus": 1},
+        validate({"language": "de", "currency": "GBR", "segmentation": {"xyz": {"period": "week"}, "bogus": 1},
                   "inputs": {"sales": {"file": "d.csv", "columns": {"amout": "Сумма"}}}}, "e/engagement.yaml")
     msg = str(err.value)
     assert msg.splitlines()[0] == "Ошибка в настройках e/engagement.yaml:"
     assert 'language: значение "de" недопустимо; допустимые значения: ru, en' in msg
-    assert 'currency: значение "GBP" недопустимо; допустимые значения: RUB, USD, EUR, KZT, BYN, UZS, CNY' in msg
+    assert 'currency: ожидался код валюты ISO 4217 (RUB, USD, EUR, GBP, KZT…), получено "GBR"' in msg
     assert 'segmentation.xyz.period: значение "week" недопустимо; допустимые значения: month, quarter' in msg
     assert "ключ segmentation.bogus неизвестен; допустимые ключи: window_months, abc, xyz" in msg
     assert 'inputs.sales.columns.amout: значение "amout" недопустимо; допустимые значения: customer_name, inn, date, amount' in msg
+
+
+def test_any_iso_4217_currency_and_the_import_settings_are_validated():
+    base = {"inputs": {"sales": {"file": "d.csv"}}}
+    ok = validate({**base, "currency": "GBP", "import": {"vat": "gross", "date_order": "mdy", "max_date": "2099-12-31",
+                                                        "rates": {"usd": 92.5}, "statuses": {"Выдано": "sale"}},
+                   "customers": {"merge": [["ООО «Ромашка»", "Ромашка ООО"]], "keep_apart": [["А", 7701234567]]}},
+                  "e/engagement.yaml")
+    assert ok["currency"] == "GBP" and ok["import"]["rates"] == {"USD": 92.5}
+    assert ok["import"]["statuses"] == {"Выдано": "sale"} and ok["import"]["vat"] == "gross"
+    assert ok["customers"]["keep_apart"] == [["А", "7701234567"]]
+    with pytest.raises(ConfigError) as err:
+        validate({**base, "import": {"vat": "both", "date_order": "ymd", "max_date": "2024-02-30", "min_date": 2024,
+                                     "rates": {"GBP": 0, "XYZ": 1}, "statuses": {"Выдано": "yes"}},
+                  "customers": {"merge": [["одно"]], "keep_apart": "А, Б"}}, "e/engagement.yaml")
+    msg = str(err.value)
+    for line in ('import.vat: значение "both" недопустимо; допустимые значения: net, gross',
+                 'import.date_order: значение "ymd" недопустимо; допустимые значения: auto, dmy, mdy',
+                 'import.max_date: ожидалась дата в виде ГГГГ-ММ-ДД, получено "2024-02-30"',
+                 "import.min_date: ожидалась строка, получено 2024",
+                 "import.rates.GBP: ожидался курс — положительное число, получено 0",
+                 'import.rates.XYZ: ожидался код валюты ISO 4217 (RUB, USD, EUR, GBP, KZT…), получено "XYZ"',
+                 'import.statuses.Выдано: значение "yes" недопустимо; допустимые значения: sale, skip',
+                 'customers.merge[0]: ожидался список из двух и более написаний или ИНН одного клиента',
+                 'customers.keep_apart: ожидался список, получено "А, Б"'):
+        assert line in msg, line
 
 
 def test_errors_in_english_for_an_english_engagement(tmp_path):

@@ -33,8 +33,11 @@ TIME_LIMIT = 10.0  # seconds per import of a small file
 def _engagement(root: Path, name: str, data: bytes) -> Path:
     (root / "data").mkdir(parents=True, exist_ok=True)
     (root / "data" / name).write_bytes(data)
+    # Dates span 2000-2030: the limits are set (dates past today or far from the rest are
+    # refused otherwise; tests/test_ingest_dates.py covers that).
     (root / "engagement.yaml").write_text(
-        f'client: "ООО «Тест»"\nlanguage: ru\ninputs:\n  sales:\n    file: data/{name}\n', encoding="utf-8")
+        f'client: "ООО «Тест»"\nlanguage: ru\ninputs:\n  sales:\n    file: data/{name}\n'
+        'import:\n  max_date: "2030-12-31"\n  min_date: "2000-01-01"\n', encoding="utf-8")
     return root
 
 

@@ -43,6 +43,24 @@ CUSTOMERS_COLUMNS = (
     PHONE, NOTE, FIRST_PURCHASE, LAST_PURCHASE,
 )
 
+# --- column roles recognised at import (not columns of the canonical tables) ------
+# A client file's column gets one of these roles (or a field above) from its header and
+# its values (``workbench.ingest.roles``); the import report shows each column's role.
+AMOUNT_NET = "amount_net"        # money without VAT («Сумма без НДС»)
+AMOUNT_GROSS = "amount_gross"    # money with VAT («Сумма с НДС»)
+VAT = "vat"                      # the tax itself («Сумма НДС», «НДС»): never revenue
+COST = "cost"                    # cost of sales («Себестоимость»): margin = net amount - cost
+PRICE = "price"                  # unit price: amount = quantity x price when there is no amount
+CURRENCY = "currency"            # currency of the row's money («Валюта»)
+STATUS = "status"                # order / shipment status («Статус»: Отгружено, Отменено, ...)
+SELLER = "seller"                # the client's own legal entity («Организация»): never the customer
+COUNTRY = "country"              # a country: text, never a quantity
+CUSTOMER_CODE = "customer_code"  # the customer's code in the client's system (account, код)
+# CRM deal exports (one row per deal, not per sale): a file with a stage column is one.
+STAGE = "stage"                  # deal stage («Этап сделки», STAGE_ID)
+PIPELINE = "pipeline"            # pipeline / deal category («Воронка», CATEGORY_ID)
+CLOSED = "closed"                # closed flag (Y/N, «Сделка закрыта»)
+
 # --- segmentation output (one row per customer; segments.csv) ---------------------
 REVENUE = "revenue"              # float: net revenue in the analysis window, currency
 REVENUE_SHARE = "revenue_share"  # float 0..1 of total net revenue

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench import columns as C
+from workbench.currencies import ISO_4217
 from workbench.errors import ConfigError
 from workbench.i18n import LANGUAGES, t
 
@@ -23,17 +24,19 @@ ENGAGEMENT_TEMPLATE = TEMPLATES_DIR / "engagement.yaml"
 CONFIG_NAME = "engagement.yaml"
 SETTINGS_OVERRIDES_NAME = "settings.yaml"  # overrides/settings.yaml: a partial tree written by the workshop
 
-CURRENCIES = ("RUB", "USD", "EUR", "KZT", "BYN", "UZS", "CNY")
+CURRENCIES = tuple(sorted(ISO_4217))
 SALES_COLUMNS = ("customer_name", "inn", "date", "amount", "quantity", "product",
-                 "manager", "margin", "document")
+                 "manager", "margin", "document", "amount_net", "amount_gross", "vat", "cost", "price",
+                 "currency", "status")
 CUSTOMER_COLUMNS = ("customer_name", "inn", "industry", "headcount", "manager", "potential",
                     "region", "phone", "note")
 
 # Enumerated values, by key path ("*" matches any one key).
 ENUMS: dict[str, tuple[str, ...]] = {
     "language": LANGUAGES,
-    "currency": CURRENCIES,
     "import.returns": ("net", "exclude"),
+    "import.vat": ("net", "gross"),
+    "import.date_order": ("auto", "dmy", "mdy"),
     "import.duplicates": ("keep", "drop"),
     "import.customer_key": ("auto", "inn", "name"),
     "import.overlap": ("newest_file_wins", "dedupe_rows"),
@@ -54,6 +57,16 @@ FILE_LISTS: dict[str, tuple[str, ...] | None] = {
     "inputs.sales.files": SALES_COLUMNS,
     "inputs.ignore": None,
 }
+# Mappings with the client's own keys: key path -> what each value must be.
+FREE_MAPPINGS: dict[str, str] = {
+    "import.rates": "rate",          # ISO 4217 code -> positive number
+    "import.statuses": "status",     # a status value -> sale | skip
+}
+STATUS_VERDICTS = ("sale", "skip")
+# Lists of groups of customer spellings or INNs (two or more texts each).
+GROUP_LISTS = ("customers.merge", "customers.keep_apart")
+DATE_KEYS = ("import.max_date", "import.min_date")
+_DATE_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 # Shape of list items: key -> (type, required).
 ITEMS: dict[str, dict[str, tuple[type, bool]]] = {
     "maps.calendar.seasonal": {"month": (int, True), "kind": (str, True), "note": (str, False)},
@@ -146,6 +159,10 @@ def _enum_for(path: str) -> tuple[str, ...] | None:
 
 
 def _overlay(default: Any, value: Any, path: str, problems: list[str], lang: str) -> Any:
+    if path in FREE_MAPPINGS:
+        return _free_mapping(value, path, problems, lang)
+    if path in GROUP_LISTS:
+        return _groups(value, path, problems, lang)
     if isinstance(default, dict) and path not in MAPPINGS:
         if not isinstance(value, dict):
             problems.append(t("config.expected_mapping", lang, key=path or "/", value=_show(value)))
@@ -228,8 +245,70 @@ def _overlay(default: Any, value: Any, path: str, problems: list[str], lang: str
         if path in MONTH_KEYS and value and not _MONTH_RE.match(value):
             problems.append(t("config.expected_month", lang, key=path, value=_show(value)))
             return default
+        if path in DATE_KEYS and value and not _valid_date(value):
+            problems.append(t("config.expected_date", lang, key=path, value=_show(value)))
+            return default
+        if path == "currency" and value not in ISO_4217:
+            problems.append(t("config.expected_currency", lang, key=path, value=_show(value)))
+            return default
         return value
     return value
+
+
+def _valid_date(text: str) -> bool:
+    import datetime as dt
+
+    if not _DATE_RE.match(text):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _free_mapping(value: Any, path: str, problems: list[str], lang: str) -> dict[str, Any]:
+    """``import.rates`` (ISO code -> rate > 0) or ``import.statuses`` (value -> sale | skip)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(t("config.expected_mapping", lang, key=path, value=_show(value)))
+        return {}
+    out: dict[str, Any] = {}
+    for key, sub in value.items():
+        where = f"{path}.{key}"
+        if FREE_MAPPINGS[path] == "rate":
+            if str(key).upper() not in ISO_4217:
+                problems.append(t("config.expected_currency", lang, key=where, value=_show(key)))
+            elif not _is_number(sub) or not 0 < float(sub) < 1e9:
+                problems.append(t("config.expected_rate", lang, key=where, value=_show(sub)))
+            else:
+                out[str(key).upper()] = float(sub)
+        elif sub not in STATUS_VERDICTS:
+            problems.append(t("config.unknown_value", lang, key=where, value=_show(sub),
+                              allowed=", ".join(STATUS_VERDICTS)))
+        else:
+            out[str(key)] = sub
+    return out
+
+
+def _groups(value: Any, path: str, problems: list[str], lang: str) -> list[list[str]]:
+    """``customers.merge`` / ``keep_apart``: a list of groups of two or more non-empty texts.
+    (Whether each text names a customer of the data is checked at import.)"""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append(t("config.expected_list", lang, key=path, value=_show(value)))
+        return []
+    out = []
+    for i, group in enumerate(value):
+        ok = isinstance(group, list) and len(group) >= 2 and all(
+            isinstance(x, (str, int)) and not isinstance(x, bool) and str(x).strip() for x in group)
+        if not ok:
+            problems.append(t("config.expected_group", lang, key=f"{path}[{i}]", value=_show(group)))
+            continue
+        out.append([str(x) for x in group])
+    return out
 
 
 def _check_item(item: Any, path: str, shape: dict[str, tuple[type, bool]], list_path: str,

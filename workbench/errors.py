@@ -44,7 +44,9 @@ class Problem:
     file: file name as the user knows it (inside ``data/``)
     row: the row as the user sees it: ``"line 12"`` in text, ``"Sheet1!C12"`` in Excel
     column: the column header as it stands in the file ("" for whole-row problems)
-    value: the offending value, shortened
+    value: the offending value, shortened (for a missing column: the file's own headers)
+    expected: what was expected there, in the engagement's language ("" = the kind says it)
+    suggestion: the exact fix, e.g. lines to add to engagement.yaml ("" = fix the file)
     """
 
     kind: str
@@ -52,6 +54,13 @@ class Problem:
     row: str = ""
     column: str = ""
     value: str = ""
+    expected: str = ""
+    suggestion: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        """The problem as ``import --json`` prints it (``code`` is the kind)."""
+        return {"code": self.kind, "file": self.file, "row": self.row, "column": self.column,
+                "value": self.value, "expected": self.expected, "suggestion": self.suggestion}
 
 
 class InputError(WorkbenchError):
@@ -83,12 +92,19 @@ class InputError(WorkbenchError):
                 t("errors.group", lang, file=file, n=len(items),
                   what=t(f"errors.problem.{kind}", lang))
             )
+            shared = {(p.expected, p.suggestion) for p in items}
             for p in items[:MAX_EXAMPLES]:
                 where = ", ".join(x for x in (p.row, p.column and t("errors.column", lang, column=p.column)) if x)
-                value = t("errors.value", lang, value=_short(p.value)) if p.value != "" else ""
+                long = kind in WHOLE_VALUE_KINDS
+                value = t("errors.headers" if long else "errors.value", lang,
+                          value=p.value if long else _short(p.value)) if p.value != "" else ""
                 lines.append(f"  - {where}{': ' if where and value else ''}{value}".rstrip())
+                if len(shared) > 1:
+                    lines += _advice(p, lang, "    ")
             if len(items) > MAX_EXAMPLES:
                 lines.append("  " + t("errors.more", lang, n=len(items) - MAX_EXAMPLES))
+            if len(shared) == 1:
+                lines += _advice(items[0], lang, "  ")
         lines.append(t(self.FOOTER, lang))
         return "\n".join(lines)
 
@@ -99,6 +115,23 @@ class ActualsError(InputError):
 
     HEADER = "errors.actuals_header"
     FOOTER = "errors.actuals_footer"
+
+
+# Problems whose value is a list of the file's headers: shown whole, never shortened.
+WHOLE_VALUE_KINDS = frozenset({"missing_column", "no_header", "unknown_mapped_column", "deal_export"})
+
+
+def _advice(p: Problem, lang: str, indent: str) -> list[str]:
+    """The lines saying what was expected and how to fix it (none when the kind says it all)."""
+    from workbench.i18n import t
+
+    out = []
+    if p.expected:
+        out.append(indent + t("errors.expected", lang, expected=p.expected))
+    if p.suggestion:
+        out.append(indent + t("errors.suggestion", lang))
+        out += [indent + "  " + line for line in p.suggestion.splitlines()]
+    return out
 
 
 def _short(value: object, limit: int = 60) -> str:

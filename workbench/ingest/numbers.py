@@ -169,3 +169,16 @@ def _parse_numbers(numeric: list[str], m: dict[str, int], cells: list[pa.Array],
             absurd = np.abs(values) > ABSURD  # NaN: False, inf: True (as with nan_to_num)
         parsed[f] = (values, bad, empty, absurd)
     return decimal, parsed
+
+
+_NUMBER_SAMPLE_RE = r"^[+-]?(\d+|\d{1,3}([.,]\d{3})+)([.,]\d+)?$|^[+-]?[.,]\d+$"
+
+
+def number_share(values: list[str]) -> float:
+    """Share of the non-empty ``values`` that read as numbers with either decimal mark
+    (a column's sample, for its role: a country or a name is never a quantity)."""
+    filled = [v for v in values if v.strip()]
+    if not filled:
+        return 0.0
+    prepared = prepare_number_text(pa.array(filled, pa.string()))
+    return float(pc.mean(pc.match_substring_regex(prepared, _NUMBER_SAMPLE_RE).cast(pa.int8())).as_py())

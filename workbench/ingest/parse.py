@@ -1,8 +1,10 @@
 """The data rows of one file -> canonical columns, validated.
 
 Blank and total rows are left out; numbers, dates, INNs and text are parsed (numbers in
-a second thread while this one works on the distinct values); every bad cell becomes a
-problem; exact duplicate rows are worked out in the background.
+a second thread while this one works on the distinct values); the amount is made as the
+file's roles say (``roles.AmountPlan``); every bad cell becomes a problem; then the rows
+that are not sales are left out and reported (``checks``); exact duplicate rows are
+worked out in the background.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import pyarrow.compute as pc
 
 from workbench import columns as C
 from workbench.i18n import LANGUAGES
+from workbench.ingest import checks
 from workbench.ingest.buffers import _as_array, _lengths
 from workbench.ingest.coded import Coded
 from workbench.ingest.dates import _DATE_LIKE_RE, parse_dates
@@ -35,6 +38,7 @@ from workbench.ingest.identity import normalise_inns
 from workbench.ingest.messages import _msg
 from workbench.ingest.numbers import _parse_numbers, prepare_number_bytes
 from workbench.ingest.problems import _Collector
+from workbench.ingest.roles import AmountPlan, Roles
 from workbench.ingest.text import (
     _CLEAN_CANDIDATE,
     _UTF8_CANDIDATE,
@@ -80,81 +84,74 @@ def _total_re() -> re.Pattern[str]:
     return re.compile(rf"^\s*(?:{alt})(?:$|[\s:.,;()\-])", re.IGNORECASE)
 
 
-def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body: Body,
-                col: _Collector, lang: str, background: ThreadPoolExecutor) -> _FileResult | None:
+class _Cells:
+    """The body's columns as this file's parser needs them: trimmed text, or (number
+    columns of cp1251 files) prepared ASCII number text straight from the bytes, the
+    cells decoded only to quote them in an error or compare possible duplicates."""
+
+    def __init__(self, body: Body) -> None:
+        self.codec = body.raw_codec
+        self.undecoded: dict[int, pa.Array] = {}
+        self.number_text: dict[int, pa.Array] = {}
+        self.cells: list[pa.Array] = []
+        for j, c in enumerate(body.cells):
+            if pa.types.is_binary(c.type):  # an array or the reader's chunks
+                prepared_bytes = prepare_number_bytes(c)
+                if prepared_bytes is not None:
+                    self.undecoded[j] = c
+                    self.number_text[j] = prepared_bytes
+                    self.cells.append(prepared_bytes)  # empty exactly where the trimmed text is
+                    continue
+                c = readers.decode_binary(c, body.raw_codec)
+            self.cells.append(_trim(_as_array(c)))
+
+    def text(self, j: int) -> pa.Array:
+        """The trimmed text of column ``j`` (decoded first if it came undecoded)."""
+        if j in self.undecoded:
+            self.cells[j] = _trim(readers.decode_binary(self.undecoded.pop(j), self.codec))
+            self.number_text.pop(j, None)
+        return self.cells[j]
+
+    def take(self, index: np.ndarray) -> None:
+        taken = pa.array(index)
+        self.cells = [c.take(taken) for c in self.cells]
+        self.undecoded = {j: c.take(taken) for j, c in self.undecoded.items()}
+        self.number_text = {j: c.take(taken) for j, c in self.number_text.items()}
+
+    def for_duplicates(self) -> list[pa.Array]:
+        return [self.undecoded.get(j, c) for j, c in enumerate(self.cells)]
+
+
+def _parse_body(source: Source, kind: str, header: Header, roles: Roles, delimiter: str, body: Body,
+                col: _Collector, settings: dict[str, Any], lang: str, background: ThreadPoolExecutor
+                ) -> _FileResult | None:
     """Validate and convert the data rows of one file into canonical columns.
 
     ``background``: where the exact duplicates are worked out (see ``_FileResult.duplicate``).
     """
-    m = header.mapping
+    m = roles.mapping
     n = len(body)
     fields = SALES_FIELDS if kind == "sales" else CUSTOMER_FIELDS
+    cells = _Cells(body)
+    coded = {f: Coded.encode(cells.cells[m[f]]) for f in CODED_FIELDS if f in m and f in fields}
+    if C.CUSTOMER_NAME in coded:
+        coded[C.CUSTOMER_NAME] = _varying_customer(roles, header, coded[C.CUSTOMER_NAME], cells)
+        coded = {f: c for f, c in coded.items() if f in m}  # the INN of another column is dropped
     label_of = {canon: header.labels[j] for canon, j in m.items()}
-    # Number columns may come undecoded (cp1251 bytes): when they hold only digits, signs,
-    # separators and spaces, their prepared text comes straight from the bytes and the
-    # cells are decoded only to quote them in an error or compare possible duplicates.
-    undecoded: dict[int, pa.Array] = {}
-    number_text: dict[int, pa.Array] = {}
-    cells = []
-    for j, c in enumerate(body.cells):
-        if pa.types.is_binary(c.type):  # an array or the reader's chunks
-            prepared_bytes = prepare_number_bytes(c)
-            if prepared_bytes is not None:
-                undecoded[j] = c
-                number_text[j] = prepared_bytes
-                cells.append(prepared_bytes)  # empty exactly where the trimmed text is
-                continue
-            c = readers.decode_binary(c, body.raw_codec)
-        cells.append(_trim(_as_array(c)))
-
-    def text_of(j: int) -> pa.Array:
-        """The trimmed text of column ``j`` (decoded first if it came undecoded)."""
-        if j in undecoded:
-            cells[j] = _trim(readers.decode_binary(undecoded.pop(j), body.raw_codec))
-        return cells[j]
-    coded = {f: Coded.encode(cells[m[f]]) for f in CODED_FIELDS if f in m and f in fields}
-    # --- rows left out: blank rows, total and subtotal rows ---------------------------
-    blank = np.ones(n, dtype=bool)
-    for c in cells:
-        blank &= _lengths(c) == 0
-    # A row carrying its key data (a sale's date, a customer's INN) is a customer whose
-    # name starts like a total ("Всего понемногу", "Total Vostok"), not a total row: only
-    # the other rows are looked at (none, in a clean ledger).
-    candidate = ~blank
-    key = C.DATE if kind == "sales" else C.INN
-    if key in coded:
-        looks = _DATE_LIKE_RE.match if key == C.DATE else (lambda v: bool(v.strip()))
-        carried = coded[key].mask(lambda v: bool(looks(v)))
-        if key == C.DATE and body.numbers is not None:
-            carried |= ~np.isnan(body.numbers[m[key]])  # Excel date serials
-        candidate &= ~carried
-    total = np.zeros(n, dtype=bool)
-    total_re = _total_re()
-    label_cols = sorted({0, *(m[f] for f in TOTAL_LABEL_FIELDS if f in m)})
-    by_col = {m[f]: c for f, c in coded.items()}
-    look_at = np.flatnonzero(candidate)
-    for j in label_cols if len(look_at) else ():
-        if j in by_col:
-            total |= by_col[j].mask(total_re.match)
-        else:
-            hit = pc.match_substring_regex(text_of(j).take(pa.array(look_at)), total_re.pattern, ignore_case=True)
-            total[look_at[hit.to_numpy(zero_copy_only=False)]] = True
-    total &= candidate
-    keep = ~blank & ~total
-    total_examples = []
-    for i in np.flatnonzero(total)[:5].tolist():
-        text = next((text_of(j)[i].as_py() for j in label_cols if text_of(j)[i].as_py()), "")
-        total_examples.append({"row": col.where(int(body.rows[i]), label_cols[0]), "text": text})
+    # Dates first, once per distinct value: a row carrying one is a sale, never a total row.
+    parsed_dates = None
+    if C.DATE in coded:
+        j = m[C.DATE]
+        parsed_dates = parse_dates(coded[C.DATE], body.numbers[j] if body.numbers is not None else None,
+                                   settings["import"].get("date_order", "auto"), roles.date_in_text)
+    keep, blank, total, total_examples = _rows_kept(kind, m, coded, cells, body, parsed_dates, col)
     if not keep.any():
         if not body.ragged:
             col.add("header_only", header.first_row)
         return None
     if not keep.all():
         index = np.flatnonzero(keep)
-        taken = pa.array(index)
-        cells = [c.take(taken) for c in cells]
-        undecoded = {j: c.take(taken) for j, c in undecoded.items()}
-        number_text = {j: c.take(taken) for j, c in number_text.items()}
+        cells.take(index)
         coded = {f: c.take(index) for f, c in coded.items()}
     rows = body.rows[keep]
     knum = [x[keep] for x in body.numbers] if body.numbers is not None else None
@@ -165,11 +162,100 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
         "header_line": header.first_row,  # physical row: a report in another language names it anew
         "header": list(header.labels),
         "columns": {canon: label_of[canon] for canon in sorted(m, key=m.__getitem__)},
-        "unmapped": [x for j, x in enumerate(header.labels) if x and j not in m.values()],
+        "roles": [c.as_dict() for c in roles.columns],
+        "unmapped": [c.label for c in roles.columns if c.label and not c.used],
         "rows_read": int(n + body.blank_lines + len(body.ragged)),
         "rows_excluded": {"total": int(total.sum()), "blank": int(blank.sum() + body.blank_lines)},
         "total_examples": total_examples,
     }
+    date_cells = body.date_cells[m[C.DATE]] if body.date_cells is not None and C.DATE in m else 0
+    out = _parse_columns(source, kind, roles, coded, cells, knum, parsed_dates, keep, rows, date_cells, header,
+                         col, report)
+    if kind == "sales":
+        _make_money(roles, out, report)
+    drop = checks.check_rows(kind, out, rows, coded, roles, label_of, settings, col, report)
+    if drop is not None:  # rows that are not sales: left out, counted in the report
+        index = np.flatnonzero(~drop)
+        rows = rows[index]
+        cells.take(index)
+        coded = {f: c.take(index) for f, c in coded.items()}
+        out = {f: (v.take(index) if isinstance(v, Coded) else
+                   v.take(pa.array(index)) if isinstance(v, pa.Array) else v[index]) for f, v in out.items()}
+    if kind == "sales":
+        report["money"] = {f: float(np.nansum(out[f])) for f in (C.AMOUNT_NET, C.AMOUNT_GROSS, C.VAT, C.COST)
+                           if f in out}
+    if not len(rows):
+        col.add("header_only", header.first_row)
+        return None
+    # --- exact duplicates (every cell of the row equal) ----------------------------------
+    duplicate = background.submit(_duplicates, cells.for_duplicates(), dict(coded), dict(out), cells.codec)
+    report["rows_imported"] = len(rows)
+    report["duplicates"] = {"count": None}  # filled in when the mask is asked for
+    return _FileResult(kind=kind, columns=out, rows=rows, source=source, report=report,
+                       pending_duplicates=duplicate)
+
+
+def _varying_customer(roles: Roles, header: Header, chosen: Coded, cells: _Cells) -> Coded:
+    """The customer column: a column holding one value on every row is the seller or a
+    heading, not the customer; another customer column whose values vary takes its place."""
+    if sum(1 for v in chosen.values if v) > 1 or len(chosen) < 2:
+        return chosen
+    for j in roles.customer_alternatives:
+        other = Coded.encode(cells.text(j))
+        if sum(1 for v in other.values if v) > 1:
+            roles.switch_customer(j, header)
+            return other
+    return chosen
+
+
+def _rows_kept(kind: str, m: dict[str, int], coded: dict[str, Coded], cells: _Cells, body: Body,
+               parsed_dates: Any, col: _Collector) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict[str, Any]]]:
+    """(rows kept, blank rows, total rows, examples of total rows) before any value is parsed."""
+    n = len(body)
+    blank = np.ones(n, dtype=bool)
+    for c in cells.cells:
+        blank &= _lengths(c) == 0
+    # A row carrying its key data (a sale's date, a customer's INN) is a customer whose
+    # name starts like a total ("Всего понемногу", "Total Vostok"), not a total row: only
+    # the other rows are looked at (none, in a clean ledger).
+    candidate = ~blank
+    key = C.DATE if kind == "sales" else C.INN
+    if key in coded:
+        if key == C.DATE:
+            carried = ~np.isnat(parsed_dates[0]) | coded[key].mask(lambda v: bool(_DATE_LIKE_RE.match(v)))
+        else:
+            carried = coded[key].mask(lambda v: bool(v.strip()))
+        candidate &= ~carried
+    total = np.zeros(n, dtype=bool)
+    total_re = _total_re()
+    label_cols = sorted({0, *(m[f] for f in TOTAL_LABEL_FIELDS if f in m)})
+    by_col = {m[f]: c for f, c in coded.items()}
+    look_at = np.flatnonzero(candidate)
+    for j in label_cols if len(look_at) else ():
+        if j in by_col:
+            total |= by_col[j].mask(total_re.match)
+        else:
+            hit = pc.match_substring_regex(cells.text(j).take(pa.array(look_at)), total_re.pattern, ignore_case=True)
+            total[look_at[hit.to_numpy(zero_copy_only=False)]] = True
+    total &= candidate
+    examples = []
+    for i in np.flatnonzero(total)[:5].tolist():
+        text = next((cells.text(j)[i].as_py() for j in label_cols if cells.text(j)[i].as_py()), "")
+        examples.append({"row": col.where(int(body.rows[i]), label_cols[0]), "text": text})
+    return ~blank & ~total, blank, total, examples
+
+
+def _parse_columns(source: Source, kind: str, roles: Roles, coded: dict[str, Coded], cells: _Cells,
+                   knum: list[np.ndarray] | None, parsed_dates: Any, keep: np.ndarray, rows: np.ndarray,
+                   date_cells: int, header: Header, col: _Collector, report: dict[str, Any]) -> dict[str, Any]:
+    """Numbers, dates, INNs and text of the kept rows; every bad cell a problem (in a fixed order).
+
+    ``parsed_dates``: ``parse_dates`` of the whole column (``keep`` selects the kept rows);
+    ``date_cells``: how many of the date column's cells were Excel dates (xlsx).
+    """
+    m = roles.mapping
+    fields = SALES_FIELDS if kind == "sales" else CUSTOMER_FIELDS
+    label_of = {canon: header.labels[j] for canon, j in m.items()}
     out: dict[str, Any] = {}
     text_fields = [x for x in TEXT_FIELDS if x in m and x in fields]
     numeric = [f for f in NUMERIC_FIELDS if f in m and f in fields]
@@ -177,22 +263,14 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
     # while this one does the per-distinct-value work; problems are then added in the
     # same order as ever.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        numbers_job = pool.submit(_parse_numbers, numeric, m, cells, number_text, knum, header.labels)
+        numbers_job = pool.submit(_parse_numbers, numeric, m, cells.cells, cells.number_text, knum, header.labels)
         check_utf8 = source.encoding == "cp1251"
-        utf8_jobs = {f: pool.submit(_utf8_rows, cells[m[f]]) for f in text_fields if f not in coded and check_utf8}
-        clean_jobs = {f: pool.submit(_clean_text_column, cells[m[f]]) for f in text_fields if f not in coded}
+        utf8_jobs = {f: pool.submit(_utf8_rows, cells.cells[m[f]]) for f in text_fields
+                     if f not in coded and check_utf8}
+        clean_jobs = {f: pool.submit(_clean_text_column, cells.cells[m[f]]) for f in text_fields if f not in coded}
         # --- mixed encodings: UTF-8 values inside a cp1251 file (distinct values) ----------
         utf8_coded = {f: coded[f].mask(readers.looks_like_utf8, coded[f].where(_UTF8_CANDIDATE))
                       for f in text_fields if f in coded and check_utf8}
-        # --- dates -----------------------------------------------------------------------
-        if C.DATE in coded:
-            j = m[C.DATE]
-            dates, bad_date, empty_date, fmts = parse_dates(coded[C.DATE], knum[j] if knum is not None else None)
-            if body.date_cells is not None and body.date_cells[j]:
-                moved = min(body.date_cells[j], fmts["yyyy-mm-dd"])
-                fmts["excel_date"] += moved
-                fmts["yyyy-mm-dd"] -= moved
-                fmts = +fmts
         # --- INN -------------------------------------------------------------------------
         if C.INN in coded:
             raw = coded[C.INN]
@@ -208,45 +286,67 @@ def _parse_body(source: Source, kind: str, header: Header, delimiter: str, body:
             if f in utf8_coded:
                 col.mask("mixed_encoding", utf8_coded[f], rows, coded[f], m[f], label_of[f])
             elif (bad := utf8_jobs[f].result()) is not None:
-                col.mask("mixed_encoding", bad, rows, cells[m[f]], m[f], label_of[f])
+                col.mask("mixed_encoding", bad, rows, cells.cells[m[f]], m[f], label_of[f])
         decimal, parsed = numbers_job.result()
         report["decimal_mark"] = decimal
+        needed = set(roles.amount.sources) - {C.VAT} if kind == "sales" else set()
         for f in numeric:
             j = m[f]
             values, bad, empty, absurd = parsed[f]
+            money = f in (C.AMOUNT, C.AMOUNT_NET, C.AMOUNT_GROSS, C.VAT)
             if bad.any() or absurd.any():
-                col.mask("bad_amount" if f == C.AMOUNT else "bad_number", bad, rows, text_of(j), j, label_of[f])
-                col.mask("absurd_amount" if f == C.AMOUNT else "absurd_number", absurd, rows, text_of(j), j,
+                col.mask("bad_amount" if money else "bad_number", bad, rows, cells.text(j), j, label_of[f])
+                col.mask("absurd_amount" if money else "absurd_number", absurd, rows, cells.text(j), j,
                          label_of[f])
-            if f == C.AMOUNT:
+            if f in needed:
                 col.mask("missing_value", empty, rows, None, j, label_of[f])
             out[f] = values
-        if C.DATE in coded:
+        if parsed_dates is not None:
             j = m[C.DATE]
+            dates, bad_date, empty_date, fmts, order = (x[keep] if isinstance(x, np.ndarray) else x
+                                                        for x in parsed_dates)
+            if date_cells:
+                moved = min(date_cells, fmts["yyyy-mm-dd"])
+                fmts["excel_date"] += moved
+                fmts["yyyy-mm-dd"] -= moved
+                fmts = +fmts
             col.mask("bad_date", bad_date, rows, coded[C.DATE], j, label_of[C.DATE])
             col.mask("missing_value", empty_date, rows, None, j, label_of[C.DATE])
             out[C.DATE] = dates
             report["date_format"] = fmts.most_common(1)[0][0] if fmts else ""
             report["date_formats"] = dict(fmts)
+            report["date_order"] = {"order": order.order, "proven": order.proven, "ambiguous": order.ambiguous}
+            report["date_in_text"] = roles.date_in_text
         if C.INN in coded:
             report["inn"] = inn_report
             out[C.INN] = inn
         for f in text_fields:
             out[f] = cleaned[f] if f in coded else clean_jobs[f].result()
-    if C.CUSTOMER_NAME in out:
-        empty_name = out[C.CUSTOMER_NAME].equals("")
-        if C.INN in out:
-            empty_name &= out[C.INN].equals("")
-        col.mask("empty_customer", empty_name, rows, None, m[C.CUSTOMER_NAME], label_of[C.CUSTOMER_NAME])
-    elif C.INN in out:
-        col.mask("empty_customer", out[C.INN].equals(""), rows, None, m[C.INN], label_of[C.INN])
-    # --- exact duplicates (every cell of the row equal) ----------------------------------
-    duplicate = background.submit(_duplicates, [undecoded.get(j, c) for j, c in enumerate(cells)], dict(coded),
-                                  dict(out), body.raw_codec)
-    report["rows_imported"] = len(rows)
-    report["duplicates"] = {"count": None}  # filled in when the mask is asked for
-    return _FileResult(kind=kind, columns=out, rows=rows, source=source, report=report,
-                       pending_duplicates=duplicate)
+    return out
+
+
+def _make_money(roles: Roles, out: dict[str, Any], report: dict[str, Any]) -> None:
+    """``amount`` (and ``margin``) as the roles' plan says; derived money rounded to kopecks."""
+    plan: AmountPlan = roles.amount
+    vat = np.nan_to_num(out[C.VAT]) if C.VAT in out else 0.0  # an empty VAT cell: no VAT
+    if plan.how == "column":
+        amount = out[plan.sources[0]]
+    elif plan.how == "net_from_gross":
+        amount = np.round(out[C.AMOUNT_GROSS] - vat, 2)
+    elif plan.how == "gross_from_net":
+        amount = np.round(out[C.AMOUNT_NET] + vat, 2)
+    else:
+        amount = np.round(out[C.QUANTITY] * out[C.PRICE], 2)
+    out[C.AMOUNT] = amount
+    if roles.margin == "net_minus_cost":
+        net = out[C.AMOUNT_NET] if C.AMOUNT_NET in out else out[C.AMOUNT_GROSS] - vat
+        out[C.MARGIN] = np.round(net - out[C.COST], 2)
+    labels = {r["role"]: r["column"] for r in report["roles"] if r["used"] and r["role"]}
+    report["amount"] = {"how": plan.how, "basis": plan.basis,
+                        "columns": [labels.get(s, s) for s in plan.sources]}
+    report["margin"] = {"how": roles.margin,
+                        "columns": [labels.get(s, s) for s in ((C.MARGIN,) if roles.margin == "column" else
+                                                             (C.COST,) if roles.margin else ())]}
 
 
 def _duplicates(cells: list[pa.Array], coded: dict[str, Coded], parsed: dict[str, Any],

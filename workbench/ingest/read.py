@@ -1,7 +1,9 @@
-"""One input file: open it, find its header, check the columns it must have, read its rows.
+"""One input file: open it, find its header, settle its columns' roles, read its rows.
 
 Reading glue over ``workbench.io.readers`` (which knows formats, encodings and
 delimiters); anything a file can throw at the reader ends as a problem of that file.
+A file missing a role it needs is refused with its own headers, the missing role and the
+lines of engagement.yaml that would fix it (``refusals``).
 """
 from __future__ import annotations
 
@@ -11,12 +13,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from workbench import columns as C
 from workbench.errors import Problem
+from workbench.ingest import refusals
 from workbench.ingest.fields import CODED_FIELDS, CUSTOMER_FIELDS, NUMERIC_FIELDS, SALES_FIELDS
-from workbench.ingest.headers import Header, _expected_headers, find_header
+from workbench.ingest.headers import Header, find_header
 from workbench.ingest.parse import _FileResult, _parse_body
 from workbench.ingest.problems import _Collector
+from workbench.ingest.roles import settle
 from workbench.io import readers
 from workbench.io.readers import ReadError, Source
 
@@ -74,33 +77,32 @@ def _parse(source: Source, kind: str, explicit: dict[str, str], col: _Collector,
                 readers.looks_like_utf8(c) for _, _, cells in first for c in cells):
             col.add("mixed_encoding", first[0][0] if first else None)
         else:
-            col.add("no_header", first[0][0] if first else None, None, "",
-                    " | ".join(c for c in first[0][2][:8] if c.strip()) if first else "")
+            col.items.append(refusals.no_header(col, first, kind))
         return None
     for missing in header.missing_explicit:
-        col.add("unknown_mapped_column", header.first_row, None, missing,
-                " | ".join(x for x in header.labels if x))
-    required = C.LEDGER_REQUIRED if kind == "sales" else ()
-    for canon in required:
-        if canon not in header.mapping and canon not in explicit:
-            col.add("missing_column", header.first_row, None, "", _expected_headers(canon))
-    if kind == "sales" and engagement.settings["import"]["customer_key"] == "inn" \
-            and C.INN not in header.mapping and C.INN not in explicit:
-        col.add("missing_column", header.first_row, None, "", _expected_headers(C.INN))
+        col.items.append(refusals.unknown_mapped_column(col, header, kind, explicit, missing))
+    roles = settle(header, previews[delimiter], kind, engagement.settings, source.format == "xlsx")
+    if roles.deal:
+        col.items.append(refusals.deal_export(col, header))
+        return None
+    for role in roles.missing:
+        col.items.append(refusals.missing_role(col, header, roles, role, kind))
     if col.items:
         return None
-    ncols = max(len(header.labels), max(header.mapping.values()) + 1)
+    mapping = roles.mapping
+    ncols = max(len(header.labels), max(mapping.values(), default=0) + 1)
     fields = SALES_FIELDS if kind == "sales" else CUSTOMER_FIELDS
-    body = source.body(delimiter, header.data_start, ncols, coded=_columns_only_of(header.mapping, CODED_FIELDS, fields),
-                       raw=_columns_only_of(header.mapping, NUMERIC_FIELDS, fields))
+    body = source.body(delimiter, header.data_start, ncols, coded=_columns_only_of(mapping, CODED_FIELDS, fields),
+                       raw=_columns_only_of(mapping, NUMERIC_FIELDS, fields))
     for row, nfields in body.ragged:
         col.add("ragged_row", row, None, "", f"{nfields} ≠ {ncols}")
     if source.format == "xlsx":
-        mapped = set(header.mapping.values())
+        used = set(mapping.values())
         for row, c in body.formula_cells:
-            if c in mapped:
+            if c in used:
                 col.add("formula_no_value", row, c, header.labels[c])
-    result = _parse_body(source, kind, header, delimiter, body, col, engagement.lang, background)
+    result = _parse_body(source, kind, header, roles, delimiter, body, col, engagement.settings,
+                         engagement.lang, background)
     formula_rows = {p.row for p in col.items if p.kind == "formula_no_value"}
     if formula_rows:  # the formula is the problem, not the empty value it left
         col.items = [p for p in col.items if not (p.kind == "missing_value" and p.row in formula_rows)]

@@ -161,8 +161,16 @@ TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
 INN_TEXT = st.text(alphabet="0123456789 -.\u00a0\u202f٢２a", max_size=14)
 
 
+# Names built from the words the name key rules act on: legal forms (short, full, Latin-typed)
+# anywhere, look-alike Latin letters, initials, quotes, dots and spaces.
+NAME_WORDS = ["ООО", "OOO", "ип", "ИП", "АО", "Ltd", "Общество с ограниченной ответственностью", "Петров", "Иван",
+              "И.", "С.", "И.С.", "Pомашка", "Ромашка", "«Вектор-Плюс»", '"Альфа"', "Acme", "limited", "3", "ё",
+              " ", "  ", ",", "\u00a0"]
+WORDY = st.lists(st.sampled_from(NAME_WORDS), max_size=6).map(" ".join)
+
+
 @settings(max_examples=300, **SETTINGS)
-@given(st.lists(TEXT, max_size=20))
+@given(st.lists(TEXT | WORDY, max_size=20))
 def test_name_keys_equal_name_key_of_each(names):
     from workbench.ingest import name_key, name_keys
 

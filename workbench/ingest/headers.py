@@ -170,6 +170,9 @@ class Header:
     found: list[Found | None] = field(default_factory=list)     # per column: what its label names
 
 
+_KEY_ROLES = frozenset(C.LEDGER_REQUIRED) | {C.AMOUNT_NET, C.AMOUNT_GROSS}
+
+
 def _fill_right(cells: list[str]) -> list[str]:
     """Merged header cells keep their text in the first cell only: carry it right."""
     out, last = [], ""
@@ -218,7 +221,7 @@ def _assign(labels: list[list[str]], allowed: tuple[str, ...], explicit: dict[st
             best[got.role] = (key, got.score, j)
     for canon, (_, sc, j) in best.items():
         mapping[canon] = j
-        score += sc * (3.0 if canon in C.LEDGER_REQUIRED else 1.0)
+        score += sc * (3.0 if canon in _KEY_ROLES else 1.0)
     return mapping, score, missing, found
 
 
@@ -251,7 +254,9 @@ def find_header(preview: list[tuple[int, int, list[str]]], kind: str,
     naming a deal stage with one more role is a header too (a CRM deal export).
     """
     allowed = SALES_ROLES if kind == "sales" else CUSTOMER_ROLES
-    keys = set(C.LEDGER_REQUIRED) if kind == "sales" else {C.CUSTOMER_NAME, C.INN}
+    # key columns, by what they say: the money family all says "amount"
+    keys = {C.CUSTOMER_NAME: C.CUSTOMER_NAME, C.DATE: C.DATE, C.AMOUNT: C.AMOUNT, C.AMOUNT_NET: C.AMOUNT,
+            C.AMOUNT_GROSS: C.AMOUNT} if kind == "sales" else {C.CUSTOMER_NAME: C.CUSTOMER_NAME, C.INN: C.INN}
     best: Header | None = None
     for i, (row, end, cells) in enumerate(preview):
         width = _width(cells)
@@ -270,7 +275,7 @@ def find_header(preview: list[tuple[int, int, list[str]]], kind: str,
         for labels, shown, last, penalty in cand:
             mapping, score, missing, found = _assign(labels, allowed, explicit, kind)
             score -= penalty
-            recognised = [k for k in mapping if k in keys]
+            recognised = list({keys[k] for k in mapping if k in keys})
             deal = kind == "sales" and C.STAGE in mapping and len(mapping) >= 2
             if not deal and (len(mapping) < 2 or not recognised):
                 continue

@@ -17,29 +17,102 @@ from workbench.ingest.buffers import _lengths
 from workbench.ingest.coded import Coded, _first_rows
 
 _QUOTES_RE = re.compile(r"[«»\"'“”„‘’`]")
-
-
 _WS_RE = re.compile(r"\s+")
 
 
-def name_key(name: str) -> str:
-    """The customer's name key: casefolded, quotes removed, ё -> е, spaces collapsed."""
+def spelling_key(name: str) -> str:
+    """A spelling as typed, compared loosely: casefolded, quotes removed, ё -> е, spaces
+    collapsed. Two spellings with one key are one spelling (``customers.keep_apart`` splits
+    customers by it)."""
     text = _QUOTES_RE.sub(" ", str(name).casefold().replace("ё", "е"))
     return _WS_RE.sub(" ", text).strip()
+
+
+# --- the name key ----------------------------------------------------------------------
+# Each step is a regular expression over the text of one name, or of many names joined
+# by NUL (``name_keys``): a name's boundaries are the text's ends or a NUL, a word's also
+# a space. So both paths give each name the same key.
+_PUNCT_RE = re.compile(r"[«»\"'“”„‘’`.,;:()!?\\/|]")
+_START, _END = r"(?<![^\0 ])", r"(?![^\0 ])"      # a word's boundaries (start / end)
+# Full legal forms -> their abbreviations (after casefolding and punctuation -> space).
+_FULL_FORMS = (
+    ("общество с ограниченной ответственностью", "ооо"), ("публичное акционерное общество", "пао"),
+    ("непубличное акционерное общество", "ао"), ("закрытое акционерное общество", "зао"),
+    ("открытое акционерное общество", "оао"), ("акционерное общество", "ао"),
+    ("индивидуальный предприниматель", "ип"), ("limited liability company", "llc"),
+    ("limited", "ltd"), ("incorporated", "inc"), ("corporation", "corp"),
+)
+_FULL_FORMS_RE = re.compile(_START + "(" + "|".join(re.escape(f) for f, _ in _FULL_FORMS) + ")" + _END)
+_FULL_FORM = dict(_FULL_FORMS)
+# Abbreviated legal forms: wherever they stand in the name, they lead its key.
+LEGAL_FORMS = ("ооо", "ао", "пао", "зао", "оао", "нао", "ип", "чп", "тоо", "гуп", "муп", "фгуп", "ано", "нко",
+               "llc", "ltd", "inc", "corp", "plc", "gmbh", "llp")
+_FORM_RE = "(?:" + "|".join(LEGAL_FORMS) + ")"
+# a name (between NULs) with a legal form after its first word: its forms are moved to the front
+_FORM_LATER_RE = re.compile(r"(?<![^\0])[^\0]*? " + _FORM_RE + r"(?![^\0 ])[^\0]*")
+_FORM_WORD_RE = re.compile(_START + _FORM_RE + _END)
+# Latin letters that look like Cyrillic ones (as casefolded): typed into a Cyrillic word
+# («Pомашка» with a Latin P), or a legal form typed in Latin (OOO).
+_LOOKALIKE = str.maketrans("aвcehkmoptxyb", "авсенкмортхув")
+_LATIN_LOOKALIKES = "acehkmoptxyb"
+_MIXED_WORD_RE = re.compile(r"(?<![\w])(?=[\w-]*[а-я])[\w-]*[a-z][\w-]*")
+_ANY_LATIN_RE = re.compile("[a-z]")
+_LATIN_FORM_RE = re.compile(_START + r"(ooo|oao|ao|пao|зao)" + _END)
+# «ИП Петров Иван Сергеевич» and «ИП Петров И С» (dots are spaces by now): surname and initials
+_IP_RE = re.compile(r"(?<![^\0])ип ([а-я-]{2,}) ([а-я])[а-я]*(?: ([а-я])[а-я]*)?(?![^\0])")
+
+
+def _latin_to_cyrillic(m: re.Match[str]) -> str:
+    word = m.group(0)
+    letters = {ch for ch in word if "a" <= ch <= "z"}
+    return word.translate(_LOOKALIKE) if letters <= set(_LATIN_LOOKALIKES) else word
+
+
+def _forms_first(m: re.Match[str]) -> str:
+    words = m.group(0).split(" ")
+    forms = [w for w in words if w in LEGAL_FORMS]
+    return " ".join(forms + [w for w in words if w not in LEGAL_FORMS])
+
+
+def _ip_initials(m: re.Match[str]) -> str:
+    return "ип " + " ".join(x for x in m.groups() if x)
+
+
+def _key_text(text: str) -> str:
+    """The name key steps over one name or NUL-joined names (see ``name_key``)."""
+    text = _PUNCT_RE.sub(" ", text.casefold().replace("ё", "е"))
+    text = _WS_RE.sub(" ", text)
+    text = _SEP_SPACES_RE.sub("\0", text).strip(" ")
+    if _ANY_LATIN_RE.search(text):  # most Russian names hold no Latin letter at all
+        text = _MIXED_WORD_RE.sub(_latin_to_cyrillic, text)
+        text = _LATIN_FORM_RE.sub(lambda m: m.group(0).translate(_LOOKALIKE), text)
+    text = _FULL_FORMS_RE.sub(lambda m: _FULL_FORM[m.group(0)], text)
+    text = _FORM_LATER_RE.sub(_forms_first, text)
+    return _IP_RE.sub(_ip_initials, text)
+
+
+def name_key(name: str) -> str:
+    """The customer's name key: one key for the spellings of one name.
+
+    Casefolded, ё -> е, quotes and punctuation removed, spaces collapsed; Latin letters
+    that look Cyrillic read as Cyrillic inside Cyrillic words («Pомашка», OOO); legal forms
+    abbreviated («Общество с ограниченной ответственностью» -> ооо) and moved to the front
+    wherever they stand («Ромашка ООО» -> «ооо ромашка»); an individual entrepreneur by
+    surname and initials («ИП Петров Иван Сергеевич» = «ИП Петров И.С.» -> «ип петров и с»).
+    """
+    return _key_text(str(name).replace("\0", " "))
 
 
 def name_keys(names: list[str]) -> list[str]:
     """``name_key`` of each name, in one pass over the names joined by NUL.
 
     Imported names carry no NUL (``clean_text`` removes control characters); a list that
-    does is keyed one name at a time. After the whitespace runs collapse to one space,
-    stripping a name is dropping a space next to a separator.
+    does is keyed one name at a time.
     """
     joined = "\0".join(names)
     if not names or joined.count("\0") != len(names) - 1:
         return [name_key(v) for v in names]
-    text = _WS_RE.sub(" ", _QUOTES_RE.sub(" ", joined.casefold().replace("ё", "е")))
-    return _SEP_SPACES_RE.sub("\0", text).strip(" ").split("\0")
+    return _key_text(joined).split("\0")
 
 
 _SEP_SPACES_RE = re.compile(" ?\0 ?")

@@ -199,13 +199,15 @@ def settle(header: Header, preview: list[tuple[int, int, list[str]]], kind: str,
         _settle_date(roles, found, cols, labels)
         _settle_money(roles, found, cols, labels, settings)
     _settle_customer(roles, found, cols, labels)
+    for role in [r for r in roles.mapping if r in REPORT_ONLY]:
+        del roles.mapping[role]  # shown, never read
     roles.columns = [_describe(j, labels, found, roles, cols) for j in range(len(labels))]
     required = (C.CUSTOMER_NAME, C.DATE, C.AMOUNT) if kind == "sales" else ()
     roles.missing = [r for r in required if r not in roles.mapping and not (r == C.AMOUNT and roles.amount.how)]
     if kind == "sales" and settings.get("import", {}).get("customer_key") == "inn" and C.INN not in roles.mapping:
         roles.missing.append(C.INN)
     for role in [r for r in roles.mapping if r not in fields]:
-        del roles.mapping[role]  # report-only roles are shown, never read
+        del roles.mapping[role]
     return roles
 
 
@@ -322,7 +324,7 @@ def _describe(j: int, labels: list[str], found: list[Found | None], roles: Roles
         if f.role == C.SELLER:
             values = sorted({v for v in roles.samples.get(j, []) if v})
             detail = values[0] if len(values) == 1 else ""
-        return ColumnRole(j, label, f.role, False, f.role)
+        return ColumnRole(j, label, f.role, False, f.role, detail)
     if f is not None and f.role is None and f.owner:
         return ColumnRole(j, label, None, False, "attribute", f.owner)
     if f is not None and f.role is not None:

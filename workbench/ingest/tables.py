@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 from workbench import columns as C
 from workbench.errors import Problem
 from workbench.ingest.coded import Coded, _first_rows
+from workbench.ingest.duplicates import LISTED, inn_under_names, possible_duplicates, settle_customers
 from workbench.ingest.fields import CUSTOMER_FIELDS
 from workbench.ingest.identity import (
     _combos,
@@ -97,6 +98,11 @@ def _build_tables(sales: _FileResult, customers: _FileResult | None, settings: d
             pairs |= _pairs(_name_keys(customers), customers.columns.get(C.INN))
         mapping, ambiguous = name_to_inn(pairs)
     ids, inns, by_name = assign_ids(s_keys, sc.get(C.INN), mapping, mode, s_combos)
+    decisions = settings.get("customers") or {}
+    apart: list[tuple[str, str]] = []
+    renamed: dict[str, str] = {}
+    if decisions.get("merge") or decisions.get("keep_apart"):
+        ids, apart, renamed = settle_customers(ids, _names(sales), s_keys, inns, decisions, problems, lang)
     if mode == "inn":
         missing = inns.equals("")
         names_ = sc[C.CUSTOMER_NAME]
@@ -122,8 +128,10 @@ def _build_tables(sales: _FileResult, customers: _FileResult | None, settings: d
         id_codes, inn_codes, sale_dates = id_codes[keep], inn_codes[keep], sale_dates[keep]
         managers = managers.take(np.flatnonzero(keep)) if managers is not None else None
     customers_df = _customers_table(sale_dates, Coded(id_codes, ids.values), top,
-                                    Coded(inn_codes, inns.values), managers, customers, mapping, mode)
+                                    Coded(inn_codes, inns.values), managers, customers, mapping, mode, renamed)
     amount = sc[C.AMOUNT]
+    _identity_report(sales, ids, s_keys, inns, top, np.where(sales.duplicate, 0.0, amount) if drop else amount,
+                     apart)
     nan = np.full(n, np.nan)
     ledger = pd.DataFrame({
         C.CUSTOMER_ID: text_jobs[C.CUSTOMER_ID].result(),
@@ -162,12 +170,50 @@ def _build_tables(sales: _FileResult, customers: _FileResult | None, settings: d
         "returns": imp["returns"],
         "duplicates": imp["duplicates"],
         "customer_key": mode,
+        **_money_totals(sales.report),
+        "anonymous_rows": (sales.report.get("anonymous") or {}).get("rows", 0),
+        "anonymous_revenue": (sales.report.get("anonymous") or {}).get("amount", 0.0),
+        "possible_duplicates": sales.report["possible_duplicates"]["count"],
+        "inn_names": sales.report["inn_names"]["count"],
     }
     return ledger, customers_df, totals
 
 
+def _names(res: _FileResult) -> Coded:
+    n = len(res.rows)
+    return res.columns.get(C.CUSTOMER_NAME) or Coded(codes=np.zeros(n, dtype=np.int64), values=[""])
+
+
+def _money_totals(report: dict[str, Any]) -> dict[str, Any]:
+    """The VAT basis of revenue and, where the file has them, its sums with and without VAT."""
+    amount = report.get("amount") or {}
+    money = report.get("money") or {}
+    out: dict[str, Any] = {"basis": amount.get("basis", "unknown"), "amount_how": amount.get("how", "column")}
+    if C.AMOUNT_GROSS in money:
+        out["revenue_with_vat"] = money[C.AMOUNT_GROSS]
+    elif C.AMOUNT_NET in money and C.VAT in money:
+        out["revenue_with_vat"] = money[C.AMOUNT_NET] + money[C.VAT]
+    if C.VAT in money:
+        out["vat"] = money[C.VAT]
+    return out
+
+
+def _identity_report(sales: _FileResult, ids: Coded, keys: Coded, inns: Coded, shown: list[str],
+                     amount: np.ndarray, apart: list[tuple[str, str]]) -> None:
+    """One INN under several names, and possible duplicates, into the sales file's report."""
+    revenue = np.bincount(ids.codes, weights=np.nan_to_num(amount), minlength=len(ids.values))
+    first = _first_rows(ids.codes, len(ids.values))
+    id_inns = [inns.values[inns.codes[r]] if r < len(ids.codes) else "" for r in first.tolist()]
+    several = inn_under_names(ids, keys, _names(sales), inns, amount)
+    sales.report["inn_names"] = {"count": len(several), "items": several[:LISTED]}
+    pairs = possible_duplicates(list(ids.values), shown, revenue, id_inns, {frozenset(p) for p in apart})
+    sales.report["possible_duplicates"] = {"count": len(pairs), "items": pairs[:LISTED]}
+    sales.report["kept_apart"] = [list(p) for p in apart]
+
+
 def _customers_table(dates: np.ndarray, ids: Coded, names: list[str], inns: Coded, managers: Coded | None,
-                     customers: _FileResult | None, mapping: dict[str, str], mode: str) -> pd.DataFrame:
+                     customers: _FileResult | None, mapping: dict[str, str], mode: str,
+                     renamed: dict[str, str] | None = None) -> pd.DataFrame:
     """One row per customer: attributes from the customers file, purchases from the ledger.
 
     Customers of the customers file without purchases are included (first/last
@@ -203,7 +249,10 @@ def _customers_table(dates: np.ndarray, ids: Coded, names: list[str], inns: Code
     if customers is not None:
         cc = customers.columns
         cids, cinns, _ = assign_ids(_name_keys(customers), cc.get(C.INN), mapping, mode)
-        frame: dict[str, Any] = {C.CUSTOMER_ID: cids.arrow().to_pylist(), C.INN: cinns.arrow().to_pylist()}
+        cid_list = cids.arrow().to_pylist()
+        if renamed:  # customers merged in engagement.yaml keep the attributes the file gives them
+            cid_list = [renamed.get(c, c) for c in cid_list]
+        frame: dict[str, Any] = {C.CUSTOMER_ID: cid_list, C.INN: cinns.arrow().to_pylist()}
         for f in CUSTOMER_FIELDS:
             v = cc.get(f)
             if v is None or f == C.INN:

@@ -516,9 +516,9 @@ def test_report_is_json_and_rendered(tmp_path):
     assert "исключено: итоговых 1, пустых 0" in ru
     assert "Точные дубликаты строк: 1 (оставлены" in ru
     assert "Период: 01.02.2024 — 02.03.2024" in ru
-    assert "Выручка за вычетом возвратов: 350\u00a0₽" in ru
+    assert "Выручка за вычетом возвратов (с НДС или без — файл не говорит): 350\u00a0₽" in ru
     en = render_report_text(res.report, "en")
-    assert "Revenue net of returns: RUB\u00a0350" in en
+    assert "Revenue net of returns (VAT in or not: the file does not say): RUB\u00a0350" in en
     html = render_import_html(res.report, "ru", "RUB")
     assert html.startswith('<section class="wb-section" id="import">')
     findings = import_findings(res.report, "ru", "RUB")

@@ -164,8 +164,19 @@ def cmd_import(args: argparse.Namespace) -> int:
     from workbench.ingest import render_report_text
     from workbench.steps import import_step
 
-    with engagement_session(eng.root, "workbench import", eng.lang):  # never under a running run
-        result = import_step(eng)
+    from workbench.errors import InputError
+
+    try:
+        with engagement_session(eng.root, "workbench import", eng.lang):  # never under a running run
+            result = import_step(eng)
+    except InputError as exc:
+        if not args.json:
+            raise
+        # machines read stdout: every problem with its code, place, value, what was expected and the fix
+        print(json.dumps({"ok": False, "problems": [p.as_dict() for p in exc.problems]}, ensure_ascii=False,
+                         indent=2))
+        print(str(exc), file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(result.report, ensure_ascii=False, indent=2, default=str))
     else:
@@ -284,7 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("import", help="read and validate the inputs, print the import report")
     s.add_argument("path")
-    s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.add_argument("--json", action="store_true",
+                   help="print the report as JSON; a refused import prints {ok: false, problems: [...]} and exits 1")
     s.set_defaults(func=cmd_import)
 
     s = sub.add_parser("segment", help="segment the base without notebooks; writes segments.csv")

@@ -89,8 +89,15 @@ def latest_month(eng: Engagement) -> str:
 
 
 def month_of_latest_sale(ledger: pd.DataFrame) -> str:
-    """'YYYY-MM' of the latest date in a ledger (any frame with the ``date`` column)."""
-    return pd.Timestamp(ledger[C.DATE].max()).strftime("%Y-%m")
+    """'YYYY-MM' of the latest date in a ledger (any frame with the ``date`` column).
+
+    Dates after today (let in with ``import.max_date``) never choose the reporting month:
+    the latest one up to today does, unless every date is later.
+    """
+    dates = ledger[C.DATE]
+    today = pd.Timestamp.today().normalize()
+    past = dates[dates <= today]
+    return pd.Timestamp((past if len(past) else dates).max()).strftime("%Y-%m")
 
 
 def check_month(ledger: pd.DataFrame, month: str, lang: str, root: Path | str = "") -> None:
@@ -129,6 +136,7 @@ def import_summary(ctx: Context) -> dict[str, Any]:
 
     report = load_import_report(ctx)
     save_findings(ctx, "import", import_findings(report, ctx.lang, ctx.currency))
+    save_result(ctx, "import", report)  # the workbook's import and possible-duplicates sheets
     return report
 
 

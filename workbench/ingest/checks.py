@@ -87,6 +87,11 @@ def check_rows(kind: str, out: dict[str, Any], rows: np.ndarray, coded: dict[str
     amount = out.get(C.AMOUNT)
     if C.STATUS in out:
         drop |= _status(out[C.STATUS], amount, rows, imp.get("statuses") or {}, label_of, roles, col, report)
+    if C.DATE in out:  # the period the file's sales cover (rows without a customer included)
+        d = out[C.DATE][~drop]
+        d = d[~np.isnat(d)]
+        if len(d):
+            report["dates"] = {"min": str(d.min().astype("datetime64[D]")), "max": str(d.max().astype("datetime64[D]"))}
     anonymous = _anonymous(out, n)
     if anonymous is not None and (anonymous & ~drop).any():
         anon = anonymous & ~drop

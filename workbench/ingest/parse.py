@@ -149,6 +149,7 @@ def _parse_body(source: Source, kind: str, header: Header, roles: Roles, delimit
         if not body.ragged:
             col.add("header_only", header.first_row)
         return None
+    file_total = _file_total(roles, cells, body, total) if kind == "sales" else None
     if not keep.all():
         index = np.flatnonzero(keep)
         cells.take(index)
@@ -173,6 +174,10 @@ def _parse_body(source: Source, kind: str, header: Header, roles: Roles, delimit
                          col, report)
     if kind == "sales":
         _make_money(roles, out, report)
+        if file_total is not None:
+            report["total_check"] = _total_check(file_total, report.get("decimal_mark", ","), out[C.AMOUNT])
+    if (grouped := getattr(source, "grouped", None)) is not None:
+        report["grouped"] = _grouped_report(grouped, roles, out)
     drop = checks.check_rows(kind, out, rows, coded, roles, label_of, settings, col, report)
     if drop is not None:  # rows that are not sales: left out, counted in the report
         index = np.flatnonzero(~drop)
@@ -347,6 +352,42 @@ def _make_money(roles: Roles, out: dict[str, Any], report: dict[str, Any]) -> No
     report["margin"] = {"how": roles.margin,
                         "columns": [labels.get(s, s) for s in ((C.MARGIN,) if roles.margin == "column" else
                                                              (C.COST,) if roles.margin else ())]}
+
+
+def _file_total(roles: Roles, cells: _Cells, body: Body, total: np.ndarray) -> tuple[str, float] | None:
+    """The file's own grand total (its last total row's amount, as text and as an xlsx number)
+    when the amount is a column: the imported rows are checked against it."""
+    if not total.any() or roles.amount.how != "column":
+        return None
+    j = roles.mapping[roles.amount.sources[0]]
+    i = int(np.flatnonzero(total)[-1])
+    number = float(body.numbers[j][i]) if body.numbers is not None else float("nan")
+    return str(cells.text(j)[i].as_py() or ""), number
+
+
+def _total_check(file_total: tuple[str, float], decimal: str, amount: np.ndarray) -> dict[str, Any] | None:
+    text, number = file_total
+    if np.isnan(number):
+        from workbench.ingest.numbers import parse_number_text, prepare_number_text
+
+        values, bad, empty = parse_number_text(prepare_number_text(pa.array([text], pa.string())), decimal)
+        if bad[0] or empty[0]:
+            return None
+        number = float(values[0])
+    got = float(np.nansum(amount))
+    return {"file_total": number, "sum": got, "equal": abs(got - number) < 0.005}
+
+
+def _grouped_report(grouped: dict[str, Any], roles: Roles, out: dict[str, Any]) -> dict[str, Any]:
+    """What was read from a grouped report, and its documents' sum against the report's own total."""
+    info = {k: v for k, v in grouped.items() if k != "total"}
+    plan = roles.amount
+    if plan.how == "column" and C.AMOUNT in out:
+        total = grouped["total"].get(roles.mapping[plan.sources[0]])
+        if total is not None:
+            got = float(np.nansum(out[C.AMOUNT]))
+            info["total_check"] = {"file_total": float(total), "sum": got, "equal": abs(got - float(total)) < 0.005}
+    return info
 
 
 def _duplicates(cells: list[pa.Array], coded: dict[str, Coded], parsed: dict[str, Any],

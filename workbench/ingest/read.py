@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from workbench.errors import Problem
-from workbench.ingest import refusals
+from workbench.ingest import outline, refusals
 from workbench.ingest.fields import CODED_FIELDS, CUSTOMER_FIELDS, NUMERIC_FIELDS, SALES_FIELDS
 from workbench.ingest.headers import Header, find_header
 from workbench.ingest.parse import _FileResult, _parse_body
@@ -45,7 +45,7 @@ def _read_file(engagement: Any, kind: str, problems: list[Problem], background: 
     col = _Collector(name, engagement.lang, None)
     result = None
     try:
-        source = readers.open_source(path, name, spec.get("sheet", "") or "")
+        source = outline.flatten(readers.open_source(path, name, spec.get("sheet", "") or ""))
         col.source = source
         result = _parse(source, kind, dict(spec.get("columns") or {}), col, engagement, background)
     except ReadError as exc:

@@ -78,7 +78,10 @@ def column_reason(c: dict[str, Any], lang: str) -> str:
         detail = t(f"ingest.basis.{detail}", lang)
     elif c["reason"] == "not_numbers":
         detail = role_label(detail, lang)
-    return str(t(f"ingest.reason.{c['reason']}", lang, detail=detail))
+    text = str(t(f"ingest.reason.{c['reason']}", lang, detail=detail))
+    if c["reason"] == "seller" and detail:
+        text += str(t("ingest.reason_seller_value", lang, value=_q(detail, lang)))
+    return text
 
 
 def column_lines(f: dict[str, Any], lang: str) -> list[str]:
@@ -88,7 +91,8 @@ def column_lines(f: dict[str, Any], lang: str) -> list[str]:
     for c in f.get("roles") or []:
         if not c["column"]:
             continue
-        role = role_label(c["role"], lang) if c["used"] else t("ingest.unused", lang)
+        role = role_label(c["role"], lang) if c["role"] else ""
+        role = role if c["used"] else (f"{role}, {t('ingest.unused', lang)}" if role else t("ingest.unused", lang))
         out.append(f"{_q(c['column'], lang)} {arrow} {role} ({column_reason(c, lang)})")
     return out
 
@@ -123,12 +127,17 @@ def _file_lines(f: dict[str, Any], lang: str, cur: str) -> list[str]:
     m = f.get("margin") or {}
     if m.get("how"):
         lines.append(t(f"ingest.margin_{m['how']}", lang, columns=", ".join(_q(c, lang) for c in m["columns"])))
+    if g := f.get("grouped"):
+        lines.append(_grouped_line(g, lang, cur))
     ex = f["rows_excluded"]
     lines.append(t("ingest.rows_line", lang, read=_num(f["rows_read"], lang),
                    kept=_num(f["rows_imported"], lang), total=ex["total"], blank=ex["blank"]))
     if f.get("total_examples"):
         lines.append(t("ingest.total_examples", lang, examples="; ".join(
             f"{e['row']}: {e['text']}" for e in f["total_examples"])))
+    if check := f.get("total_check"):
+        key = "ingest.total_check_equal" if check["equal"] else "ingest.total_check_differs"
+        lines.append(str(t(key, lang, sum=_money(check["sum"], lang, cur), total=_money(check["file_total"], lang, cur))))
     lines += _status_lines(f, lang, cur)
     if (c := f.get("currency")) and c.get("converted"):
         lines.append(t("ingest.currency_converted", lang, rates=", ".join(
@@ -157,6 +166,16 @@ def _file_lines(f: dict[str, Any], lang: str, cur: str) -> list[str]:
         lines.append(t("ingest.customers_merged", lang, count=f["customers_merged"]))
     lines += _identity_lines(f, lang, cur)
     return lines
+
+
+def _grouped_line(g: dict[str, Any], lang: str, cur: str) -> str:
+    text = str(t("ingest.grouped_line", lang, levels=" → ".join(x for x in g["levels"] if x) if lang == "ru"
+                 else " -> ".join(x for x in g["levels"] if x), leaves=_num(g["leaves"], lang),
+                 groups=_num(g["group_rows"], lang)))
+    if check := g.get("total_check"):
+        key = "ingest.grouped_total_equal" if check["equal"] else "ingest.grouped_total_differs"
+        text += str(t(key, lang, sum=_money(check["sum"], lang, cur), total=_money(check["file_total"], lang, cur)))
+    return text
 
 
 def _status_lines(f: dict[str, Any], lang: str, cur: str) -> list[str]:

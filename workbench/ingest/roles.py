@@ -311,7 +311,8 @@ def _describe(j: int, labels: list[str], found: list[Found | None], roles: Roles
         elif role == C.PRICE and plan.how == "quantity_price":
             reason = "quantity_price"
         elif role == C.COST:
-            reason = "margin_from_cost" if roles.margin == "net_minus_cost" else "cost_unused"
+            reason = {"net_minus_cost": "margin_from_cost", "column": "cost_margin_given"}.get(roles.margin,
+                                                                                            "cost_unused")
         elif role == C.INN and f is not None and f.owner:
             reason, detail = "attribute", f.owner
         return ColumnRole(j, label, role, True, reason, detail)

@@ -707,17 +707,41 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def formulas_without_value(path: Path, part: str) -> list[tuple[int, int]]:
+_ROW_TAG_RE = re.compile(rb"<(?:\w+:)?row\b[^>]*>")
+_ROW_NUM_RE = re.compile(rb'\br="(\d+)"')
+_OUTLINE_RE = re.compile(rb'\boutlineLevel="(\d+)"')
+
+
+def _sheet_xml(path: Path, part: str) -> bytes:
+    with zipfile.ZipFile(path) as zf:
+        try:
+            return zf.read(part)
+        except KeyError:
+            return b""
+
+
+def outline_levels(xml: bytes) -> dict[int, int]:
+    """Row number -> Excel outline level, for the rows that have one (a grouped report's
+    tree: 1C writes the level of each group and document row only there)."""
+    if b"outlineLevel" not in xml:
+        return {}
+    out: dict[int, int] = {}
+    for tag in _ROW_TAG_RE.finditer(xml):
+        level = _OUTLINE_RE.search(tag.group(0))
+        row = _ROW_NUM_RE.search(tag.group(0))
+        if level and row and int(level.group(1)) > 0:
+            out[int(row.group(1))] = int(level.group(1))
+    return out
+
+
+def formulas_without_value(path: Path, part: str, xml: bytes | None = None) -> list[tuple[int, int]]:
     """(row, 0-based column) of formula cells that carry no cached value in a sheet part.
 
     openpyxl with ``data_only=True`` returns None for them, which would be read as an
     empty cell; they are problems, because the value the client saw is unknown.
     """
-    with zipfile.ZipFile(path) as zf:
-        try:
-            xml = zf.read(part)
-        except KeyError:
-            return []
+    if xml is None:
+        xml = _sheet_xml(path, part)
     out: list[tuple[int, int]] = []
     if not _FORMULA_RE.search(xml):
         return out
@@ -805,7 +829,9 @@ class XlsxSource(Source):
             finally:
                 wb.close()
         part = parts.get(self.sheet, "")
-        self._formulas = formulas_without_value(path, part) if part else []
+        xml = _sheet_xml(path, part) if part else b""
+        self._formulas = formulas_without_value(path, part, xml) if xml else []
+        self.levels = outline_levels(xml)  # row -> outline level (a grouped report), usually empty
 
     def preview(self, delimiter: str) -> list[tuple[int, int, list[str]]]:
         out = []

@@ -98,7 +98,7 @@ def _unknown_entry(path: str, entry: str, names: Coded, lang: str) -> Problem:
     near = process.extractOne(entry, [v for v in names.values if v]) if names.values else None
     return Problem(kind="unknown_customer", file="engagement.yaml", column=path, value=entry,
                    expected=str(_msg("expected_customer", lang)),
-                   suggestion=str(_msg("fix_customer", lang, name=near[0])) if near else "")
+                   suggestion=str(_msg("fix_customer", lang, spelling=near[0])) if near else "")
 
 
 def inn_under_names(ids: Coded, keys: Coded, names: Coded, inns: Coded, amount: np.ndarray) -> list[dict[str, Any]]:

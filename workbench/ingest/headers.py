@@ -277,7 +277,11 @@ def find_header(preview: list[tuple[int, int, list[str]]], kind: str,
             score -= penalty
             recognised = list({keys[k] for k in mapping if k in keys})
             deal = kind == "sales" and C.STAGE in mapping and len(mapping) >= 2
-            if not deal and (len(mapping) < 2 or not recognised):
+            # a customers file may hold nothing known but the name («Наименование» beside groups)
+            name_only = kind == "customers" and list(mapping) == [C.CUSTOMER_NAME] and \
+                found[mapping[C.CUSTOMER_NAME]] is not None and found[mapping[C.CUSTOMER_NAME]].score >= 3.0 and \
+                sum(1 for x in shown if x) >= 2
+            if not deal and not name_only and (len(mapping) < 2 or not recognised):
                 continue
             if not deal and kind == "sales" and len(recognised) < 2 and not explicit:
                 continue

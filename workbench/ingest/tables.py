@@ -131,7 +131,7 @@ def _build_tables(sales: _FileResult, customers: _FileResult | None, settings: d
                                     Coded(inn_codes, inns.values), managers, customers, mapping, mode, renamed)
     amount = sc[C.AMOUNT]
     _identity_report(sales, ids, s_keys, inns, top, np.where(sales.duplicate, 0.0, amount) if drop else amount,
-                     apart)
+                     apart, set(renamed.values()))
     nan = np.full(n, np.nan)
     ledger = pd.DataFrame({
         C.CUSTOMER_ID: text_jobs[C.CUSTOMER_ID].result(),
@@ -199,12 +199,13 @@ def _money_totals(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def _identity_report(sales: _FileResult, ids: Coded, keys: Coded, inns: Coded, shown: list[str],
-                     amount: np.ndarray, apart: list[tuple[str, str]]) -> None:
-    """One INN under several names, and possible duplicates, into the sales file's report."""
+                     amount: np.ndarray, apart: list[tuple[str, str]], merged: set[str]) -> None:
+    """One INN under several names, and possible duplicates, into the sales file's report
+    (customers the consultant merged or kept apart are settled: not listed again)."""
     revenue = np.bincount(ids.codes, weights=np.nan_to_num(amount), minlength=len(ids.values))
     first = _first_rows(ids.codes, len(ids.values))
     id_inns = [inns.values[inns.codes[r]] if r < len(ids.codes) else "" for r in first.tolist()]
-    several = inn_under_names(ids, keys, _names(sales), inns, amount)
+    several = [e for e in inn_under_names(ids, keys, _names(sales), inns, amount) if e["inn"] not in merged]
     sales.report["inn_names"] = {"count": len(several), "items": several[:LISTED]}
     pairs = possible_duplicates(list(ids.values), shown, revenue, id_inns, {frozenset(p) for p in apart})
     sales.report["possible_duplicates"] = {"count": len(pairs), "items": pairs[:LISTED]}

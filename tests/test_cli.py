@@ -1,6 +1,7 @@
 """The workbench command: new, errors as one message with exit status 1."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -83,12 +84,31 @@ def test_new_stores_two_files_of_one_name_under_distinct_names(tmp_path, capsys)
 def test_config_error_is_one_message_without_traceback(tmp_path):
     folder = tmp_path / "engagements" / "bad"
     folder.mkdir(parents=True)
-    (folder / "engagement.yaml").write_text("client: X\nlanguage: en\ncurrency: GBP\ninputs: {sales: {file: s.csv}}\n")
+    (folder / "engagement.yaml").write_text("client: X\nlanguage: en\ncurrency: GBR\ninputs: {sales: {file: s.csv}}\n")
     out = run_cli("import", str(folder), cwd=tmp_path)
     assert out.returncode == 1
     assert "Traceback" not in out.stderr
-    assert 'currency: value "GBP" is not allowed' in out.stderr
-    assert yaml.safe_load((folder / "engagement.yaml").read_text())["currency"] == "GBP"
+    assert 'currency: expected an ISO 4217 currency code (RUB, USD, EUR, GBP, KZT...), got "GBR"' in out.stderr
+    assert yaml.safe_load((folder / "engagement.yaml").read_text())["currency"] == "GBR"
+
+
+def test_import_json_prints_the_problems_and_exits_1(tmp_path):
+    folder = tmp_path / "engagements" / "refused"
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "s.csv").write_bytes("Заказчик;Сумма\r\nООО Альфа;100\r\n".encode("cp1251"))
+    (folder / "engagement.yaml").write_text("client: X\nlanguage: en\ninputs: {sales: {file: data/s.csv}}\n")
+    out = run_cli("import", str(folder), "--json", cwd=tmp_path)
+    assert out.returncode == 1
+    problems = json.loads(out.stdout)
+    assert problems == {"ok": False, "problems": [{
+        "code": "missing_column", "file": "s.csv", "row": "line 1", "column": "",
+        "value": "Заказчик | Сумма",
+        "expected": 'a column holding the sale date (date); its header is usually "Date", "Period", '
+                    '"Document date", "Order date"',
+        "suggestion": 'add to engagement.yaml:\ninputs:\n  sales:\n    columns:\n      date: "HEADER FROM THE FILE"'
+                      "  # write the header in; if there is no such column, export the report again with it"}]}
+    assert "the file's headers: Заказчик | Сумма" in out.stderr and "Traceback" not in out.stderr
+    assert not (folder / "work").exists()
 
 
 def test_import_and_segment_wait_for_no_one_while_a_run_holds_the_engagement(tmp_path, capsys):

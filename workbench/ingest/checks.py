@@ -88,10 +88,9 @@ def check_rows(kind: str, out: dict[str, Any], rows: np.ndarray, coded: dict[str
     if C.STATUS in out:
         drop |= _status(out[C.STATUS], amount, rows, imp.get("statuses") or {}, label_of, roles, col, report)
     if C.DATE in out:  # the period the file's sales cover (rows without a customer included)
-        d = out[C.DATE][~drop]
-        d = d[~np.isnat(d)]
-        if len(d):
-            report["dates"] = {"min": str(d.min().astype("datetime64[D]")), "max": str(d.max().astype("datetime64[D]"))}
+        days, counts = _distinct_days(out[C.DATE], ~drop if drop.any() else None, coded.get(C.DATE))
+        if len(days):
+            report["dates"] = {"min": str(days[0].astype("datetime64[D]")), "max": str(days[-1].astype("datetime64[D]"))}
     anonymous = _anonymous(out, n)
     if anonymous is not None and (anonymous & ~drop).any():
         anon = anonymous & ~drop
@@ -194,43 +193,73 @@ def _currency(out: dict[str, Any], rows: np.ndarray, live: np.ndarray, settings:
 
 
 def _parse_day(text: str) -> np.datetime64 | None:
-    return np.datetime64(text, "ns") if text else None
+    return np.datetime64(text, "D") if text else None
+
+
+def _distinct_days(dates: np.ndarray, rows: np.ndarray | None, coded: Coded | None) -> tuple[np.ndarray, np.ndarray]:
+    """(the distinct days among ``rows`` (all when None), sorted, datetime64[D]; how many rows
+    each). Through the date column's codes when it has few distinct values (one date per code)."""
+    if coded is not None and len(coded.values) * 4 < len(dates):
+        day_of = np.full(len(coded.values), np.datetime64("NaT"), dtype="datetime64[D]")
+        day_of[coded.codes] = dates.astype("datetime64[D]")
+        codes = coded.codes if rows is None else coded.codes[rows]
+        counts = np.bincount(codes, minlength=len(coded.values))
+        ok = (counts > 0) & ~np.isnat(day_of)
+        order = np.argsort(day_of[ok], kind="stable")
+        days, counts = day_of[ok][order], counts[ok][order]
+        merged, at = np.unique(days, return_index=True)  # two spellings of one day: one day
+        return merged, np.add.reduceat(counts, at) if len(at) else counts[:0]
+    d = (dates if rows is None else dates[rows]).astype("datetime64[D]")
+    return np.unique(d[~np.isnat(d)], return_counts=True)
 
 
 def _date_range(dates: np.ndarray, rows: np.ndarray, live: np.ndarray, coded: Coded | None, imp: dict[str, Any],
                 label_of: dict[str, str], roles: Roles, col: _Collector, report: dict[str, Any]) -> None:
-    """Dates after ``max_date`` (today by default) or far outside the file's bulk are problems."""
-    ok = live & ~np.isnat(dates)
-    if not ok.any():
+    """Dates after ``max_date`` (today by default) or far outside the file's bulk are problems.
+    The bulk is found on the distinct days (weighted by their rows); rows are looked at only
+    when some day is out of range."""
+    days, counts = _distinct_days(dates, live, coded)
+    if not len(days):
         return
-    days = dates.astype("datetime64[D]")
-    good = days[ok].astype(np.int64)
-    lo_q, hi_q = np.quantile(good, [BULK_QUANTILE, 1 - BULK_QUANTILE], method="nearest")
+    cum = np.cumsum(counts)
+    total = cum[-1]
+    lo_q = days[np.searchsorted(cum, max(1, int(np.ceil(BULK_QUANTILE * total))))].astype(np.int64)
+    hi_q = days[min(np.searchsorted(cum, int(np.floor((1 - BULK_QUANTILE) * total))), len(days) - 1)].astype(np.int64)
     max_set, min_set = _parse_day(imp.get("max_date", "")), _parse_day(imp.get("min_date", ""))
-    today = np.datetime64(dt.date.today(), "D")
-    upper = max_set.astype("datetime64[D]") if max_set is not None else today
-    late = ok & (days > upper)
-    far_after = np.zeros_like(ok) if max_set is not None else ok & ~late & (days.astype(np.int64) > hi_q + FAR_AFTER_DAYS)
-    far_before = ok & (days < min_set.astype("datetime64[D]")) if min_set is not None else \
-        ok & (days.astype(np.int64) < lo_q - FAR_BEFORE_DAYS)
+    upper = max_set if max_set is not None else np.datetime64(dt.date.today(), "D")
+    lower = min_set if min_set is not None else np.datetime64(int(lo_q - FAR_BEFORE_DAYS), "D")
+    after = upper if max_set is not None else min(upper, np.datetime64(int(hi_q + FAR_AFTER_DAYS), "D"))
     bulk = (str(np.datetime64(int(lo_q), "D")), str(np.datetime64(int(hi_q), "D")))
+    report["date_limits"] = {"max_date": str(upper), "min_date": str(min_set) if min_set is not None else "",
+                             "bulk": list(bulk)}
+    if days[0] >= lower and days[-1] <= after:
+        return  # every date in range: no row is looked at
+    d = dates.astype("datetime64[D]")
+    ok = live & ~np.isnat(d)
+    late = ok & (d > upper)
+    far_after = ok & ~late & (d > after)
+    far_before = ok & (d < lower)
     j = roles.mapping[C.DATE]
     label = label_of[C.DATE]
-    for kind, mask, key, default in (("date_after_max", late, "max_date", str(upper)),
-                                     ("date_outlier", far_after, "max_date", bulk[1]),
-                                     ("date_outlier", far_before, "min_date", bulk[0])):
+    for kind, mask, key, limit in (("date_after_max", late, "max_date", str(upper)),
+                                   ("date_outlier", far_after, "max_date", bulk[1]),
+                                   ("date_outlier", far_before, "min_date", bulk[0])):
         if not mask.any():
             continue
         idx = np.flatnonzero(mask)
         expected = str(_msg("expected_date_before" if key == "max_date" else "expected_date_after", col.lang,
-                            limit=default, start=bulk[0], end=bulk[1]))
+                            limit=_show_day(limit, col.lang), start=_show_day(bulk[0], col.lang),
+                            end=_show_day(bulk[1], col.lang)))
         fix = str(_msg("fix_dates", col.lang)) + "\n" + f"import:\n  {key}: \"{_bound(dates[idx], key)}\""
         for i in idx[:MAX_LISTED].tolist():
-            value = coded.values[coded.codes[i]] if coded is not None else str(days[i])
+            value = coded.values[coded.codes[i]] if coded is not None else str(d[i])
             col.items.append(Problem(kind=kind, file=col.file, row=col.where(int(rows[i]), j), column=label,
                                      value=value, expected=expected, suggestion=fix))
-    report["date_limits"] = {"max_date": str(upper), "min_date": str(min_set.astype("datetime64[D]"))
-                             if min_set is not None else "", "bulk": list(bulk)}
+
+
+def _show_day(iso: str, lang: str) -> str:
+    """A day as the engagement's language writes it (dd.mm.yyyy in Russian, ISO in English)."""
+    return f"{iso[8:10]}.{iso[5:7]}.{iso[:4]}" if lang == "ru" and len(iso) == 10 else iso
 
 
 def _bound(dates: np.ndarray, key: str) -> str:

@@ -61,8 +61,8 @@ def _period_patterns() -> tuple[tuple[str, str], ...]:
     return (
         ("d_month_yyyy", rf"^(\d{{1,2}})\s+({names})\.?,?\s+{_YEAR}$"),
         ("month", rf"^({names})\.?,?\s+{_YEAR}$"),
-        ("month", r"^(\d{4})-(\d{1,2})$"),
-        ("month", r"^(\d{1,2})\.(\d{4})$"),
+        ("month", r"^((?:19|20)\d{2})-(0?[1-9]|1[0-2])$"),
+        ("month", r"^(0?[1-9]|1[0-2])\.((?:19|20)\d{2})$"),
         ("quarter", rf"^({roman})\s*(?:-?й\s*)?(?:кв|квартал|q|quarter)\.?\s*{_YEAR}$"),
         ("quarter", r"^q([1-4])\s*[-/ ]?\s*(\d{4})$"),
         ("quarter", r"^(\d{4})\s*[-/ ]?\s*q([1-4])$"),
@@ -118,9 +118,9 @@ def _periods(text: pd.Series) -> tuple[pd.Series, pd.Series]:
         p = parts.loc[hit]
         if name == "d_month_yyyy":
             y, m, d = p[2].astype(int), p[1].map(months), p[0].astype(int)
-        elif name == "month" and rx.startswith("^(\\d{4})"):
+        elif name == "month" and rx.startswith("^((?:19"):
             y, m, d = p[0].astype(int), p[1].astype(int), 1
-        elif name == "month" and rx.startswith("^(\\d{1,2})"):
+        elif name == "month" and rx.startswith("^(0?"):
             y, m, d = p[1].astype(int), p[0].astype(int), 1
         elif name == "month":
             y, m, d = p[1].astype(int), p[0].map(months), 1
@@ -209,11 +209,28 @@ def parse_dates(values: Coded, numbers: np.ndarray | None = None, order: str = "
     return dates, bad, empty, +counts, slash
 
 
+@cache
+def _date_like_re() -> re.Pattern[str]:
+    """One pattern for a value written as a date or period in any accepted format (possible
+    or not): the cheap test a column's sample is put to when its role is decided."""
+    numeric = [rx.pattern.strip("^$") for _, rx, _ in _DATE_PATTERNS] + [_SLASH_RE.strip("^$")]
+    periods = [rx.strip("^$") for _, rx in _period_patterns()]
+    return re.compile("^(?:" + "|".join(f"(?:{x})" for x in numeric + periods) + ")$")
+
+
+def looks_like_date(value: str, in_text: bool = False) -> bool:
+    """True when ``value`` is written as a date or a period (``in_text``: holds «от <date>»)."""
+    if in_text:
+        m = re.search(_IN_TEXT_RE, value)
+        return bool(m) and looks_like_date(m.group(1))
+    day = re.sub(_TIME_TAIL, "", value.strip())
+    return bool(_date_like_re().match(day.casefold().replace("ё", "е").strip()))
+
+
 def date_like_share(values: list[str], in_text: bool = False) -> float:
     """Share of the non-empty ``values`` written as dates (possible or not: «31.02.2025»
     is a date written wrong), periods, or (``in_text``) documents with a date."""
     filled = [v for v in values if v.strip()]
     if not filled:
         return 0.0
-    label = _read_distinct(pd.Series(filled, dtype=object), in_text=in_text)[1]
-    return float(label.ne("").mean())
+    return sum(looks_like_date(v, in_text) for v in filled) / len(filled)

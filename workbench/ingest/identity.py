@@ -32,7 +32,7 @@ def spelling_key(name: str) -> str:
 # Each step is a regular expression over the text of one name, or of many names joined
 # by NUL (``name_keys``): a name's boundaries are the text's ends or a NUL, a word's also
 # a space. So both paths give each name the same key.
-_PUNCT_RE = re.compile(r"[«»\"'“”„‘’`.,;:()!?\\/|]")
+_PUNCT_WS_RE = re.compile(r"(?:[«»\"'“”„‘’`.,;:()!?\\/|]|\s)+")
 _START, _END = r"(?<![^\0 ])", r"(?![^\0 ])"      # a word's boundaries (start / end)
 # Full legal forms -> their abbreviations (after casefolding and punctuation -> space).
 _FULL_FORMS = (
@@ -44,12 +44,13 @@ _FULL_FORMS = (
 )
 _FULL_FORMS_RE = re.compile(_START + "(" + "|".join(re.escape(f) for f, _ in _FULL_FORMS) + ")" + _END)
 _FULL_FORM = dict(_FULL_FORMS)
+_FULL_FORM_HINT_RE = re.compile("общество|предпринимател|limited|incorporated|corporation")
 # Abbreviated legal forms: wherever they stand in the name, they lead its key.
 LEGAL_FORMS = ("ооо", "ао", "пао", "зао", "оао", "нао", "ип", "чп", "тоо", "гуп", "муп", "фгуп", "ано", "нко",
                "llc", "ltd", "inc", "corp", "plc", "gmbh", "llp")
 _FORM_RE = "(?:" + "|".join(LEGAL_FORMS) + ")"
-# a name (between NULs) with a legal form after its first word: its forms are moved to the front
-_FORM_LATER_RE = re.compile(r"(?<![^\0])[^\0]*? " + _FORM_RE + r"(?![^\0 ])[^\0]*")
+# a legal form after a name's first word (a space before it): that name's forms move to the front
+_FORM_LATER_RE = re.compile(" " + _FORM_RE + r"(?![^\0 ])")
 _FORM_WORD_RE = re.compile(_START + _FORM_RE + _END)
 # Latin letters that look like Cyrillic ones (as casefolded): typed into a Cyrillic word
 # («Pомашка» with a Latin P), or a legal form typed in Latin (OOO).
@@ -68,10 +69,25 @@ def _latin_to_cyrillic(m: re.Match[str]) -> str:
     return word.translate(_LOOKALIKE) if letters <= set(_LATIN_LOOKALIKES) else word
 
 
-def _forms_first(m: re.Match[str]) -> str:
-    words = m.group(0).split(" ")
+def _forms_first(name: str) -> str:
+    words = name.split(" ")
     forms = [w for w in words if w in LEGAL_FORMS]
     return " ".join(forms + [w for w in words if w not in LEGAL_FORMS])
+
+
+def _forms_to_front(text: str) -> str:
+    """Each name (between NULs) holding a legal form after its first word, forms first."""
+    starts = sorted({text.rfind("\0", 0, m.start()) + 1 for m in _FORM_LATER_RE.finditer(text)})
+    if not starts:
+        return text
+    out, last = [], 0
+    for a in starts:
+        b = text.find("\0", a)
+        b = len(text) if b < 0 else b
+        out += [text[last:a], _forms_first(text[a:b])]
+        last = b
+    out.append(text[last:])
+    return "".join(out)
 
 
 def _ip_initials(m: re.Match[str]) -> str:
@@ -80,15 +96,15 @@ def _ip_initials(m: re.Match[str]) -> str:
 
 def _key_text(text: str) -> str:
     """The name key steps over one name or NUL-joined names (see ``name_key``)."""
-    text = _PUNCT_RE.sub(" ", text.casefold().replace("ё", "е"))
-    text = _WS_RE.sub(" ", text)
+    text = _PUNCT_WS_RE.sub(" ", text.casefold().replace("ё", "е"))  # punctuation and space runs: one space
     text = _SEP_SPACES_RE.sub("\0", text).strip(" ")
     if _ANY_LATIN_RE.search(text):  # most Russian names hold no Latin letter at all
         text = _MIXED_WORD_RE.sub(_latin_to_cyrillic, text)
         text = _LATIN_FORM_RE.sub(lambda m: m.group(0).translate(_LOOKALIKE), text)
-    text = _FULL_FORMS_RE.sub(lambda m: _FULL_FORM[m.group(0)], text)
-    text = _FORM_LATER_RE.sub(_forms_first, text)
-    return _IP_RE.sub(_ip_initials, text)
+    if _FULL_FORM_HINT_RE.search(text):
+        text = _FULL_FORMS_RE.sub(lambda m: _FULL_FORM[m.group(0)], text)
+    text = _forms_to_front(text)
+    return _IP_RE.sub(_ip_initials, text) if "ип " in text else text
 
 
 def name_key(name: str) -> str:

@@ -12,7 +12,13 @@ import pyarrow.compute as pc
 from workbench import columns as C
 from workbench.errors import Problem
 from workbench.ingest.coded import Coded, _first_rows
-from workbench.ingest.duplicates import LISTED, inn_under_names, possible_duplicates, settle_customers
+from workbench.ingest.duplicates import (
+    LISTED,
+    _scatter_first,
+    inn_under_names,
+    possible_duplicates,
+    settle_customers,
+)
 from workbench.ingest.fields import CUSTOMER_FIELDS
 from workbench.ingest.identity import (
     _combos,
@@ -131,7 +137,7 @@ def _build_tables(sales: _FileResult, customers: _FileResult | None, settings: d
                                     Coded(inn_codes, inns.values), managers, customers, mapping, mode, renamed)
     amount = sc[C.AMOUNT]
     _identity_report(sales, ids, s_keys, inns, top, np.where(sales.duplicate, 0.0, amount) if drop else amount,
-                     apart, set(renamed.values()))
+                     apart, set(renamed.values()), s_combos)
     nan = np.full(n, np.nan)
     ledger = pd.DataFrame({
         C.CUSTOMER_ID: text_jobs[C.CUSTOMER_ID].result(),
@@ -199,15 +205,24 @@ def _money_totals(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def _identity_report(sales: _FileResult, ids: Coded, keys: Coded, inns: Coded, shown: list[str],
-                     amount: np.ndarray, apart: list[tuple[str, str]], merged: set[str]) -> None:
+                     amount: np.ndarray, apart: list[tuple[str, str]], merged: set[str],
+                     combos: tuple[np.ndarray, np.ndarray] | None) -> None:
     """One INN under several names, and possible duplicates, into the sales file's report
-    (customers the consultant merged or kept apart are settled: not listed again)."""
+    (customers the consultant merged or kept apart are settled: not listed again). Work is
+    per customer and per (name key, INN) combination."""
     revenue = np.bincount(ids.codes, weights=np.nan_to_num(amount), minlength=len(ids.values))
-    first = _first_rows(ids.codes, len(ids.values))
-    id_inns = [inns.values[inns.codes[r]] if r < len(ids.codes) else "" for r in first.tolist()]
-    several = [e for e in inn_under_names(ids, keys, _names(sales), inns, amount) if e["inn"] not in merged]
+    first = _scatter_first(ids.codes, len(ids.values))
+    present = first < len(ids.codes)
+    row = np.where(present, first, 0)
+    id_inns = [inns.values[c] if ok and inns.values[c] == ids.values[i] else ""
+               for i, (c, ok) in enumerate(zip(inns.codes[row].tolist(), present.tolist()))]
+    id_keys = [keys.values[c] for c in keys.codes[row].tolist()]
+    several = []
+    if combos is not None and any(id_inns):
+        several = [e for e in inn_under_names(ids, keys, _names(sales), id_inns, amount, combos[0], len(combos[1]))
+                   if e["inn"] not in merged]
     sales.report["inn_names"] = {"count": len(several), "items": several[:LISTED]}
-    pairs = possible_duplicates(list(ids.values), shown, revenue, id_inns, {frozenset(p) for p in apart})
+    pairs = possible_duplicates(list(ids.values), shown, id_keys, revenue, id_inns, {frozenset(p) for p in apart})
     sales.report["possible_duplicates"] = {"count": len(pairs), "items": pairs[:LISTED]}
     sales.report["kept_apart"] = [list(p) for p in apart]
 

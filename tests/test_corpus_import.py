@@ -118,10 +118,10 @@ def test_superstore_without_a_date_is_refused_with_its_own_headers_and_the_fix(t
                                "выгрузите отчёт заново с ним")
     assert err.splitlines()[1:4] == [
         "Продажи.csv: нет обязательного столбца (1)",
-        "  - строка 1: заголовки файла: Order_ID | Приоритет | Количество | Выручка | Метод доставки | Прибыль | "
-        "Покупатель | Регион | Продукт | Упаковка продукта",
-        "  ожидалось: столбец с ролью «дата продажи» (date); обычно его заголовок: «Дата», «Период», "
-        "«Дата документа», «Дата продажи»"]
+        ("  - строка 1: заголовки файла: Order_ID | Приоритет | Количество | Выручка | Метод доставки | Прибыль | "
+         "Покупатель | Регион | Продукт | Упаковка продукта"),
+        ("  ожидалось: столбец с ролью «дата продажи» (date); обычно его заголовок: «Дата», «Период», "
+         "«Дата документа», «Дата продажи»")]
 
 
 def test_superstore_refusal_in_english(tmp_path, capsys):
@@ -257,7 +257,7 @@ def test_identity_settled_in_engagement_yaml(tmp_path, capsys):
     f = report["files"][0]
     assert report["totals"]["customers"] == 6  # one merged, one split
     assert f["inn_names"]["count"] == 0 and f["possible_duplicates"]["count"] == 0
-    problems, err = refused(tmp_path / "bad", capsys, slug, edits=(
+    problems, _ = refused(tmp_path / "bad", capsys, slug, edits=(
         ("  merge: []", '  merge:\n    - ["ООО «Ромашкка»", "ООО «Сибирь»"]'),))
     assert [(p["code"], p["column"], p["value"]) for p in problems] == [
         ("unknown_customer", "customers.merge[0][0]", "ООО «Ромашкка»"),
@@ -301,7 +301,7 @@ def test_online_retail_layout_quantity_times_price_month_first_anonymous_left_ou
 def test_b2b_orders_in_gbp_shipped_only_month_first(tmp_path, capsys):
     e = ENTRIES["built-english-b2b-orders"]
     x = e["expected"]
-    problems, err = refused(tmp_path, capsys, e["slug"])
+    problems, _ = refused(tmp_path, capsys, e["slug"])
     assert {(p["code"], p["value"]) for p in problems} == {("foreign_currency", "GBP")}
     assert problems[0]["suggestion"] == "если значение верно, добавьте в engagement.yaml:\ncurrency: GBP"
     report = imported(tmp_path / "gbp", capsys, e["slug"], edits=GBP)
@@ -322,7 +322,7 @@ def test_first_data_row_with_a_header_word_stays_data(tmp_path, capsys):
 def test_far_future_date_is_refused_then_let_in_without_choosing_the_month(tmp_path, capsys):
     e = ENTRIES["built-far-future-date"]
     x = e["expected"]
-    problems, err = refused(tmp_path, capsys, e["slug"])
+    problems, _ = refused(tmp_path, capsys, e["slug"])
     assert [(p["code"], p["row"], p["value"]) for p in problems] == [("date_after_max", "строка 139", "31.12.2099")]
     assert problems[0]["suggestion"].endswith('import:\n  max_date: "2099-12-31"')
     root = engagement(tmp_path / "allowed", e["slug"], edits=(('  max_date: ""', '  max_date: "2099-12-31"'),))

@@ -1,6 +1,7 @@
 """The demo engagement end to end: notebooks executed, deliverables opened and checked."""
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -53,6 +54,23 @@ def test_workbook_opens_with_contents_and_segments(demo_run):
     linked = [c.value for c in contents["A"][2:] if c.hyperlink]
     assert set(linked) == set(wb.sheetnames[1:])
     assert len(wb.sheetnames) >= 5
+
+
+def test_workbook_says_the_revenue_basis_and_lists_possible_duplicates(demo_run):
+    path, res = demo_run
+    wb = load_workbook(res.deliverables / "workbook.xlsx")
+    facts = [[c.value for c in row] for row in wb["Импорт"].iter_rows(min_row=3)]
+    revenue = next(r for r in facts if r[1] == "выручка")
+    assert "с НДС или без — файл не говорит" in revenue[4]  # the demo's «Сумма» does not say
+    assert any(r[1] == "Сумма" and r[2] == "сумма продажи" for r in facts)  # every column with its role
+    pairs = [[c.value for c in row] for row in wb["Возможные дубли"].iter_rows(min_row=3)]
+    ledger = pd.read_parquet(path / "work" / "ledger.parquet")
+    revenue_of = ledger.groupby("customer_name")["amount"].sum()
+    report = json.loads((path / "work" / "import_report.json").read_text(encoding="utf-8"))
+    assert len(pairs) == report["files"][0]["possible_duplicates"]["count"] > 0
+    for what, name_a, rev_a, name_b, rev_b, *_ in pairs[:5]:  # both spellings, each with its own revenue
+        assert what == "похожие названия" and name_a != name_b
+        assert abs(rev_a - revenue_of[name_a]) < 0.01 and abs(rev_b - revenue_of[name_b]) < 0.01
 
 
 def test_segments_csv_opens_in_excel_and_keeps_ids_as_text(demo_run):

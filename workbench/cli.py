@@ -161,10 +161,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     from workbench.config import load_engagement
 
     eng = load_engagement(args.path)
+    from workbench.errors import InputError
     from workbench.ingest import render_report_text
     from workbench.steps import import_step
-
-    from workbench.errors import InputError
 
     try:
         with engagement_session(eng.root, "workbench import", eng.lang):  # never under a running run

@@ -88,7 +88,7 @@ def check_rows(kind: str, out: dict[str, Any], rows: np.ndarray, coded: dict[str
     if C.STATUS in out:
         drop |= _status(out[C.STATUS], amount, rows, imp.get("statuses") or {}, label_of, roles, col, report)
     if C.DATE in out:  # the period the file's sales cover (rows without a customer included)
-        days, counts = _distinct_days(out[C.DATE], ~drop if drop.any() else None, coded.get(C.DATE))
+        days, _ = _distinct_days(out[C.DATE], ~drop if drop.any() else None, coded.get(C.DATE))
         if len(days):
             report["dates"] = {"min": str(days[0].astype("datetime64[D]")), "max": str(days[-1].astype("datetime64[D]"))}
     anonymous = _anonymous(out, n)
@@ -222,9 +222,12 @@ def _date_range(dates: np.ndarray, rows: np.ndarray, live: np.ndarray, coded: Co
     if not len(days):
         return
     cum = np.cumsum(counts)
-    total = cum[-1]
-    lo_q = days[np.searchsorted(cum, max(1, int(np.ceil(BULK_QUANTILE * total))))].astype(np.int64)
-    hi_q = days[min(np.searchsorted(cum, int(np.floor((1 - BULK_QUANTILE) * total))), len(days) - 1)].astype(np.int64)
+    total = int(cum[-1])
+    # the bulk leaves out 1 % at each end, and never less than the two most extreme rows
+    q = min(max(BULK_QUANTILE, 2 / total), 0.5)
+    lo_q = days[min(np.searchsorted(cum, int(np.floor(q * total)), side="right"), len(days) - 1)].astype(np.int64)
+    hi_q = days[min(np.searchsorted(cum, int(np.ceil((1 - q) * total)) - 1, side="right"), len(days) - 1)].astype(
+        np.int64)
     max_set, min_set = _parse_day(imp.get("max_date", "")), _parse_day(imp.get("min_date", ""))
     upper = max_set if max_set is not None else np.datetime64(dt.date.today(), "D")
     lower = min_set if min_set is not None else np.datetime64(int(lo_q - FAR_BEFORE_DAYS), "D")

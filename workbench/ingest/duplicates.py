@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import Problem
-from workbench.ingest.coded import Coded, _first_rows
+from workbench.ingest.coded import Coded
 from workbench.ingest.identity import LEGAL_FORMS, name_key, normalise_inn, spelling_key
 from workbench.ingest.messages import _msg
 
@@ -128,7 +128,7 @@ def inn_under_names(ids: Coded, keys: Coded, names: Coded, id_inns: list[str], a
     revenue = np.bincount(combo_codes, weights=np.nan_to_num(amount), minlength=n_combos)[present]
     count = np.bincount(combo_codes, minlength=n_combos)[present]
     uniq, inverse = np.unique(pair, return_inverse=True)
-    uid, ukey = np.divmod(uniq, max(len(keys.values), 1))
+    uid = uniq // max(len(keys.values), 1)
     several = np.flatnonzero((np.bincount(uid, minlength=len(ids.values)) > 1) & with_inn)
     if not len(several):
         return []

@@ -52,6 +52,9 @@ _FORM_RE = "(?:" + "|".join(LEGAL_FORMS) + ")"
 # a legal form after a name's first word (a space before it): that name's forms move to the front
 _FORM_LATER_RE = re.compile(" " + _FORM_RE + r"(?![^\0 ])")
 _FORM_WORD_RE = re.compile(_START + _FORM_RE + _END)
+# a name ending in a legal form, the only one: «Acme Ltd» -> «ltd acme»
+_NOT_FORM = r"(?!" + _FORM_RE + r"(?![^\0 ]))[^\0 ]+"
+_FORM_LAST_RE = re.compile(r"(?<![^\0])(" + _NOT_FORM + "(?: " + _NOT_FORM + r")*) (" + _FORM_RE + r")(?![^\0])")
 # Latin letters that look like Cyrillic ones (as casefolded): typed into a Cyrillic word
 # («Pомашка» with a Latin P), or a legal form typed in Latin (OOO).
 _LOOKALIKE = str.maketrans("aвcehkmoptxyb", "авсенкмортхув")
@@ -76,7 +79,11 @@ def _forms_first(name: str) -> str:
 
 
 def _forms_to_front(text: str) -> str:
-    """Each name (between NULs) holding a legal form after its first word, forms first."""
+    """Each name (between NULs) holding a legal form after its first word, forms first.
+
+    The usual case, one form at the end («Acme Ltd», «Ромашка ООО»), is one regular
+    expression over all the names; the rest are rearranged one by one."""
+    text = _FORM_LAST_RE.sub(r"\2 \1", text)
     starts = sorted({text.rfind("\0", 0, m.start()) + 1 for m in _FORM_LATER_RE.finditer(text)})
     if not starts:
         return text

@@ -130,13 +130,16 @@ def load_customers(ctx: Context) -> pd.DataFrame:
     return tables.read_parquet(ctx.engagement.work_dir / "customers.parquet")
 
 
+IMPORT_REPORT = "import_report.json"  # this run's copy of the import report (work/<month>/)
+
+
 def import_summary(ctx: Context) -> dict[str, Any]:
     """The last import report, for the notebook; saves the import findings."""
     from workbench.ingest import import_findings
 
     report = load_import_report(ctx)
     save_findings(ctx, "import", import_findings(report, ctx.lang, ctx.currency))
-    save_result(ctx, "import", report)  # the workbook's import and possible-duplicates sheets
+    tables.write_json(report, ctx.step_dir / IMPORT_REPORT)  # the workbook's import and duplicates sheets
     return report
 
 

@@ -26,11 +26,16 @@ def build_workbook(step_dir: Path, eng: Engagement, month: str, lang: str) -> Wo
 
     Steps that did not run (no saved result) contribute no sheets.
     """
-    from workbench.steps import load_result
+    from workbench.io import tables
+    from workbench.steps import IMPORT_REPORT, load_result
 
     book = Book(lang, title=t("report.title", lang, client=eng.client, month=fmt.month(month, lang)))
     for name, module, function in SHEET_WRITERS:
-        result = load_result(step_dir, name)
+        if name == "import":  # the import report is data already (JSON), kept by the import notebook
+            path = Path(step_dir) / IMPORT_REPORT
+            result = tables.read_json(path) if path.is_file() else None
+        else:
+            result = load_result(step_dir, name)
         if result is None:
             continue
         writer = getattr(importlib.import_module(module), function)

@@ -191,3 +191,25 @@ def test_zakazchik_and_itogo_headers_are_a_ledger(tmp_path):
 def test_a_plain_stage_column_in_a_ledger_is_not_a_deal_export(tmp_path):
     text = csv_lines("Контрагент;Дата;Сумма;Этап", "А;01.02.2024;100;2", "Б;02.02.2024;50;3")
     assert run(tmp_path, cp1251(text)).report["totals"]["revenue"] == 150.0
+
+
+def test_several_sales_files_keep_their_roles_and_share_one_identity_report(tmp_path):
+    from workbench.config import load_engagement
+    from workbench.ingest import import_engagement
+    from test_ingest import make_engagement
+
+    jan = csv_lines("Дата;Контрагент;Сумма без НДС;Сумма НДС", "10.01.2024;ООО «Ромашка»;1 000,00;200,00",
+                    "11.01.2024;;30,00;6,00")
+    feb = csv_lines("Date,Customer,Net amount", "2024-02-10,ООО «Ромашка-Юг»,500", "2024-02-11,,20")
+    root = make_engagement(tmp_path, cp1251(jan), "jan.csv")
+    (root / "data" / "feb.csv").write_bytes(feb.encode())
+    cfg = root / "engagement.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("    file: data/jan.csv\n",
+                                                           "    files: [data/jan.csv, data/feb.csv]\n"), encoding="utf-8")
+    res = import_engagement(load_engagement(root))
+    tot = res.report["totals"]
+    assert (tot["rows"], tot["revenue"], tot["basis"]) == (2, 1500.0, "net")
+    assert (tot["anonymous_rows"], tot["anonymous_revenue"]) == (2, 50.0)
+    assert tot["vat"] == 200.0 and tot["possible_duplicates"] == 1
+    first = next(f for f in res.report["files"] if f["file"] == "jan.csv")
+    assert first["possible_duplicates"]["items"][0]["name_b"] == "ООО «Ромашка-Юг»"

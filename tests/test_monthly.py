@@ -161,6 +161,12 @@ def start_engagement(root: Path, slug: str, truth: pd.DataFrame, tmp: Path, caps
         argv.pop()
     rc, _, err = cli(argv, capsys)
     assert rc == 0, err
+    # The months played here (up to 2027-01) are still to come on the machine's calendar: a
+    # real export never holds a sale dated after today, so the import refuses one unless
+    # import.max_date lets it in (issue 13).
+    cfg = root / slug / "engagement.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace('  max_date: ""', '  max_date: "2027-12-31"', 1),
+                   encoding="utf-8")
     return root / slug
 
 

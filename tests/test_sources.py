@@ -165,7 +165,7 @@ def test_a_broken_export_found_by_the_pattern_is_refused_naming_the_pattern(tmp_
     with pytest.raises(InputError) as err:
         import_engagement(load_engagement(root))
     message = str(err.value).splitlines()
-    assert "sales_new.csv: дата не распознана (ожидалось дд.мм.гггг, дд.мм.гг или гггг-мм-дд) (1)" in message
+    assert "sales_new.csv: дата не распознана (ожидалось дд.мм.гггг, дд.мм.гг, гггг-мм-дд, д/м/гггг или период «Январь 2024 г.») (1)" in message
     assert ("sales_new.csv: файл взят как продажи по шаблону из engagement.yaml; если это не продажи, исключите "
             "его строкой (1)") in message
     assert '  - inputs.ignore: ["data/sales_new.csv"]: значение «data/*»' in message
@@ -232,7 +232,7 @@ def test_add_of_a_broken_export_keeps_it_and_says_what_to_fix(tmp_path, capsys):
     err = capsys.readouterr().err.splitlines()
     assert err[0] == ("Файлы скопированы в data/, но импорт их не принял — исправьте по сообщению ниже и запустите "
                       "workbench import.")
-    assert "sales_nov.csv: дата не распознана (ожидалось дд.мм.гггг, дд.мм.гг или гггг-мм-дд) (1)" in err
+    assert "sales_nov.csv: дата не распознана (ожидалось дд.мм.гггг, дд.мм.гг, гггг-мм-дд, д/м/гггг или период «Январь 2024 г.») (1)" in err
     assert (root / "data" / "sales_nov.csv").read_bytes() == new.read_bytes()
 
 

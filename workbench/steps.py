@@ -88,16 +88,18 @@ def latest_month(eng: Engagement) -> str:
     return month_of_latest_sale(pd.read_parquet(ledger_path, columns=[C.DATE]))
 
 
-def month_of_latest_sale(ledger: pd.DataFrame) -> str:
+def month_of_latest_sale(ledger: pd.DataFrame, up_to_today: bool = True) -> str:
     """'YYYY-MM' of the latest date in a ledger (any frame with the ``date`` column).
 
-    Dates after today (let in with ``import.max_date``) never choose the reporting month:
-    the latest one up to today does, unless every date is later.
+    As the default reporting month (``up_to_today``), dates after today (let in with
+    ``import.max_date``) never choose it: the latest one up to today does, unless every date
+    is later. ``up_to_today=False``: the latest date whatever it is (the last month with data).
     """
     dates = ledger[C.DATE]
-    today = pd.Timestamp.today().normalize()
-    past = dates[dates <= today]
-    return pd.Timestamp((past if len(past) else dates).max()).strftime("%Y-%m")
+    if up_to_today:
+        past = dates[dates <= pd.Timestamp.today().normalize()]
+        dates = past if len(past) else dates
+    return pd.Timestamp(dates.max()).strftime("%Y-%m")
 
 
 def check_month(ledger: pd.DataFrame, month: str, lang: str, root: Path | str = "") -> None:
@@ -110,7 +112,7 @@ def check_month(ledger: pd.DataFrame, month: str, lang: str, root: Path | str = 
     from workbench.errors import MonthWithoutData
 
     first = pd.Timestamp(ledger[C.DATE].min()).strftime("%Y-%m")
-    latest = month_of_latest_sale(ledger)
+    latest = month_of_latest_sale(ledger, up_to_today=False)
     if month > latest:
         raise MonthWithoutData(t("run.month_no_data", lang, month=month, latest=latest, path=str(root or "…")),
                                month, latest)

@@ -179,7 +179,7 @@ def import_engagement(engagement: Any) -> ImportResult:
         raise InputError(problems or [Problem(kind="not_found", file="inputs.sales.file")], lang)
     files = [p.res.report for p in parts] + ([customers.report] if customers is not None else [])
     if len(parts) > 1:  # what build_tables said of the rows combined, said of each file
-        for key in ("inn_from_name", "names_ambiguous"):
+        for key in ("inn_from_name", "names_ambiguous", "inn_names", "possible_duplicates", "kept_apart"):
             parts[0].res.report[key] = sales.report[key]
         for p in parts:
             amt = p.amounts

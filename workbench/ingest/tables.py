@@ -176,9 +176,9 @@ def _build_tables(sales: _FileResult, customers: _FileResult | None, settings: d
         "returns": imp["returns"],
         "duplicates": imp["duplicates"],
         "customer_key": mode,
-        **_money_totals(sales.report),
-        "anonymous_rows": (sales.report.get("anonymous") or {}).get("rows", 0),
-        "anonymous_revenue": (sales.report.get("anonymous") or {}).get("amount", 0.0),
+        **_money_totals(_file_reports(sales), sc, keep),
+        "anonymous_rows": sum((r.get("anonymous") or {}).get("rows", 0) for r in _file_reports(sales)),
+        "anonymous_revenue": sum((r.get("anonymous") or {}).get("amount", 0.0) for r in _file_reports(sales)),
         "possible_duplicates": sales.report["possible_duplicates"]["count"],
         "inn_names": sales.report["inn_names"]["count"],
     }
@@ -190,17 +190,32 @@ def _names(res: _FileResult) -> Coded:
     return res.columns.get(C.CUSTOMER_NAME) or Coded(codes=np.zeros(n, dtype=np.int64), values=[""])
 
 
-def _money_totals(report: dict[str, Any]) -> dict[str, Any]:
-    """The VAT basis of revenue and, where the file has them, its sums with and without VAT."""
-    amount = report.get("amount") or {}
-    money = report.get("money") or {}
-    out: dict[str, Any] = {"basis": amount.get("basis", "unknown"), "amount_how": amount.get("how", "column")}
-    if C.AMOUNT_GROSS in money:
-        out["revenue_with_vat"] = money[C.AMOUNT_GROSS]
-    elif C.AMOUNT_NET in money and C.VAT in money:
-        out["revenue_with_vat"] = money[C.AMOUNT_NET] + money[C.VAT]
-    if C.VAT in money:
-        out["vat"] = money[C.VAT]
+def _file_reports(sales: _FileResult) -> list[dict[str, Any]]:
+    """The report of each sales file behind ``sales`` (several when the files were combined)."""
+    parts = getattr(sales, "parts", None)
+    return [res.report for _, _, res in parts] if parts else [sales.report]
+
+
+def _money_totals(reports: list[dict[str, Any]], columns: dict[str, Any], keep: np.ndarray | None
+                  ) -> dict[str, Any]:
+    """The VAT basis of revenue (``mixed`` when the files differ) and, where the files have
+    them, the sums of the ledger's rows with VAT and of VAT."""
+    bases = {(r.get("amount") or {}).get("basis", "unknown") for r in reports}
+    hows = {(r.get("amount") or {}).get("how", "column") for r in reports}
+    out: dict[str, Any] = {"basis": bases.pop() if len(bases) == 1 else "mixed",
+                           "amount_how": hows.pop() if len(hows) == 1 else "mixed"}
+
+    def total(f: str) -> float:
+        v = np.asarray(columns[f], dtype="float64")
+        return float(np.nansum(v[keep] if keep is not None else v))
+
+    vat = total(C.VAT) if C.VAT in columns else None
+    if C.AMOUNT_GROSS in columns:
+        out["revenue_with_vat"] = total(C.AMOUNT_GROSS)
+    elif C.AMOUNT_NET in columns and vat is not None:
+        out["revenue_with_vat"] = total(C.AMOUNT_NET) + vat
+    if vat is not None:
+        out["vat"] = vat
     return out
 
 

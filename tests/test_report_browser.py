@@ -37,7 +37,9 @@ def test_report_loads_offline_without_errors(demo_run, tmp_path, width):
         # every chart decoded, nothing wider than the screen except scrollable tables
         broken = page.js("[...document.images].filter(i => !i.complete || i.naturalWidth === 0).length")
         assert broken == 0
-        assert page.js("document.images.length") >= 10
+        assert page.js("document.querySelectorAll('svg.wb-svg').length") >= 8
+        # every chart is drawn at a readable size (vector, scaled to the column)
+        assert page.js("[...document.querySelectorAll('svg.wb-svg')].every(s => s.getBoundingClientRect().width > 200)")
         overflow = page.js("document.documentElement.scrollWidth") - width
         assert overflow <= 2, f"the page is {overflow}px wider than a {width}px screen"
         title = page.js("document.querySelector('h1').textContent")

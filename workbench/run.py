@@ -273,25 +273,24 @@ def preflight(eng: Engagement, lang: str, month: str = "") -> None:
 
 def build_deliverables(eng: Engagement, month: str, lang: str, step_dir: Path, out_dir: Path,
                        executed: list[Path]) -> None:
-    """Write report.html and workbook.xlsx into ``out_dir`` from this run's results."""
+    """Write report.html, consultant-notes.html and workbook.xlsx into ``out_dir`` from this
+    run's results."""
     import nbformat
 
     from workbench.io.xlsxout import write_workbook
-    from workbench.report.assemble import logo_data_uri, merge_for_report, render_report
-    from workbench.report.summary import render_summary_html
+    from workbench.report.assemble import build_report, logo_data_uri
     from workbench.report.workbook import build_workbook
     from workbench.steps import load_findings
 
     notebooks = [nbformat.read(str(p), as_version=4) for p in executed]
-    summary = render_summary_html(load_findings(step_dir), lang)
-    merged = merge_for_report(notebooks, summary)
     logo = eng.settings["consultant"]["logo"]
-    html = render_report(merged, {
+    html, notes = build_report(notebooks, load_findings(step_dir), {
         "client": eng.client, "firm": eng.settings["consultant"]["firm"],
         "logo_uri": logo_data_uri(eng.root / logo if logo else None),
         "month": month, "lang": lang, "currency": eng.settings["currency"],
     })
     atomic.write_text(out_dir / "report.html", html)
+    atomic.write_text(out_dir / "consultant-notes.html", notes)
     write_workbook(build_workbook(step_dir, eng, month, lang), out_dir / "workbook.xlsx")
 
 

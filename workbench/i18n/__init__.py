@@ -4,9 +4,17 @@ Catalogues are YAML files, one per topic, in ``i18n/<lang>/<topic>.yaml``; a key
 ``"<topic>.<name>"`` addresses one message. Messages are ``str.format`` templates.
 Russian is the first language, English the second; both must hold the same keys
 (a test checks it).
+
+Plural forms follow the language's CLDR rules (Babel): a placeholder whose format spec
+lists word forms separated by ``|`` prints the form that agrees with the number, in CLDR
+category order (Russian ``one|few|many``, English ``one|other``)::
+
+    "{n} {n:клиент|клиента|клиентов}"   ->  "101 клиент", "22 клиента", "11 клиентов"
+    "{n} {n:customer|customers}"         ->  "1 customer", "5 customers"
 """
 from __future__ import annotations
 
+import string
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -50,8 +58,69 @@ def t(key: str, lang: str = "ru", /, **kwargs: Any) -> Any:
     except KeyError:
         raise KeyError(f"message {key!r} missing from the {lang!r} catalogue") from None
     if isinstance(msg, str) and kwargs:
+        if "|" in msg:
+            return _PluralFormatter(lang).vformat(msg, (), kwargs)
         return msg.format(**kwargs)
     return msg
+
+
+# CLDR plural categories in the order a catalogue lists word forms.
+_CATEGORY_ORDER = ("zero", "one", "two", "few", "many", "other")
+
+
+@cache
+def _plural_rule(lang: str) -> Any:
+    from babel import Locale
+
+    return Locale.parse(lang).plural_form
+
+
+def plural_categories(lang: str) -> tuple[str, ...]:
+    """The CLDR plural categories of ``lang`` in catalogue order (ru: one, few, many, other)."""
+    tags = set(_plural_rule(lang).tags) | {"other"}
+    return tuple(c for c in _CATEGORY_ORDER if c in tags)
+
+
+def plural_category(n: float, lang: str) -> str:
+    """The CLDR plural category of the number ``n`` in ``lang`` (Babel's rules)."""
+    return str(_plural_rule(lang)(abs(n)))
+
+
+def plural(n: float, forms: Any, lang: str) -> str:
+    """The word form agreeing with ``n``.
+
+    forms: a mapping {category: word}, or the forms in catalogue order as a list or a
+    ``|``-separated string (ru ``клиент|клиента|клиентов``; a missing ``other``, used for
+    fractions, falls back to the last-but-one form, as Russian does: «1,5 клиента»).
+    """
+    if isinstance(forms, str):
+        forms = forms.split("|")
+    if not isinstance(forms, dict):
+        order = plural_categories(lang)
+        words = list(forms)
+        if len(words) not in (len(order), len(order) - 1):
+            raise ValueError(f"plural forms {forms!r}: {lang} needs {len(order) - 1} or {len(order)} "
+                             f"forms ({'|'.join(order)})")
+        if len(words) == len(order) - 1:
+            words.append(words[-2] if len(words) > 1 else words[-1])
+        forms = dict(zip(order, words))
+    category = plural_category(n, lang)
+    return str(forms.get(category, forms.get("other", next(iter(forms.values())))))
+
+
+class _PluralFormatter(string.Formatter):
+    """``str.format`` plus plural forms: ``{n:клиент|клиента|клиентов}``."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" in format_spec:
+            if isinstance(value, str):  # an already formatted number: "1 234", "12,5"
+                value = value.replace("\u00a0", "").replace(" ", "").replace("\u2212", "-")
+                value = value.replace(",", ".") if self.lang == "ru" else value.replace(",", "")
+            return plural(float(value), format_spec, self.lang)
+        return super().format_field(value, format_spec)
 
 
 def has(key: str, lang: str = "ru") -> bool:

@@ -1,13 +1,17 @@
-"""report.html: the executed notebooks' outputs in our own nbconvert template.
+"""report.html and consultant-notes.html: the executed notebooks' outputs in our own
+nbconvert template.
 
 Only outputs of code cells reach the report (no code, prompts, streams, tracebacks,
-markdown or parameters); the executive summary comes first and the data appendix last.
-The result is one self-contained HTML file: our CSS inline, images as data URIs, no
-scripts.
+markdown or parameters); the executive page comes first, then the sections, then the
+appendix (other findings, terms, the import of the data). Blocks a section marked for the
+consultant (``workbench.report.html.consultant``) are taken out of the client's report and
+gathered, with the consultant's findings, into ``consultant-notes.html``. Each result is one
+self-contained HTML file: our CSS inline, charts as inline SVG, no scripts.
 """
 from __future__ import annotations
 
 import base64
+import copy
 import datetime as _dt
 import re
 from collections.abc import Mapping, Sequence
@@ -19,40 +23,78 @@ import nbformat
 from workbench.config import TEMPLATES_DIR
 from workbench.i18n import t
 from workbench.report import fmt
+from workbench.report.html import CONSULTANT_CLOSE, CONSULTANT_OPEN, esc, section
 
 _H2 = re.compile(r'<h2 id="h-([A-Za-z0-9_-]+)">(.*?)</h2>', re.DOTALL)
+_CONSULTANT = re.compile(re.escape(CONSULTANT_OPEN) + r"(.*?)" + re.escape(CONSULTANT_CLOSE), re.DOTALL)
 REMOVE_TAGS = {"parameters", "injected-parameters", "remove-cell", "remove-output"}
 _MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 
 
+def _html_text(output: Mapping[str, Any]) -> str:
+    value = output.get("data", {}).get("text/html", "")
+    return value if isinstance(value, str) else "".join(value)
+
+
+def _rich_outputs(cell: Any) -> list[Any]:
+    if cell.cell_type != "code" or REMOVE_TAGS & set(cell.metadata.get("tags", [])):
+        return []
+    return [o for o in cell.get("outputs", [])
+            if o.get("output_type") in ("display_data", "execute_result")
+            and ("text/html" in o.get("data", {}) or "image/png" in o.get("data", {}))]
+
+
 def report_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
-    """Code cells of an executed notebook that carry report output (HTML or images only)."""
+    """Code cells of an executed notebook that carry report output (HTML or images only),
+    with the consultant's blocks taken out. The notebook itself is not changed."""
     cells = []
     for cell in notebook.cells:
-        if cell.cell_type != "code" or REMOVE_TAGS & set(cell.metadata.get("tags", [])):
-            continue
-        outputs = [o for o in cell.get("outputs", [])
-                   if o.get("output_type") in ("display_data", "execute_result")
-                   and ("text/html" in o.get("data", {}) or "image/png" in o.get("data", {}))]
-        for o in outputs:  # keep only the rich part we render
-            o["data"] = {k: v for k, v in o["data"].items() if k in ("text/html", "image/png")}
+        outputs = []
+        for o in _rich_outputs(cell):
+            data = {k: v for k, v in o["data"].items() if k in ("text/html", "image/png")}
+            if "text/html" in data:
+                data["text/html"] = _CONSULTANT.sub("", _html_text(o))
+            out = copy.deepcopy(o)
+            out["data"] = data
+            outputs.append(out)
         if outputs:
-            new = nbformat.v4.new_code_cell(source="", outputs=outputs)
-            cells.append(new)
+            cells.append(nbformat.v4.new_code_cell(source="", outputs=outputs))
     return cells
 
 
-def merge_for_report(notebooks: Sequence[nbformat.NotebookNode], summary_html: str,
-                     appendix_first: bool = True) -> nbformat.NotebookNode:
-    """One notebook for the report: the summary, then each notebook's report cells.
+def consultant_blocks(notebook: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """The consultant's blocks of a notebook's report output: (section title, HTML)."""
+    out = []
+    for cell in notebook.cells:
+        for o in _rich_outputs(cell):
+            text = _html_text(o)
+            heading = _H2.search(text)
+            title = re.sub(r"<[^>]+>", "", heading.group(2)) if heading else ""
+            out.extend((title, block) for block in _CONSULTANT.findall(text) if block.strip())
+    return out
 
-    The first notebook (the import) goes last, as the data appendix, when ``appendix_first``.
+
+def _html_cell(html: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_code_cell(source="", outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/html": html})])
+
+
+def merge_for_report(notebooks: Sequence[nbformat.NotebookNode], summary_html: str,
+                     appendix_first: bool = True, appendix_html: str = "") -> nbformat.NotebookNode:
+    """One notebook for the report: the summary, each notebook's report cells, the appendix.
+
+    The first notebook (the import) goes last, into the appendix, when ``appendix_first``;
+    ``appendix_html`` (other findings, terms) opens the appendix.
     """
-    ordered = list(notebooks[1:]) + list(notebooks[:1]) if appendix_first else list(notebooks)
+    body = list(notebooks[1:]) if appendix_first else list(notebooks)
+    tail = list(notebooks[:1]) if appendix_first else []
     merged = nbformat.v4.new_notebook()
-    merged.cells.append(nbformat.v4.new_code_cell(source="", outputs=[nbformat.v4.new_output(
-        "display_data", data={"text/html": summary_html})]))
-    for nb in ordered:
+    merged.cells.append(_html_cell(summary_html))
+    for nb in body:
+        merged.cells.extend(report_cells(nb))
+    if appendix_html:
+        merged.cells.append(_html_cell(appendix_html))
+    for nb in tail:
         merged.cells.extend(report_cells(nb))
     return merged
 
@@ -67,6 +109,19 @@ def logo_data_uri(path: Path | None) -> str:
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
 
+def css_string(text: str) -> str:
+    """``text`` as a CSS string literal: every character outside ASCII letters, digits and
+    spaces is written as a hex escape, so a client name can never end the string or the
+    style sheet."""
+    out = []
+    for ch in str(text):
+        if ch == " " or (ch.isascii() and ch.isalnum()):
+            out.append(ch)
+        else:
+            out.append(f"\\{ord(ch):06x}")
+    return '"' + "".join(out) + '"'
+
+
 def render_report(merged: nbformat.NotebookNode, context: Mapping[str, Any]) -> str:
     """Render the merged notebook to a self-contained HTML string.
 
@@ -75,9 +130,8 @@ def render_report(merged: nbformat.NotebookNode, context: Mapping[str, Any]) -> 
     from nbconvert import HTMLExporter
 
     lang = str(context["lang"])
-    html_parts = [o["data"].get("text/html", "") for c in merged.cells for o in c.get("outputs", [])]
-    toc = [(anchor, title) for part in html_parts for anchor, title in _H2.findall(
-        part if isinstance(part, str) else "".join(part))]
+    html_parts = [_html_text(o) for c in merged.cells for o in c.get("outputs", [])]
+    toc = [(anchor, title) for part in html_parts for anchor, title in _H2.findall(part)]
     month_text = fmt.month(str(context["month"]), lang)
     today = context.get("today") or _dt.date.today()
     wb = {
@@ -92,8 +146,86 @@ def render_report(merged: nbformat.NotebookNode, context: Mapping[str, Any]) -> 
         "toc": [(f"h-{a}", title) for a, title in toc],
         "footer": t("report.footer", lang, client=context["client"]),
         "css": (TEMPLATES_DIR / "report" / "report.css").read_text(encoding="utf-8"),
+        "running_header": css_string(t("report.running_header", lang, client=context["client"], month=month_text)),
+        "page_label": css_string(t("report.page", lang)),
+        "of_label": css_string(t("report.of", lang)),
     }
     exporter = HTMLExporter(template_name="report", extra_template_basedirs=[str(TEMPLATES_DIR)],
                             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(merged, resources={"wb": wb})
     return body
+
+
+# --------------------------------------------------------------------------- appendix
+def glossary_html(lang: str) -> str:
+    """The terms the report uses, one term per concept, in plain words (a table)."""
+    rows = "".join(f"<tr><th scope=\"row\">{esc(e['term'])}</th><td>{esc(e['meaning'])}</td></tr>"
+                   for e in t("report.glossary", lang))
+    return (f'<div class="wb-table-wrap"><table class="wb-table wb-glossary"><thead><tr>'
+            f'<th>{esc(t("report.glossary_term", lang))}</th><th>{esc(t("report.glossary_meaning", lang))}</th>'
+            f"</tr></thead><tbody>{rows}</tbody></table></div>")
+
+
+def render_appendix_html(findings: Sequence[Mapping[str, Any]], lang: str, currency: str = "RUB") -> str:
+    """The appendix's opening (anchor ``appendix``): the management findings that did not
+    make the executive page, and the terms."""
+    from workbench.report.summary import remaining_findings, render_findings_list
+
+    rest = remaining_findings(findings)
+    parts = []
+    if rest:
+        parts.append(section("appendix-findings", t("report.appendix_findings", lang),
+                             render_findings_list(rest, lang, currency), level=3))
+    parts.append(section("glossary", t("report.glossary_title", lang), glossary_html(lang), level=3))
+    return section("appendix", t("report.appendix_title", lang), "".join(parts))
+
+
+# --------------------------------------------------------------------------- consultant's note
+def render_consultant_note(notebooks: Sequence[nbformat.NotebookNode], findings: Sequence[Mapping[str, Any]],
+                           context: Mapping[str, Any]) -> str:
+    """consultant-notes.html: housekeeping findings and every block the sections kept for
+    the consultant (setup instructions, tables to fill in, raw settings), by section.
+
+    Self-contained like the report (same CSS, no scripts); never sent to the client.
+    """
+    from workbench.report.summary import consultant_findings, render_findings_list
+
+    lang = str(context["lang"])
+    currency = str(context.get("currency", "RUB"))
+    month_text = fmt.month(str(context["month"]), lang)
+    parts = [f'<p class="wb-callout wb-warn">{esc(t("report.notes_warning", lang))}</p>']
+    mine = consultant_findings(findings)
+    if mine:
+        parts.append(f"<h2>{esc(t('report.notes_findings', lang))}</h2>" + render_findings_list(mine, lang, currency))
+    blocks: dict[str, list[str]] = {}
+    for nb in notebooks:
+        for title, block in consultant_blocks(nb):
+            blocks.setdefault(title, []).append(block)
+    for title, items in blocks.items():
+        parts.append(f"<h2>{esc(title or t('report.notes_other', lang))}</h2>" + "".join(items))
+    if not mine and not blocks:
+        parts.append(f"<p>{esc(t('report.notes_empty', lang))}</p>")
+    css = (TEMPLATES_DIR / "report" / "report.css").read_text(encoding="utf-8")
+    title = t("report.notes_title", lang, client=context["client"], month=month_text)
+    return (f'<!DOCTYPE html>\n<html lang="{esc(lang)}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1.0">'
+            f'<meta name="referrer" content="no-referrer"><title>{esc(title)}</title><style>{css}</style></head>'
+            f'<body class="wb-notes"><main class="wb-main"><h1>{esc(title)}</h1>{"".join(parts)}</main></body></html>')
+
+
+def build_report(notebooks: Sequence[nbformat.NotebookNode], findings: Sequence[Mapping[str, Any]],
+                 context: Mapping[str, Any], lead_html: str = "") -> tuple[str, str]:
+    """Both HTML deliverables of a run: (report.html, consultant-notes.html).
+
+    notebooks: the executed notebooks in run order (the import first)
+    findings: every step's findings (``workbench.report.summary.finding`` dicts)
+    context: as for ``render_report``
+    lead_html: our own HTML shown under the action title (e.g. the revenue bridge chart)
+    """
+    from workbench.report.summary import render_summary_html
+
+    lang = str(context["lang"])
+    currency = str(context.get("currency", "RUB"))
+    summary = render_summary_html(findings, lang, currency, lead_html)
+    merged = merge_for_report(notebooks, summary, appendix_html=render_appendix_html(findings, lang, currency))
+    return render_report(merged, context), render_consultant_note(notebooks, findings, context)

@@ -1,45 +1,74 @@
-"""Charts for the report: matplotlib figures embedded as PNG data URIs.
+"""Charts for the report: matplotlib figures embedded as inline SVG (vector: sharp on a
+phone, a retina laptop and paper; the report stays one self-contained file).
 
 Imported only by code that draws (matplotlib is heavy). Client text reaches charts as
-labels: mathtext is switched off so a name like ``$x$`` is drawn as it is, and the
-``alt`` text is escaped.
+labels: mathtext is switched off so a name like ``$x$`` is drawn as it is, text is drawn
+as glyph outlines (the reader's fonts do not matter, no client string is left as markup),
+and the ``<title>`` / ``aria-label`` text is escaped.
+
+One palette serves every chart and the report's CSS (``templates/report/report.css`` uses
+the same colours): a chart's colours mean the same thing everywhere in the report.
 """
 from __future__ import annotations
 
-import base64
+import hashlib
 import io
+import re
+import textwrap
 from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.colors import LinearSegmentedColormap
 
 from workbench.report.html import esc
 
+# The palette: named colours, then what each code of the report is drawn in.
+INK, MUTED, GRID, BRAND = "#1d2733", "#5b6776", "#e3e8ee", "#1f4e79"
+BLUE, LIGHT_BLUE, PALE_BLUE = "#2f75b5", "#7fb0dc", "#c9def1"
+GREEN, ORANGE, RED, PURPLE, TEAL, GREY = "#3a8a55", "#d9822b", "#b03a2e", "#7a5195", "#2a9d8f", "#a5acb5"
+
 PALETTE = {
-    "vip": "#7b2d8b", "strategic": "#1f6fb2", "typical": "#4c9a5f", "ballast": "#b0b0b0",
-    "A": "#1f6fb2", "B": "#5aa0d6", "C": "#b9d3ea",
-    "accent": "#d9822b", "grid": "#e6e6e6", "text": "#222222", "muted": "#777777",
-    "ok": "#4c9a5f", "warn": "#d9822b", "risk": "#c0392b",
+    "vip": PURPLE, "strategic": BLUE, "typical": TEAL, "ballast": GREY,
+    "A": BLUE, "B": LIGHT_BLUE, "C": PALE_BLUE,
+    "accent": ORANGE, "grid": GRID, "text": INK, "muted": MUTED, "brand": BRAND,
+    "ok": GREEN, "warn": ORANGE, "risk": RED, "info": BLUE,
+    "up": GREEN, "down": RED, "total": BRAND,
 }
-TRACK_COLORS = {"product": "#8e6bbf", "marketing": "#d9822b", "sales": "#1f6fb2", "success": "#4c9a5f"}
+TRACK_COLORS = {"product": PURPLE, "marketing": ORANGE, "sales": BLUE, "success": GREEN}
+# Heat maps: white to the brand blue (one sequential scale for every matrix).
+SEQUENTIAL = LinearSegmentedColormap.from_list("workbench", ["#ffffff", PALE_BLUE, BLUE, BRAND])
 
 _STYLE: dict[str, Any] = {
     "text.parse_math": False,     # client names must never be parsed as TeX
     "font.family": "DejaVu Sans",  # ships with matplotlib, has Cyrillic
     "font.size": 10,
+    "text.color": INK,
+    "axes.labelcolor": INK,
+    "axes.edgecolor": MUTED,
+    "xtick.color": INK,
+    "ytick.color": INK,
     "axes.titlesize": 12,
     "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
-    "grid.color": PALETTE["grid"],
+    "grid.color": GRID,
     "axes.axisbelow": True,
+    "axes.prop_cycle": matplotlib.cycler(color=[BLUE, ORANGE, GREEN, PURPLE, TEAL, RED, GREY]),
     "figure.dpi": 100,
-    "savefig.dpi": 110,
+    "savefig.dpi": 100,
     "savefig.bbox": "tight",
+    "svg.fonttype": "path",       # glyph outlines: the same picture on every machine
+    "svg.hashsalt": "workbench",  # stable ids (made unique per chart in to_svg)
 }
+
+_ID = re.compile(r'\sid="([^"]+)"')
+_REF = re.compile(r'(xlink:href="#|href="#|url\(#)([^")]+)')
+_NUM = re.compile(r"(-?\d+\.\d{2})\d+")
 
 
 def figure(width: float = 8.0, height: float = 4.0, **kwargs: Any) -> tuple[Any, Any]:
@@ -54,37 +83,78 @@ def style() -> Any:
     return plt.rc_context(_STYLE)
 
 
-def to_png(fig: Any, tight: bool = True) -> bytes:
-    """Render a figure to PNG bytes and close it.
+def to_svg(fig: Any, alt: str, tight: bool = True) -> str:
+    """Render a figure to an inline ``<svg>`` element and close it.
 
-    The image is reduced to an adaptive 256-colour palette: charts have few colours, and
-    the report must stay small enough to email (a full-colour PNG is 3-4 times larger).
+    Ids are prefixed with a hash of the picture, so that several charts in one page never
+    share an id; unreferenced ids, the XML prologue and matplotlib's metadata are dropped and
+    coordinates rounded to 1/100 pt (a third of the size, invisible). The element scales
+    to its container (``viewBox``) and carries ``alt`` as its accessible name.
     """
-    from PIL import Image
-
-    buf = io.BytesIO()
+    buf = io.StringIO()
     # tight=False: the caller laid out the margins itself, sparing the extra drawing pass
     # that a tight bounding box costs (a third of the time on text-heavy charts).
     with plt.rc_context({**_STYLE, "savefig.bbox": "tight" if tight else None}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    plt.close(fig)
+    svg = buf.getvalue()
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.DOTALL)
+    svg = _NUM.sub(r"\1", svg)
+    svg = re.sub(r">\s+<", "><", svg).replace(" \n", " ")
+    # Short ids unique to this picture: glyph references are most of a text-heavy chart.
+    prefix = "c" + hashlib.sha1(svg.encode("utf-8")).hexdigest()[:6]
+    short: dict[str, str] = {}
+    for m in _REF.finditer(svg):
+        short.setdefault(m.group(2), f"{prefix}{len(short):x}")
+    svg = _ID.sub(lambda m: f' id="{short[m.group(1)]}"' if m.group(1) in short else "", svg)
+    svg = _REF.sub(lambda m: f"{m.group(1)}{short[m.group(2)]}", svg)
+    width = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', svg)
+    label = esc(alt)
+    svg = re.sub(r'<svg([^>]*?)\swidth="[\d.]+pt" height="[\d.]+pt"',
+                 lambda m: f'<svg{m.group(1)} role="img" aria-label="{label}" class="wb-svg"'
+                           + (f' style="max-width:{float(width.group(1)) * 4 / 3:.0f}px"' if width else ""),
+                 svg, count=1)
+    return svg.replace(">", f"><title>{label}</title>", 1)
+
+
+def to_img(fig: Any, alt: str, tight: bool = True, caption: str = "") -> str:
+    """The figure as a ``<figure>`` holding an inline SVG, with an optional caption.
+
+    caption: the takeaway in words (shown under the chart, escaped).
+    """
+    cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
+    return f'<figure class="wb-chart">{to_svg(fig, alt, tight)}{cap}</figure>'
+
+
+def to_png(fig: Any, tight: bool = True, scale: float = 2.0) -> bytes:
+    """Render a figure to PNG bytes at ``scale`` × the screen resolution and close it
+    (for places where SVG cannot go, e.g. an image file)."""
+    buf = io.BytesIO()
+    with plt.rc_context({**_STYLE, "savefig.bbox": "tight" if tight else None, "savefig.dpi": 100 * scale}):
         fig.savefig(buf, format="png")
     plt.close(fig)
-    buf.seek(0)
-    image = Image.open(buf).convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
+    return buf.getvalue()
 
 
-def to_img(fig: Any, alt: str, tight: bool = True) -> str:
-    """Render a figure as an ``<img>`` with an embedded PNG (data URI) and escaped alt text."""
-    data = base64.b64encode(to_png(fig, tight)).decode("ascii")
-    return f'<figure class="wb-chart"><img src="data:image/png;base64,{data}" alt="{esc(alt)}"></figure>'
+def wrap_label(text: Any, width: int = 28, max_lines: int = 3) -> str:
+    """A client label wrapped onto lines of about ``width`` characters, never cut: a word
+    longer than the line stays whole, and the lines go on past ``max_lines`` rather than drop
+    text (the chart's margin is sized by the caller for ``max_lines``)."""
+    s = "" if text is None else " ".join(str(text).split())
+    if len(s) <= width:
+        return s
+    return "\n".join(textwrap.wrap(s, width=width, break_long_words=False, break_on_hyphens=True)) or s
 
 
 def short_label(text: Any, limit: int = 28) -> str:
-    """Shorten a client label for an axis."""
-    s = "" if text is None else str(text)
-    return s if len(s) <= limit else s[: limit - 1] + "…"
+    """A client label for an axis: wrapped, never truncated (see ``wrap_label``)."""
+    return wrap_label(text, limit)
+
+
+def label_lines(labels: Any) -> int:
+    """The largest number of lines among wrapped labels (to size a chart's margin)."""
+    return max((str(x).count("\n") + 1 for x in labels), default=1)
 
 
 def waterfall(fig_ax: tuple[Any, Any], start: tuple[str, float], steps: list[tuple[str, float]],

@@ -3,6 +3,12 @@
 Sections are plain HTML strings styled by the report template's CSS
 (``templates/report/``); notebooks ``display(HTML(...))`` them and nbconvert carries
 them into ``report.html``.
+
+Two audiences read these blocks: the client's management (``report.html``) and the
+consultant (the notebooks and ``consultant-notes.html``). A block wrapped in
+``consultant()`` (setup instructions, tables still to be filled in, raw settings, all-zero
+tiles) shows in the notebook and the consultant's note and is taken out of the client's
+report by ``workbench.report.assemble``.
 """
 from __future__ import annotations
 
@@ -36,6 +42,16 @@ def para(text: str, cls: str = "") -> str:
 
 def bullets(items: Sequence[str]) -> str:
     return "<ul>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>"
+
+
+def more_caption(shown: int, total: int, sheet: str, lang: str) -> str:
+    """``Показаны первые 15 из 84; полный список — в книге Excel, лист «Ключевые клиенты».``
+    ("" when nothing was cut)."""
+    from workbench.i18n import t
+
+    if total <= shown:
+        return ""
+    return str(t("report.more_in_sheet" if sheet else "report.more", lang, shown=shown, total=total, sheet=sheet))
 
 
 def table(df: pd.DataFrame, headers: Mapping[str, str] | None = None,
@@ -83,8 +99,39 @@ def details(summary: str, body: str, open_: bool = False) -> str:
             f"{body}</details>")
 
 
+CONSULTANT_OPEN = "<!--wb:consultant-->"
+CONSULTANT_CLOSE = "<!--/wb:consultant-->"
+
+
+def consultant(body: str) -> str:
+    """Mark a block as the consultant's only: kept in the notebook and the consultant's note,
+    left out of the client's report. Blocks are not nested (client text is escaped and can
+    never hold the markers)."""
+    return f"{CONSULTANT_OPEN}{body}{CONSULTANT_CLOSE}" if body else ""
+
+
+def landscape(body: str) -> str:
+    """A block printed on landscape A4 pages (a wide grid or table); on screen it scrolls."""
+    return f'<div class="wb-landscape">{body}</div>' if body else ""
+
+
+def _zero(value: str) -> bool:
+    digits = "".join(ch for ch in str(value) if ch.isdigit())
+    return bool(digits) and set(digits) == {"0"}
+
+
 def kpi_tiles(items: Sequence[tuple[str, str, str]]) -> str:
-    """A row of headline numbers: (label, value, note)."""
+    """A row of headline numbers: (label, value, note).
+
+    A row whose every value is zero tells management nothing: it goes to the consultant
+    (see ``consultant``).
+    """
+    if items and all(_zero(v) for _, v, _ in items):
+        return consultant(_tiles(items))
+    return _tiles(items)
+
+
+def _tiles(items: Sequence[tuple[str, str, str]]) -> str:
     tiles = "".join(
         f'<div class="wb-tile"><div class="wb-tile-value">{esc(v)}</div>'
         f'<div class="wb-tile-label">{esc(label)}</div>'

@@ -29,7 +29,8 @@ def build_workbook(step_dir: Path, eng: Engagement, month: str, lang: str) -> Wo
     from workbench.io import tables
     from workbench.steps import IMPORT_REPORT, load_result
 
-    book = Book(lang, title=t("report.title", lang, client=eng.client, month=fmt.month(month, lang)))
+    book = Book(lang, title=t("report.title", lang, client=eng.client, month=fmt.month(month, lang)),
+                currency=str(eng.settings["currency"]))
     for name, module, function in SHEET_WRITERS:
         if name == "import":  # the import report is data already (JSON), kept by the import notebook
             path = Path(step_dir) / IMPORT_REPORT

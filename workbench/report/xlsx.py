@@ -4,6 +4,14 @@ Every sheet is a table with a title row, bold frozen headers, filters, number
 formats, column widths and print setup; a contents sheet links to them all. Client
 text is always written as a string cell (never a formula) with control characters
 removed.
+
+A sales team works from this workbook, so: every number carries a number format (money
+with the currency sign, shares as percentages, counts as whole numbers; a numeric column
+without a stated kind gets one from its values), money, shares and counts never share a
+column (``split_by_unit``), yes/no is written in the workbook's language, a column empty
+in every row and a sheet without rows are left out, and sheet names are made safe from
+any customer name (Excel's forbidden characters, a leading or trailing apostrophe, 31
+characters, the reserved name "History", duplicates) with contents links that work.
 """
 from __future__ import annotations
 
@@ -28,7 +36,8 @@ THIN = Side(style="thin", color="D0D0D0")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
 
-# Number formats by kind; Excel shows them in the user's locale.
+# Number formats by kind; Excel shows the grouping and decimal mark of the user's locale.
+# "money" and "money2" get the currency sign of the workbook (see Book.format_of).
 FORMATS = {
     "money": "#,##0",
     "money2": "#,##0.00",
@@ -39,6 +48,54 @@ FORMATS = {
     "date": "DD.MM.YYYY",
     "text": "@",
 }
+NUMBER_KINDS = ("money", "money2", "number", "decimal", "share", "int")
+# Excel refuses these as sheet names (case-insensitive).
+RESERVED_SHEET_NAMES = {"history"}
+
+
+def money_format(lang: str, currency: str, decimals: int = 0) -> str:
+    """The money number format with the currency sign: ``#,##0 "₽"`` (ru), ``"RUB "#,##0`` (en)."""
+    sign = str(t("fmt.currency_sign", lang).get(currency, currency)).replace('"', "")
+    body = "#,##0" + ("." + "0" * decimals if decimals else "")
+    if lang == "ru":
+        return f'{body}\\ "{sign}"'
+    return f'"{sign}"{body}' if len(sign) == 1 else f'"{sign} "{body}'
+
+
+def split_by_unit(df: pd.DataFrame, columns: Sequence[str], unit_column: str, headers: Mapping[str, str],
+                  lang: str, currency: str = "RUB") -> tuple[pd.DataFrame, dict[str, str], dict[str, str]]:
+    """Money, shares and counts kept in their own columns.
+
+    df: a table whose ``columns`` hold values in the unit named row by row in ``unit_column``
+        ('currency', 'share', 'ratio', 'count' or anything else counted)
+    headers: column -> header; the new columns are headed "<header>, ₽" / ", %" / ", шт."
+    Returns (table with ``<column>_money``, ``<column>_share``, ``<column>_count`` in place of
+    each of ``columns``, their headers, their number-format kinds). Columns of a unit no row
+    uses are left out.
+    """
+    unit = df[unit_column].astype(str)
+    groups = {"money": unit.eq("currency"), "share": unit.isin(["share", "ratio"])}
+    groups["count"] = ~(groups["money"] | groups["share"])
+    suffix = {"money": str(t("fmt.currency_sign", lang).get(currency, currency)), "share": "%",
+              "count": str(t("workbook.unit_count", lang))}
+    kinds = {"money": "money", "share": "share", "count": "decimal"}
+    out = df.copy()
+    new_headers: dict[str, str] = {}
+    new_kinds: dict[str, str] = {}
+    position = list(out.columns)
+    for col in columns:
+        at = position.index(col)
+        made = []
+        for kind, mask in groups.items():
+            if not mask.any():
+                continue
+            name = f"{col}_{kind}"
+            out[name] = df[col].where(mask)
+            new_headers[name] = f"{headers.get(col, col)}, {suffix[kind]}"
+            new_kinds[name] = kinds[kind]
+            made.append(name)
+        position[at:at + 1] = made
+    return out[position], new_headers, new_kinds
 
 
 def clean_text(value: Any) -> str:
@@ -73,40 +130,99 @@ class Book:
     lang: language of the contents sheet.
     """
 
-    def __init__(self, lang: str = "ru", title: str = "") -> None:
+    def __init__(self, lang: str = "ru", title: str = "", currency: str = "RUB") -> None:
         self.lang = lang
+        self.currency = currency
         self.wb = Workbook()
         self.contents = self.wb.active
         self.contents.title = str(t("workbook.contents", lang))[:31]
         self._entries: list[tuple[str, str]] = []
+        self.columns: dict[str, list[str]] = {}  # sheet -> the frame columns written, in order
         self.title = title
 
+    def format_of(self, kind: str) -> str:
+        """The number format of a kind in this workbook (money with its currency sign)."""
+        if kind in ("money", "money2"):
+            return money_format(self.lang, self.currency, 2 if kind == "money2" else 0)
+        if kind == "date" and self.lang != "ru":
+            return "YYYY-MM-DD"
+        return FORMATS[kind]
+
     def _unique_name(self, name: str) -> str:
-        base = re.sub(r"[\[\]\*\?/\\:]", " ", clean_text(name)).strip()[:31] or "Sheet"
+        """A sheet name Excel accepts, unique in the workbook (case-insensitive)."""
+        base = re.sub(r"[\[\]\*\?/\\:]", " ", clean_text(name))
+        base = " ".join(base.split()).strip("'").strip()[:31].strip("'").strip()
+        if not base or base.lower() in RESERVED_SHEET_NAMES:
+            base = (base + " " if base else "") + str(t("workbook.sheet", self.lang))
         candidate, n = base, 2
         existing = {ws.title.lower() for ws in self.wb.worksheets}
         while candidate.lower() in existing:
             suffix = f" ({n})"
-            candidate = base[: 31 - len(suffix)] + suffix
+            candidate = base[: 31 - len(suffix)].rstrip("'").rstrip() + suffix
             n += 1
         return candidate
+
+    @staticmethod
+    def link(sheet: str, cell: str = "A1") -> str:
+        """An in-workbook hyperlink to a sheet (apostrophes in the name doubled, as Excel wants)."""
+        return "#'" + sheet.replace("'", "''") + f"'!{cell}"
+
+    def _kinds_for(self, df: pd.DataFrame, kinds: Mapping[str, str]) -> dict[str, str]:
+        """The stated kinds, plus a kind for every other numeric column (whole numbers or decimals)."""
+        out = dict(kinds)
+        for col in df.columns:
+            if col in out:
+                continue
+            series = df[col]
+            if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+                continue
+            values = series.dropna()
+            whole = bool(len(values) == 0 or (values.astype(float) % 1 == 0).all())
+            out[col] = "number" if whole else "decimal"
+        return out
+
+    def _yes_no(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Booleans in the workbook's language (Excel would show TRUE / FALSE)."""
+        bools = [c for c in df.columns if pd.api.types.is_bool_dtype(df[c])
+                 or (df[c].dtype == object and df[c].dropna().map(lambda v: isinstance(v, bool)).all()
+                     and df[c].notna().any())]
+        if not bools:
+            return df
+        yes, no = str(t("fmt.yes", self.lang)), str(t("fmt.no", self.lang))
+        out = df.copy()
+        for c in bools:
+            out[c] = df[c].map(lambda v: yes if v is True or v == True else (no if v is False or v == False else v))  # noqa: E712
+        return out
 
     def add_table(self, name: str, df: pd.DataFrame, title: str = "",
                   headers: Mapping[str, str] | None = None,
                   kinds: Mapping[str, str] | None = None,
                   widths: Mapping[str, float] | None = None,
-                  description: str = "", landscape: bool = False, wrap: Sequence[str] = ()) -> Worksheet:
+                  description: str = "", landscape: bool = False, wrap: Sequence[str] = (),
+                  keep_empty: Sequence[str] = ()) -> Worksheet | None:
         """Add a sheet holding ``df`` as a table.
 
-        name: sheet name (cut to 31 characters, made unique)
+        name: sheet name (made safe and unique, see ``_unique_name``)
         headers: column -> displayed header
-        kinds: column -> number format kind (keys of FORMATS)
+        kinds: column -> number format kind (keys of FORMATS); other numeric columns get
+            "number" (whole values) or "decimal"
         widths: column -> width in characters (otherwise estimated from the content)
         wrap: columns whose text wraps
-        Returns the worksheet for extra styling.
+        keep_empty: columns kept even when empty in every row (e.g. a column to fill in)
+        Returns the worksheet for extra styling, or None when ``df`` has no rows (no sheet is
+        added: a header-only sheet helps no one). ``self.columns[ws.title]`` lists the columns
+        written, in order (columns empty in every row are left out).
         """
-        headers, kinds, widths = headers or {}, kinds or {}, widths or {}
+        headers, widths = headers or {}, widths or {}
+        if len(df) == 0:
+            return None
+        empty = [c for c in df.columns if c not in keep_empty
+                 and df[c].map(lambda v: v is None or v == "" or (isinstance(v, float) and pd.isna(v))
+                               or v is pd.NaT).all()]
+        df = self._yes_no(df.drop(columns=empty))
+        kinds = self._kinds_for(df, kinds or {})
         ws = self.wb.create_sheet(self._unique_name(name))
+        self.columns[ws.title] = list(df.columns)
         set_value(ws.cell(row=1, column=1), title or name)
         ws.cell(row=1, column=1).font = TITLE_FONT
         header_row = 2
@@ -125,7 +241,10 @@ class Book:
             r = header_row + 1 + i
             for j, col in enumerate(cols, start=1):
                 cell = ws.cell(row=r, column=j)
-                set_value(cell, values[col][i], kinds.get(col))
+                set_value(cell, values[col][i])
+                kind = kinds.get(col)
+                if kind and cell.value is not None and not isinstance(cell.value, (str, bool)):
+                    cell.number_format = self.format_of(kind)
                 if col in wrap:
                     cell.alignment = WRAP
         for j, col in enumerate(cols, start=1):
@@ -174,7 +293,7 @@ class Book:
         for i, (sheet, label) in enumerate(self._entries, start=3):
             cell = ws.cell(row=i, column=1)
             set_value(cell, sheet)
-            cell.hyperlink = f"#'{sheet}'!A1"
+            cell.hyperlink = self.link(sheet)
             cell.font = Font(color="0563C1", underline="single")
             set_value(ws.cell(row=i, column=2), label)
         ws.column_dimensions["A"].width = 34

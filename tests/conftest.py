@@ -28,3 +28,15 @@ def demo_copy(demo_run, tmp_path):
     dst = tmp_path / "engagements" / "demo"
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".workbench.lock"))
     return dst
+
+
+@pytest.fixture(scope="session")
+def demo_run_en(demo_run, tmp_path_factory):
+    """The demo engagement run once more in English, in its own copy: (engagement path, RunResult)."""
+    from workbench.run import run_engagement
+
+    src, _ = demo_run
+    dst = tmp_path_factory.mktemp("demo-en") / "engagements" / "demo"
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".workbench.lock"))
+    result = run_engagement(dst, lang="en", echo=lambda m: None)
+    return dst, result

@@ -110,12 +110,12 @@ def logo_data_uri(path: Path | None) -> str:
 
 
 def css_string(text: str) -> str:
-    """``text`` as a CSS string literal: every character outside ASCII letters, digits and
-    spaces is written as a hex escape, so a client name can never end the string or the
-    style sheet."""
+    """``text`` as a CSS string literal: every character outside ASCII letters and digits is
+    written as a six-digit hex escape, so a client name can never end the string or the style
+    sheet (spaces too: CSS would swallow a space after an escape as its terminator)."""
     out = []
     for ch in str(text):
-        if ch == " " or (ch.isascii() and ch.isalnum()):
+        if ch.isascii() and ch.isalnum():
             out.append(ch)
         else:
             out.append(f"\\{ord(ch):06x}")
@@ -144,7 +144,8 @@ def render_report(merged: nbformat.NotebookNode, context: Mapping[str, Any]) -> 
         "meta": t("report.meta", lang, month=month_text, date=fmt.day(today, lang)),
         "toc_title": t("report.toc_title", lang),
         "toc": [(f"h-{a}", title) for a, title in toc],
-        "footer": t("report.footer", lang, client=context["client"]),
+        "footer": t("report.footer", lang, client=context["client"],
+                    firm=t("report.footer_firm", lang, firm=context["firm"]) if context.get("firm") else ""),
         "css": (TEMPLATES_DIR / "report" / "report.css").read_text(encoding="utf-8"),
         "running_header": css_string(t("report.running_header", lang, client=context["client"], month=month_text)),
         "page_label": css_string(t("report.page", lang)),

@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pandas as pd
+import pytest
 from openpyxl import load_workbook
 
 from workbench.report import fmt
 from workbench.report.html import section, table
-from workbench.report.summary import pick_findings, render_summary_html
+from workbench.report.summary import (
+    consultant_findings,
+    finding,
+    pick_findings,
+    remaining_findings,
+    render_summary_html,
+)
 from workbench.report.xlsx import Book
 
 
@@ -46,12 +54,72 @@ def test_section_anchor_must_be_ours():
 def test_summary_keeps_the_most_severe_and_covers_steps():
     findings = [{"step": "segment", "severity": "info", "headline": f"s{i}", "weight": i} for i in range(5)]
     findings += [{"step": "maps", "severity": "risk", "headline": "m", "weight": 1},
-                 {"step": "import", "severity": "warn", "headline": "i", "weight": 1}]
+                 {"step": "import", "severity": "warn", "headline": "i", "weight": 1},
+                 {"step": "maps", "severity": "risk", "headline": "housekeeping", "weight": 9,
+                  "audience": "consultant"}]
     chosen = pick_findings(findings)
-    assert [f["headline"] for f in chosen][:2] == ["m", "i"]
-    assert 5 <= len(chosen) <= 7
+    assert [f["headline"] for f in chosen] == ["m", "i", "s4", "s3", "s2"]  # at most five, three per step
+    assert [f["headline"] for f in remaining_findings(findings)] == ["s1", "s0"]
+    assert [f["headline"] for f in consultant_findings(findings)] == ["housekeeping"]
+    lead = finding("segment", "ok", "Revenue up 3 %", weight=0, lead=True)
+    assert pick_findings(findings + [lead])[0]["headline"] == "Revenue up 3 %"  # the bridge opens the page
     html = render_summary_html([{"headline": "<b>x</b>", "severity": "risk", "number": "1", "action": "a"}], "en")
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "What to do:" in html
+
+
+def test_a_finding_states_stake_owner_and_date_and_the_title_tells_the_story():
+    f = finding("segment", "risk", "Выручка за год упала на 6,1 %", number="−6,1 %", action="Вернуть ушедших",
+                weight=10, at_stake=-23_400_000, owner="director", due="2026-12-31")
+    assert f["at_stake"] == 23_400_000 and f["due"] == "2026-12-31" and f["audience"] == "management"
+    g = finding("maps", "warn", "Карты у Петрова", at_stake=1_250_000, owner="Петров Сергей", due="2026-12-15")
+    html = render_summary_html([f, g], "ru")
+    title = re.search(r'<p class="wb-action-title">(.*?)</p>', html).group(1)
+    assert title == "Выручка за год упала на 6,1 % — на кону 23,4\u00a0млн\u00a0₽; первое решение — до 15.12.2026."
+    assert "Директор по продажам" in html and "Петров Сергей" in html and "31.12.2026" in html
+    assert "1,2\u00a0млн\u00a0₽" in html or "1,3\u00a0млн\u00a0₽" in html
+    assert html.count("−6,1 %") == 0  # the key figure stands in the headline: not repeated under it
+    for bad, match in (({"severity": "grave"}, "severity"), ({"audience": "board"}, "audience"),
+                       ({"due": "next week"}, "due"), ({"at_stake": float("nan")}, "at_stake")):
+        kwargs = {"severity": "warn", **bad}
+        severity = kwargs.pop("severity")
+        with pytest.raises(ValueError, match=match):
+            finding("x", severity, "headline", **kwargs)
+
+
+def test_consultant_blocks_stay_out_of_the_client_report():
+    import nbformat
+
+    from workbench.report.assemble import consultant_blocks, css_string, report_cells
+    from workbench.report.html import consultant, kpi_tiles
+
+    body = section("maps", "Карты", "<p>для всех</p>" + consultant("<p>задайте maps.start_month</p>")
+                   + kpi_tiles([("карт", "0", ""), ("точек", "0", "")]) + kpi_tiles([("карт", "3", "")]))
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(source="", outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/html": body})]))
+    client = report_cells(nb)[0].outputs[0]["data"]["text/html"]
+    assert "для всех" in client and "start_month" not in client and 'wb-tile-value">0<' not in client
+    assert 'wb-tile-value">3<' in client
+    blocks = consultant_blocks(nb)
+    assert [title for title, _ in blocks] == ["Карты", "Карты"] and "start_month" in blocks[0][1]
+    assert nb.cells[0].outputs[0]["data"]["text/html"] == body  # the notebook keeps everything
+    assert css_string('ООО "А" \\ </style>') == '"' + "".join(
+        ch if ch.isascii() and ch.isalnum() else f"\\{ord(ch):06x}" for ch in 'ООО "А" \\ </style>') + '"'
+    assert "<" not in css_string("</style>") and '"' not in css_string('"')[1:-1]
+
+
+def test_plural_forms_follow_the_language_rules():
+    from workbench.i18n import plural
+
+    forms = "клиент|клиента|клиентов"
+    assert [plural(n, forms, "ru") for n in (1, 2, 5, 11, 21, 22, 101, 111, 1.5)] == [
+        "клиент", "клиента", "клиентов", "клиентов", "клиент", "клиента", "клиент", "клиентов", "клиента"]
+    assert [plural(n, "customer|customers", "en") for n in (0, 1, 2, 21)] == [
+        "customers", "customer", "customers", "customers"]
+    assert fmt.count(101, "customer", "ru") == "101\u00a0клиент"
+    assert fmt.count(1234, "customer", "ru") == "1\u00a0234\u00a0клиента"
+    assert fmt.money_short(12_424_743, "ru") == "12,4\u00a0млн\u00a0₽" and fmt.money_short(850_000, "en") == "RUB\u00a0850k"
+    assert fmt.money_short(12_000_000, "ru") == "12\u00a0млн\u00a0₽"
 
 
 def test_workbook_text_never_becomes_a_formula():

@@ -28,7 +28,7 @@ PER_STEP = 3
 
 def finding(step: str, severity: str, headline: str, *, number: str = "", action: str = "",
             weight: float = 0.0, at_stake: float | None = None, owner: str | None = None,
-            due: str | _dt.date | None = None, audience: str = "management") -> dict[str, Any]:
+            due: str | _dt.date | None = None, audience: str = "management", lead: bool = False) -> dict[str, Any]:
     """One finding for the executive summary, checked.
 
     step: the step that found it ('segment', 'maps', 'cjm', 'traction', 'import', ...)
@@ -44,6 +44,7 @@ def finding(step: str, severity: str, headline: str, *, number: str = "", action
     due: the date to act by (ISO 'YYYY-MM-DD' or a date)
     audience: 'management' (the client's report) or 'consultant' (housekeeping and setup
         notes: the consultant's note only)
+    lead: True for the one finding that opens the page (the revenue bridge)
     Returns a plain dict (JSON-serialisable), the form every step saves.
     """
     if severity not in SEVERITY_RANK:
@@ -55,6 +56,8 @@ def finding(step: str, severity: str, headline: str, *, number: str = "", action
     out: dict[str, Any] = {"step": str(step), "severity": severity, "headline": str(headline),
                            "number": str(number or ""), "action": str(action or ""), "weight": float(weight),
                            "audience": audience}
+    if lead:
+        out["lead"] = True
     if at_stake is not None:
         value = float(at_stake)
         if not math.isfinite(value):
@@ -75,15 +78,17 @@ def audience(f: Mapping[str, Any]) -> str:
     return "consultant" if f.get("audience") == "consultant" else "management"
 
 
-def _rank(f: Mapping[str, Any]) -> tuple[int, float]:
-    return -SEVERITY_RANK.get(str(f.get("severity")), 0), -float(f.get("weight", 0) or 0)
+def _rank(f: Mapping[str, Any]) -> tuple[bool, int, float]:
+    # a lead finding (the revenue bridge) opens the page whatever its severity
+    return not f.get("lead", False), -SEVERITY_RANK.get(str(f.get("severity")), 0), -float(f.get("weight", 0) or 0)
 
 
 def pick_findings(findings: Iterable[Mapping[str, Any]], limit: int = MAX_FINDINGS) -> list[dict[str, Any]]:
     """The management findings for the executive page, most important first, at most ``limit``.
 
-    Ordered by severity, then weight. At most three come from one step while others are
-    waiting, so the page covers the whole engagement; consultant findings never appear.
+    A finding marked ``lead`` (the revenue bridge) comes first; then by severity, then weight.
+    At most three come from one step while others are waiting, so the page covers the whole
+    engagement; consultant findings never appear.
     """
     items = sorted((dict(f) for f in findings if f.get("headline") and audience(f) == "management"), key=_rank)
     chosen: list[dict[str, Any]] = []
@@ -129,7 +134,7 @@ def _due_text(due: Any, lang: str) -> str:
 
 def _repeats(number: str, headline: str) -> bool:
     """True when the key figure already stands in the headline (a number shown twice)."""
-    core = number.replace(" ", "\u00a0").strip()
+    core = number.replace(" ", "\u00a0").strip().lstrip("\u2212-+")  # "−6,1 %" repeats "упала на 6,1 %"
     if not core:
         return False
     return re.search(rf"(?<![\d,.]){re.escape(core)}(?![\d,.])", headline.replace(" ", "\u00a0")) is not None

@@ -23,6 +23,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.colors import LinearSegmentedColormap
 
+from workbench.report.fmt import NBSP
 from workbench.report.html import esc
 
 # The palette: named colours, then what each code of the report is drawn in.
@@ -68,7 +69,9 @@ _STYLE: dict[str, Any] = {
 
 _ID = re.compile(r'\sid="([^"]+)"')
 _REF = re.compile(r'(xlink:href="#|href="#|url\(#)([^")]+)')
-_NUM = re.compile(r"(-?\d+\.\d{2})\d+")
+_NUM = re.compile(r"(?<![\d.])(-?[1-9]\d*\.\d)\d+")  # coordinates; small factors (scale 0.08) keep theirs
+_USE_SHIFT = re.compile(r'(<use [^>]*?)\s?transform="translate\(([-\d.]+) 0\)"')
+_PATH_CMD = re.compile(r"([MLCQZz]) (?=[-\d])|(?<=\d) (?=[MLCQZz])")
 
 
 def figure(width: float = 8.0, height: float = 4.0, **kwargs: Any) -> tuple[Any, Any]:
@@ -87,9 +90,9 @@ def to_svg(fig: Any, alt: str, tight: bool = True) -> str:
     """Render a figure to an inline ``<svg>`` element and close it.
 
     Ids are prefixed with a hash of the picture, so that several charts in one page never
-    share an id; unreferenced ids, the XML prologue and matplotlib's metadata are dropped and
-    coordinates rounded to 1/100 pt (a third of the size, invisible). The element scales
-    to its container (``viewBox``) and carries ``alt`` as its accessible name.
+    share an id; unreferenced ids, the XML prologue and matplotlib's metadata are dropped,
+    coordinates rounded to 1/10 pt and path data written tightly (half the size, invisible).
+    The element scales to its container (``viewBox``) and carries ``alt`` as its accessible name.
     """
     buf = io.StringIO()
     # tight=False: the caller laid out the margins itself, sparing the extra drawing pass
@@ -100,15 +103,17 @@ def to_svg(fig: Any, alt: str, tight: bool = True) -> str:
     svg = buf.getvalue()
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.DOTALL)
-    svg = _NUM.sub(r"\1", svg)
-    svg = re.sub(r">\s+<", "><", svg).replace(" \n", " ")
+    svg = _NUM.sub(r"\1", svg)  # 1/10 pt: finer than any printer or screen shows
+    svg = _USE_SHIFT.sub(r'\1 x="\2"', svg)  # a glyph moved along its line: x= says it shorter
+    svg = re.sub(r' d="([^"]*)"', lambda m: ' d="' + _PATH_CMD.sub(r"\1", " ".join(m.group(1).split())) + '"', svg)
+    svg = re.sub(r">\s+<", "><", svg)
     # Short ids unique to this picture: glyph references are most of a text-heavy chart.
-    prefix = "c" + hashlib.sha1(svg.encode("utf-8")).hexdigest()[:6]
+    prefix = "c" + hashlib.sha1(svg.encode("utf-8")).hexdigest()[:4]
     short: dict[str, str] = {}
     for m in _REF.finditer(svg):
         short.setdefault(m.group(2), f"{prefix}{len(short):x}")
     svg = _ID.sub(lambda m: f' id="{short[m.group(1)]}"' if m.group(1) in short else "", svg)
-    svg = _REF.sub(lambda m: f"{m.group(1)}{short[m.group(2)]}", svg)
+    svg = _REF.sub(lambda m: f"{m.group(1)}{short[m.group(2)]}", svg).replace('xlink:href="#', 'href="#')
     width = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', svg)
     label = esc(alt)
     svg = re.sub(r'<svg([^>]*?)\swidth="[\d.]+pt" height="[\d.]+pt"',
@@ -141,10 +146,13 @@ def wrap_label(text: Any, width: int = 28, max_lines: int = 3) -> str:
     """A client label wrapped onto lines of about ``width`` characters, never cut: a word
     longer than the line stays whole, and the lines go on past ``max_lines`` rather than drop
     text (the chart's margin is sized by the caller for ``max_lines``)."""
-    s = "" if text is None else " ".join(str(text).split())
+    s = "" if text is None else re.sub(r"[ \t\r\n]+", " ", str(text)).strip()
     if len(s) <= width:
         return s
-    return "\n".join(textwrap.wrap(s, width=width, break_long_words=False, break_on_hyphens=True)) or s
+    # a no-break space ("25 %", "1 234") holds its words together: textwrap would split on it
+    glue = "\ue000"
+    lines = textwrap.wrap(s.replace(NBSP, glue), width=width, break_long_words=False, break_on_hyphens=True)
+    return "\n".join(lines).replace(glue, NBSP) or s
 
 
 def short_label(text: Any, limit: int = 28) -> str:

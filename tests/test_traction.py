@@ -201,7 +201,7 @@ def test_report_first_month_and_sections(frames):
     html = render_traction_html(res, "ru", "RUB")
     assert 'id="traction"' in html
     assert "первый месяц трекшна" in html and "Исходная точка. Уровни: VIP 2" in html
-    assert 'class="st-missed"' in html and 'class="st-done"' in html and "data:image/png;base64" in html
+    assert 'class="st-missed"' in html and 'class="st-done"' in html and 'class="wb-svg"' in html
     assert "Что опаздывает" in html and "Что требует решения" in html
     f = traction_findings(res, "ru", "RUB")
     assert {x["severity"] for x in f} <= {"risk", "warn", "info", "ok"}
@@ -222,8 +222,15 @@ def test_workbook_sheets(frames):
     wb = book.workbook()
     assert wb.sheetnames[1:] == ["Трекшн", "Миграция", "Переходы клиентов", "История трекшна"]
     ws = wb["Трекшн"]
-    statuses = [c.value for c in ws["I"][3:]]
+    header = [c.value for c in ws[3]]
+    col = header.index("Статус") + 1
+    statuses = [ws.cell(row=r, column=col).value for r in range(4, ws.max_row + 1)]
     assert statuses[:3] == ["под угрозой", "выполнено", "пропущено"]
+    assert ws.cell(row=4, column=col).fill.fgColor.rgb.endswith("FDF3E8")  # the status colour follows its column
+    money = [h for h in header if h and h.endswith(", ₽")]
+    assert money and all(ws.cell(row=r, column=header.index(h) + 1).number_format.endswith('"₽"')
+                         for h in money for r in range(4, ws.max_row + 1)
+                         if ws.cell(row=r, column=header.index(h) + 1).value is not None)
 
 
 # ----------------------------------------------------------------------------- actuals workbook

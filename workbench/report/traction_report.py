@@ -13,7 +13,7 @@ import pandas as pd
 from workbench import columns as C
 from workbench.i18n import t
 from workbench.report import fmt
-from workbench.report.html import bullets, callout, esc, kpi_tiles, para, section, table
+from workbench.report.html import bullets, callout, consultant, esc, kpi_tiles, para, section, table
 from workbench.traction import MOVES, STATUSES, TIERS, TractionResult
 
 STATUS_COLORS = {"done": "#ebf6ef", "on_track": "#eef5fb", "at_risk": "#fdf3e8", "missed": "#fbecea",
@@ -99,36 +99,42 @@ def management_html(res: TractionResult, lang: str, currency: str) -> str:
         items.append(t("traction.done_line", lang, n=n["done"], due=due))
         parts.append(para(t("traction.compared_with", lang, month=fmt.month(res.previous_month, lang))))
         parts.append(bullets(items) if items else para(t("traction.no_moves", lang)))
-    # what is late
-    parts.append(f"<h4>{esc(t('traction.mgmt_late', lang))}</h4>")
-    late = res.checkpoints[res.checkpoints["status"].isin(["missed", "at_risk"])]
-    late = late.assign(_o=late["status"].map({"missed": 0, "at_risk": 1})).sort_values(["_o", C.DEADLINE],
-                                                                                       kind="stable")
-    if late.empty:
-        parts.append(para(t("traction.nothing_late", lang)))
+    start = fmt.month(res.plan_start, lang) if res.plan_start else "—"
+    if not due:  # nothing is due yet: nothing can be late and nothing needs a decision
+        parts.append(para(t("traction.plan_not_started", lang, start=start)))
     else:
-        lines = [f"{_status(r['status'], lang)}: {_cp_line(r, res, lang, currency)}"
-                 for r in late.head(MAX_LIST).to_dict("records")]
-        if len(late) > MAX_LIST:
-            lines.append(t("traction.and_more_items", lang, n=len(late) - MAX_LIST))
-        parts.append(bullets(lines))
-    # decisions
-    parts.append(f"<h4>{esc(t('traction.mgmt_decide', lang))}</h4>")
-    decisions = []
-    if n["missed"]:
-        decisions.append(t("traction.decide_missed", lang, n=n["missed"]))
-    if n["at_risk"]:
-        decisions.append(t("traction.decide_at_risk", lang, n=n["at_risk"]))
-    if n["not_entered"]:
-        decisions.append(t("traction.decide_not_entered", lang, n=n["not_entered"], month=res.month))
-    if res.move_counts.get("fell_asleep"):
-        decisions.append(t("traction.decide_asleep", lang, n=res.move_counts["fell_asleep"]))
-    if res.move_counts.get("tier_down"):
-        decisions.append(t("traction.decide_down", lang, n=res.move_counts["tier_down"]))
+        parts.append(f"<h4>{esc(t('traction.mgmt_late', lang))}</h4>")
+        late = res.checkpoints[res.checkpoints["status"].isin(["missed", "at_risk"])]
+        late = late.assign(_o=late["status"].map({"missed": 0, "at_risk": 1})).sort_values(
+            ["_o", C.DEADLINE], kind="stable")
+        if late.empty:
+            parts.append(para(t("traction.nothing_late", lang)))
+        else:
+            lines = [f"{_status(r['status'], lang)}: {_cp_line(r, res, lang, currency)}"
+                     for r in late.head(MAX_LIST).to_dict("records")]
+            if len(late) > MAX_LIST:
+                lines.append(t("traction.and_more_items", lang, n=len(late) - MAX_LIST))
+            parts.append(bullets(lines))
+        parts.append(f"<h4>{esc(t('traction.mgmt_decide', lang))}</h4>")
+        decisions = []
+        if n["missed"]:
+            decisions.append(t("traction.decide_missed", lang, n=n["missed"]))
+        if n["at_risk"]:
+            decisions.append(t("traction.decide_at_risk", lang, n=n["at_risk"]))
+        if n["not_entered"]:
+            decisions.append(t("traction.decide_not_entered", lang, n=n["not_entered"]))
+        if res.move_counts.get("fell_asleep"):
+            decisions.append(t("traction.decide_asleep", lang, n=res.move_counts["fell_asleep"]))
+        if res.move_counts.get("tier_down"):
+            decisions.append(t("traction.decide_down", lang, n=res.move_counts["tier_down"]))
+        parts.append(bullets(decisions) if decisions else para(t("traction.nothing_to_decide", lang)))
+    # how to keep the plan in place and where the facts go: the consultant's business
+    notes = []
     if not due:
-        decisions.append(t("traction.plan_not_started", lang, start=fmt.month(res.plan_start, lang)
-                           if res.plan_start else "—"))
-    parts.append(bullets(decisions) if decisions else para(t("traction.nothing_to_decide", lang)))
+        notes.append(t("traction.note_start_month", lang, start=start))
+    if n["not_entered"]:
+        notes.append(t("traction.note_enter_actuals", lang, n=n["not_entered"], month=res.month))
+    parts.append(consultant(bullets(notes)) if notes else "")
     return f'<div class="wb-mgmt">{"".join(parts)}</div>'
 
 
@@ -254,21 +260,33 @@ def migration_html(res: TractionResult, lang: str, currency: str) -> str:
 
 
 def render_traction_html(res: TractionResult, lang: str, currency: str = "RUB", charts_on: bool = True) -> str:
-    """The traction section (anchor ``traction``): management page, maps, ROMI, migration."""
-    body = [f"<style>{_STYLE}</style>", '<div class="wb-traction">', management_html(res, lang, currency),
-            f"<h3>{esc(t('traction.sec_maps', lang))}</h3>",
-            para(t("traction.rules", lang, ratio=fmt.pct(res.at_risk_ratio, lang, 0)), "wb-muted"),
-            maps_html(res, lang, currency, charts_on),
-            f"<h3>{esc(t('traction.sec_romi', lang))}</h3>", romi_html(res, lang, currency),
-            f"<h3>{esc(t('traction.sec_migration', lang))}</h3>", migration_html(res, lang, currency), "</div>"]
+    """The traction section (anchor ``traction``): management page, maps, ROMI, migration.
+
+    Subsections with nothing to show yet (no checkpoint due, no ROMI, no previous month) are
+    left out of the client's report: the management page already says when the plan starts;
+    the missing ROMI is a note for the consultant.
+    """
+    due = bool((res.checkpoints["status"] != "planned").any())
+    body = [f"<style>{_STYLE}</style>", '<div class="wb-traction">', management_html(res, lang, currency)]
+    if due:
+        body += [f"<h3>{esc(t('traction.sec_maps', lang))}</h3>",
+                 para(t("traction.rules", lang, ratio=fmt.pct(res.at_risk_ratio, lang, 0)), "wb-muted"),
+                 maps_html(res, lang, currency, charts_on)]
+    romi = f"<h3>{esc(t('traction.sec_romi', lang))}</h3>" + romi_html(res, lang, currency)
+    body.append(consultant(romi) if res.romi.empty else romi)
+    if not res.first_month:
+        body += [f"<h3>{esc(t('traction.sec_migration', lang))}</h3>", migration_html(res, lang, currency)]
+    body.append("</div>")
     return section("traction", t("traction.title", lang, month=fmt.month(res.month, lang)), "".join(body))
 
 
 # --------------------------------------------------------------------------- workbook
-def _colour_status(ws: Any, frame: pd.DataFrame, column: str, codes: pd.Series, header_row: int) -> None:
+def _colour_status(book: Any, ws: Any, column: str, codes: pd.Series, header_row: int) -> None:
     from openpyxl.styles import PatternFill
 
-    j = list(frame.columns).index(column) + 1
+    if ws is None or column not in book.columns.get(ws.title, []):
+        return
+    j = book.columns[ws.title].index(column) + 1
     for i, code in enumerate(codes.tolist()):
         color = STATUS_XLSX.get(str(code))
         if color and color != "FFFFFF":
@@ -276,73 +294,102 @@ def _colour_status(ws: Any, frame: pd.DataFrame, column: str, codes: pd.Series, 
 
 
 def add_traction_sheets(book: Any, res: TractionResult, lang: str) -> None:
-    """Sheets: traction (checkpoint, target, actual, status), migration matrix, moves, history."""
+    """Sheets: traction (checkpoint, target, actual, status), migration matrix, moves, history.
+
+    Targets and actuals stand in columns of their unit (money, percent, count: see
+    ``workbench.report.xlsx.split_by_unit``); months by name; sheets without rows are left out.
+    """
+    from workbench.report.xlsx import split_by_unit
+
+    currency = getattr(book, "currency", "RUB")
     cps = res.checkpoints[res.checkpoints["status"] != "planned"]
     titles = res.maps.set_index(C.MAP_ID)["title"]
-    h = t("traction.sheet_headers", lang)
+    h = dict(t("traction.sheet_headers", lang))
     df = pd.DataFrame({
         "map": cps[C.MAP_ID].map(titles), "activity": cps[C.ACTIVITY], "kpi": cps[C.KPI_NAME],
-        "unit": cps[C.UNIT].map(lambda u: t("traction.unit", lang).get(u, u)), "deadline": cps[C.DEADLINE],
+        "unit": cps[C.UNIT], "deadline": cps[C.DEADLINE].map(lambda m: fmt.month(m, lang, short=True) if m else ""),
         "target": cps[C.TARGET], "target_to_date": cps["target_to_date"], "actual": cps["actual"],
         "status": cps["status"].map(lambda s: _status(s, lang)), "comment": cps["comment"],
     })
-    ws = book.add_table(t("traction.sheet_traction", lang), df, title=t("traction.sheet_traction_title", lang,
-                        month=fmt.month(res.month, lang)), headers=h,
-                        kinds={"target": "decimal", "target_to_date": "decimal", "actual": "decimal"},
+    df, unit_headers, kinds = split_by_unit(df, ["target", "target_to_date", "actual"], "unit", h, lang, currency)
+    ws = book.add_table(t("traction.sheet_traction", lang), df.drop(columns="unit"),
+                        title=t("traction.sheet_traction_title", lang, month=fmt.month(res.month, lang)),
+                        headers={**h, **unit_headers}, kinds=kinds,
                         description=t("traction.rules", lang, ratio=fmt.pct(res.at_risk_ratio, lang, 0)),
                         wrap=("activity",), widths={"activity": 48}, landscape=True)
-    _colour_status(ws, df, "status", cps["status"], 3)
+    _colour_status(book, ws, "status", cps["status"], 3)
     if not res.first_month:
         book.add_table(t("traction.sheet_matrix", lang), matrix_frame(res, lang),
                        title=t("traction.migration_intro", lang, month=fmt.month(res.previous_month, lang)))
         mv = moves_frame(res, lang)
         book.add_table(t("traction.sheet_moves", lang), mv, headers=t("traction.moves_headers", lang),
                        kinds={"revenue": "money"}, title=t("traction.sheet_moves", lang))
+    hh = dict(t("traction.history_headers", lang))
     hist = res.series.assign(map=res.series[C.MAP_ID].map(titles),
+                             month=res.series["month"].map(lambda m: fmt.month(str(m), lang, short=True)),
                              status=res.series["status"].map(lambda s: _status(str(s), lang)))
-    hist = hist[["month", "map", C.KPI_NAME, C.TARGET, "target_to_date", "actual", "status"]]
-    book.add_table(t("traction.sheet_history", lang), hist, headers=t("traction.history_headers", lang),
-                   kinds={C.TARGET: "decimal", "target_to_date": "decimal", "actual": "decimal"},
-                   title=t("traction.sheet_history_title", lang))
+    hist = hist[["month", "map", C.KPI_NAME, C.UNIT, C.TARGET, "target_to_date", "actual", "status"]]
+    hist, unit_headers, kinds = split_by_unit(hist, [C.TARGET, "target_to_date", "actual"], C.UNIT, hh, lang,
+                                              currency)
+    book.add_table(t("traction.sheet_history", lang), hist.drop(columns=C.UNIT), headers={**hh, **unit_headers},
+                   kinds=kinds, title=t("traction.sheet_history_title", lang))
 
 
 # --------------------------------------------------------------------------- findings
+def _shortfall(cps: pd.DataFrame) -> float:
+    """Money the checkpoints are behind their plan to date (currency checkpoints only)."""
+    money = cps[cps[C.UNIT] == "currency"]
+    return float((money["target_to_date"].fillna(0) - money["actual"].fillna(0)).clip(lower=0).sum())
+
+
 def traction_findings(res: TractionResult, lang: str, currency: str = "RUB") -> list[dict[str, Any]]:
-    """Findings for the executive summary (severity risk | warn | info | ok)."""
+    """Findings for the executive summary (``workbench.report.summary.finding`` dicts).
+
+    Late checkpoints are the director's to decide by the end of the next month, with the
+    revenue they are behind plan at stake; customers who fell asleep are the farmers', with
+    their revenue over the window at stake. The first month, a plan not started yet and
+    actuals not entered are notes for the consultant.
+    """
+    from workbench.report.summary import finding
+
     n = _counts(res)
     due = sum(v for k, v in n.items() if k != "planned")
+    by = (pd.Period(res.month, "M") + 1).to_timestamp(how="end").date().isoformat()
     out: list[dict[str, Any]] = []
     if res.first_month:
-        out.append({"severity": "info", "headline": t("traction.f_first", lang), "number": "",
-                    "action": t("traction.f_first_action", lang), "weight": 0.3})
+        out.append(finding("traction", "info", t("traction.f_first", lang), action=t("traction.f_first_action", lang),
+                           weight=0.3, audience="consultant"))
     if not due:
-        out.append({"severity": "info", "headline": t("traction.f_not_started", lang,
-                    start=fmt.month(res.plan_start, lang) if res.plan_start else "—"),
-                    "number": "", "action": "", "weight": 0.2})
+        out.append(finding("traction", "info", t("traction.f_not_started", lang, start=fmt.month(res.plan_start, lang)
+                                                  if res.plan_start else "—"), weight=0.2, audience="consultant"))
         return out
+    cps = res.checkpoints
     if n["missed"]:
-        late = res.checkpoints[res.checkpoints["status"] == "missed"].head(1).to_dict("records")[0]
-        out.append({"severity": "risk", "headline": t("traction.f_missed", lang, n=n["missed"], due=due),
-                    "number": _cp_line(late, res, lang, currency),
-                    "action": t("traction.decide_missed", lang, n=n["missed"]), "weight": 0.9 + n["missed"] / 1000})
+        missed = cps[cps["status"] == "missed"]
+        late = missed.head(1).to_dict("records")[0]
+        out.append(finding("traction", "risk", t("traction.f_missed", lang, n=n["missed"], due=due),
+                           number=_cp_line(late, res, lang, currency),
+                           action=t("traction.decide_missed", lang, n=n["missed"]), weight=0.9 + n["missed"] / 1000,
+                           at_stake=_shortfall(missed) or None, owner="director", due=by))
     if n["at_risk"]:
-        out.append({"severity": "warn", "headline": t("traction.f_at_risk", lang, n=n["at_risk"], due=due),
-                    "number": fmt.pct(n["at_risk"] / due, lang, 0),
-                    "action": t("traction.decide_at_risk", lang, n=n["at_risk"]), "weight": 0.7})
+        out.append(finding("traction", "warn", t("traction.f_at_risk", lang, n=n["at_risk"], due=due),
+                           number=fmt.pct(n["at_risk"] / due, lang, 0),
+                           action=t("traction.decide_at_risk", lang, n=n["at_risk"]), weight=0.7,
+                           at_stake=_shortfall(cps[cps["status"] == "at_risk"]) or None, owner="director", due=by))
     if n["not_entered"]:
-        out.append({"severity": "warn", "headline": t("traction.f_not_entered", lang, n=n["not_entered"]),
-                    "number": "", "action": t("traction.decide_not_entered", lang, n=n["not_entered"],
-                                              month=res.month), "weight": 0.5})
-    if res.move_counts.get("fell_asleep"):
-        out.append({"severity": "warn", "headline": t("traction.f_asleep", lang, n=res.move_counts["fell_asleep"]),
-                    "number": "", "action": t("traction.decide_asleep", lang, n=res.move_counts["fell_asleep"]),
-                    "weight": 0.6})
-    if n["done"] and not n["missed"] and not n["at_risk"]:
-        out.append({"severity": "ok", "headline": t("traction.f_done", lang, n=n["done"], due=due),
-                    "number": fmt.pct(n["done"] / due, lang, 0), "action": "", "weight": 0.4})
-    elif n["done"]:
-        out.append({"severity": "info", "headline": t("traction.f_done", lang, n=n["done"], due=due),
-                    "number": fmt.pct(n["done"] / due, lang, 0), "action": "", "weight": 0.3})
+        out.append(finding("traction", "warn", t("traction.f_not_entered", lang, n=n["not_entered"]),
+                           action=t("traction.note_enter_actuals", lang, n=n["not_entered"], month=res.month),
+                           weight=0.5, audience="consultant"))
+    asleep = res.move_counts.get("fell_asleep", 0)
+    if asleep:
+        revenue = float(res.moves.loc[res.moves["move"] == "fell_asleep", "revenue"].clip(lower=0).sum())
+        out.append(finding("traction", "warn", t("traction.f_asleep", lang, n=asleep),
+                           action=t("traction.decide_asleep", lang, n=asleep), weight=0.6,
+                           at_stake=revenue or None, owner="farmer", due=by))
+    if n["done"]:
+        out.append(finding("traction", "ok" if not n["missed"] and not n["at_risk"] else "info",
+                           t("traction.f_done", lang, n=n["done"], due=due), number=fmt.pct(n["done"] / due, lang, 0),
+                           weight=0.4 if not n["missed"] and not n["at_risk"] else 0.3))
     return out
 
 

@@ -134,3 +134,27 @@ def test_workbook_text_never_becomes_a_formula():
     assert cells[0].value.startswith("=HYPERLINK")  # shown as text, not run
     assert cells[2].value == "okcontrol"
     assert ws.freeze_panes == "A3" and ws.auto_filter.ref == "A2:B5"
+
+
+def test_rules_are_plain_words_and_settings_keys_stay_with_the_consultant():
+    from workbench.report.rules import rules_frame, settings_table
+
+    values = {"abc.a": 0.8, "abc.b": 0.15, "lifecycle.lost_days": 365, "xyz.method": "regularity",
+              "xyz.regular_x": 0.75, "xyz.regular_y": 0.5, "xyz.period": "month", "xyz.min_periods": 6,
+              "xyz.x": 0.1, "xyz.y": 0.25, "healthy_mix.vip": [0.0, 0.05], "healthy_mix.strategic": [0.15, 0.2],
+              "healthy_mix.typical": [0.6, 0.7], "healthy_mix.ballast": [0.0, 0.25]}
+    df = rules_frame(values, "segmentation", "ru")
+    rules = dict(zip(df["rule"], df["meaning"]))
+    assert rules["ABC"] == ("A — клиенты, дающие первые 80\u00a0% выручки; B — следующие 15\u00a0%; C — остальные. "
+                            "Клиент на границе остаётся в верхнем классе.")
+    assert rules["XYZ"].startswith("По регулярности закупок: X — покупали не реже чем в 75\u00a0% месяцев окна")
+    assert list(df["rule"]).count("XYZ") == 1  # the rule of the method used, not both
+    assert rules["Ушедший клиент"] == "Без покупок больше 365 дн."
+    assert "VIP до 5\u00a0%, стратегические 15\u00a0%–20\u00a0%" in rules["Здоровая структура базы"]
+    assert "Окно анализа" not in rules  # a rule whose values are missing is not shown half-filled
+    assert not re.search(r"[a-z_]+\.[a-z_]+", " ".join(df["meaning"]))  # no key like abc.a
+    cv = dict(zip(*rules_frame({k: v for k, v in values.items() if k != "xyz.method"}, "segmentation", "en")
+                  .to_dict("list").values()))
+    assert cv["XYZ"].startswith("By how much revenue per period varies: X within 10% of the average")
+    raw = settings_table(values, "segmentation", "ru")
+    assert raw.startswith("<!--wb:consultant-->") and "segmentation.abc.a" in raw

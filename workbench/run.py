@@ -280,15 +280,17 @@ def build_deliverables(eng: Engagement, month: str, lang: str, step_dir: Path, o
     from workbench.io.xlsxout import write_workbook
     from workbench.report.assemble import build_report, logo_data_uri
     from workbench.report.workbook import build_workbook
-    from workbench.steps import load_findings
+    from workbench.steps import load_findings, load_result
 
     notebooks = [nbformat.read(str(p), as_version=4) for p in executed]
     logo = eng.settings["consultant"]["logo"]
+    segmentation = load_result(step_dir, "segment")
+    rules = {"segmentation": segmentation.thresholds} if segmentation is not None else {}
     html, notes = build_report(notebooks, load_findings(step_dir), {
         "client": eng.client, "firm": eng.settings["consultant"]["firm"],
         "logo_uri": logo_data_uri(eng.root / logo if logo else None),
         "month": month, "lang": lang, "currency": eng.settings["currency"],
-    })
+    }, rules=rules)
     atomic.write_text(out_dir / "report.html", html)
     atomic.write_text(out_dir / "consultant-notes.html", notes)
     write_workbook(build_workbook(step_dir, eng, month, lang), out_dir / "workbook.xlsx")

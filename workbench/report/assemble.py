@@ -167,9 +167,12 @@ def glossary_html(lang: str) -> str:
             f"</tr></thead><tbody>{rows}</tbody></table></div>")
 
 
-def render_appendix_html(findings: Sequence[Mapping[str, Any]], lang: str, currency: str = "RUB") -> str:
+def render_appendix_html(findings: Sequence[Mapping[str, Any]], lang: str, currency: str = "RUB",
+                         rules: Mapping[str, Mapping[str, Any]] | None = None) -> str:
     """The appendix's opening (anchor ``appendix``): the management findings that did not
-    make the executive page, and the terms."""
+    make the executive page, the rules behind the numbers in plain words (``rules``: topic ->
+    the values a step used, see ``workbench.report.rules``), and the terms."""
+    from workbench.report.rules import rules_html
     from workbench.report.summary import remaining_findings, render_findings_list
 
     rest = remaining_findings(findings)
@@ -177,6 +180,10 @@ def render_appendix_html(findings: Sequence[Mapping[str, Any]], lang: str, curre
     if rest:
         parts.append(section("appendix-findings", t("report.appendix_findings", lang),
                              render_findings_list(rest, lang, currency), level=3))
+    for topic, values in (rules or {}).items():
+        table = rules_html(values, topic, lang)
+        if table:
+            parts.append(section(f"rules-{topic}", t("report.rules_title", lang)[topic], table, level=3))
     parts.append(section("glossary", t("report.glossary_title", lang), glossary_html(lang), level=3))
     return section("appendix", t("report.appendix_title", lang), "".join(parts))
 
@@ -215,18 +222,21 @@ def render_consultant_note(notebooks: Sequence[nbformat.NotebookNode], findings:
 
 
 def build_report(notebooks: Sequence[nbformat.NotebookNode], findings: Sequence[Mapping[str, Any]],
-                 context: Mapping[str, Any], lead_html: str = "") -> tuple[str, str]:
+                 context: Mapping[str, Any], lead_html: str = "",
+                 rules: Mapping[str, Mapping[str, Any]] | None = None) -> tuple[str, str]:
     """Both HTML deliverables of a run: (report.html, consultant-notes.html).
 
     notebooks: the executed notebooks in run order (the import first)
     findings: every step's findings (``workbench.report.summary.finding`` dicts)
     context: as for ``render_report``
     lead_html: our own HTML shown under the action title (e.g. the revenue bridge chart)
+    rules: topic -> the values a step used, for the appendix's rules in plain words
     """
     from workbench.report.summary import render_summary_html
 
     lang = str(context["lang"])
     currency = str(context.get("currency", "RUB"))
     summary = render_summary_html(findings, lang, currency, lead_html)
-    merged = merge_for_report(notebooks, summary, appendix_html=render_appendix_html(findings, lang, currency))
+    merged = merge_for_report(notebooks, summary,
+                              appendix_html=render_appendix_html(findings, lang, currency, rules))
     return render_report(merged, context), render_consultant_note(notebooks, findings, context)

@@ -74,10 +74,13 @@ def test_a_finding_states_stake_owner_and_date_and_the_title_tells_the_story():
     g = finding("maps", "warn", "Карты у Петрова", at_stake=1_250_000, owner="Петров Сергей", due="2026-12-15")
     html = render_summary_html([f, g], "ru")
     title = re.search(r'<p class="wb-action-title">(.*?)</p>', html).group(1)
-    assert title == "Выручка за год упала на 6,1 % — на кону 23,4\u00a0млн\u00a0₽; первое решение — до 15.12.2026."
+    assert title == "Выручка за год упала на 6,1 % — на кону 23,4\u00a0млн\u00a0₽; решение — до 31.12.2026."
     assert "Директор по продажам" in html and "Петров Сергей" in html and "31.12.2026" in html
     assert "1,2\u00a0млн\u00a0₽" in html or "1,3\u00a0млн\u00a0₽" in html
-    assert html.count("−6,1 %") == 0  # the key figure stands in the headline: not repeated under it
+    assert html.count("Выручка за год упала на 6,1 %") == 1  # the title; its card opens with the key figure
+    assert re.search(r'wb-first"><div class="wb-finding-main"><div class="wb-finding-head">−6,1 %</div>', html)
+    h = render_summary_html([g, finding("maps", "warn", "Ушли 12 клиентов", number="12")], "ru")
+    assert h.count(">12<") == 0  # a key figure the headline already holds is not repeated under it
     for bad, match in (({"severity": "grave"}, "severity"), ({"audience": "board"}, "audience"),
                        ({"due": "next week"}, "due"), ({"at_stake": float("nan")}, "at_stake")):
         kwargs = {"severity": "warn", **bad}

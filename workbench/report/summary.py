@@ -141,27 +141,32 @@ def _repeats(number: str, headline: str) -> bool:
 
 
 def action_title(chosen: list[Mapping[str, Any]], lang: str, currency: str = "RUB") -> str:
-    """One sentence stating the situation: the first finding, the money it puts at stake and
-    the first date to act by ("" when there is no finding)."""
+    """One sentence stating the situation: the first finding's headline, the money it puts at
+    stake and the date to act on it by ("" when there is no finding)."""
     if not chosen:
         return ""
     top = chosen[0]
     headline = str(top["headline"]).strip().rstrip(".")
     stake = top.get("at_stake")
-    dues = sorted(str(f["due"]) for f in chosen if f.get("due"))
     parts = {"headline": headline, "stake": fmt.money_short(stake, lang, currency) if stake else "",
-             "due": _due_text(dues[0], lang) if dues else ""}
+             "due": _due_text(top["due"], lang) if top.get("due") else ""}
     key = "report.title_" + ("stake_due" if parts["stake"] and parts["due"] else
                              "stake" if parts["stake"] else "due" if parts["due"] else "plain")
     return str(t(key, lang, **parts))
 
 
-def _card(f: Mapping[str, Any], lang: str, currency: str) -> str:
+def _card(f: Mapping[str, Any], lang: str, currency: str, first: bool = False) -> str:
+    """One finding as a card: headline, key figure, what to do; at stake, who and by when
+    beside it. The first card's headline is the page's action title above it: the card
+    opens with its key figure instead, so nothing is said twice."""
     sev = str(f.get("severity", "info"))
     sev = sev if sev in SEVERITY_RANK else "info"
     headline = str(f["headline"])
     number = str(f.get("number") or "")
-    show_number = number and not _repeats(number, headline)
+    if first and number:
+        head, show_number = number, False
+    else:
+        head, show_number = headline, bool(number) and not _repeats(number, headline)
     meta = []
     if f.get("at_stake"):
         meta.append((t("report.at_stake", lang), fmt.money_short(f["at_stake"], lang, currency)))
@@ -171,8 +176,8 @@ def _card(f: Mapping[str, Any], lang: str, currency: str) -> str:
         meta.append((t("report.due", lang), _due_text(f["due"], lang)))
     meta_html = ("<dl class=\"wb-finding-meta\">" + "".join(
         f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in meta) + "</dl>") if meta else ""
-    return (f'<li class="wb-finding wb-{sev}"><div class="wb-finding-main">'
-            f'<div class="wb-finding-head">{esc(headline)}</div>'
+    return (f'<li class="wb-finding wb-{sev}{" wb-first" if first else ""}"><div class="wb-finding-main">'
+            f'<div class="wb-finding-head">{esc(head)}</div>'
             + (f'<div class="wb-finding-number">{esc(number)}</div>' if show_number else "")
             + (f'<div class="wb-finding-action"><b>{esc(t("report.action", lang))}</b> {esc(f["action"])}</div>'
                if f.get("action") else "")
@@ -181,13 +186,14 @@ def _card(f: Mapping[str, Any], lang: str, currency: str) -> str:
 
 def render_summary_html(findings: Iterable[Mapping[str, Any]], lang: str, currency: str = "RUB",
                         lead_html: str = "") -> str:
-    """The executive page (anchor ``summary``): the action title, ``lead_html`` (e.g. the
-    revenue bridge chart, our own HTML), then at most five findings as cards."""
+    """The executive page (anchor ``summary``): the action title (the first finding's
+    headline), ``lead_html`` (e.g. the revenue bridge chart, our own HTML), then at most five
+    findings as cards."""
     chosen = pick_findings(list(findings))
     if not chosen:
         body = f"<p>{esc(t('report.summary_empty', lang))}</p>" + lead_html
     else:
-        cards = "".join(_card(f, lang, currency) for f in chosen)
+        cards = "".join(_card(f, lang, currency, first=i == 0) for i, f in enumerate(chosen))
         body = (f'<p class="wb-action-title">{esc(action_title(chosen, lang, currency))}</p>' + lead_html
                 + f'<ol class="wb-findings">{cards}</ol>')
     return section("summary", t("report.summary_title", lang), f'<div class="wb-summary">{body}</div>')

@@ -161,3 +161,11 @@ def test_rules_are_plain_words_and_settings_keys_stay_with_the_consultant():
     assert cv["XYZ"].startswith("By how much revenue per period varies: X within 10% of the average")
     raw = settings_table(values, "segmentation", "ru")
     assert raw.startswith("<!--wb:consultant-->") and "segmentation.abc.a" in raw
+
+
+def test_a_cut_list_points_to_the_sheet_holding_all_of_it():
+    df = pd.DataFrame({"name": [f"К{i}" for i in range(12)]})
+    html = table(df, max_rows=10, sheet="Ключевые клиенты", lang="ru")
+    assert html.count("<tr>") == 11  # header and ten rows
+    assert "Показаны первые 10 из 12; полный список — в книге Excel, лист «Ключевые клиенты»." in html
+    assert "<caption>" not in table(df, max_rows=12, sheet="Ключевые клиенты")

@@ -57,13 +57,16 @@ def more_caption(shown: int, total: int, sheet: str, lang: str) -> str:
 def table(df: pd.DataFrame, headers: Mapping[str, str] | None = None,
           formats: Mapping[str, Callable[[Any], str]] | None = None,
           numeric: Sequence[str] = (), cls: str = "wb-table", max_rows: int | None = None,
-          caption: str = "", row_classes: Sequence[str] | None = None, drop_empty: bool = True) -> str:
+          caption: str = "", row_classes: Sequence[str] | None = None, drop_empty: bool = True,
+          sheet: str = "", lang: str = "ru") -> str:
     """Render a DataFrame as an escaped HTML table.
 
     headers: column -> displayed label (columns not listed are shown under their name)
     formats: column -> function turning a value into display text (escaped afterwards)
     numeric: columns aligned right
-    max_rows: cut after this many rows (the caller states the cut in the caption)
+    max_rows: cut after this many rows; with ``sheet`` (the workbook sheet holding the whole
+        list) the caption says so in ``lang`` («Показаны первые 10 из 84; полный список — в
+        книге Excel, лист «…»»), otherwise the caller states the cut in ``caption``
     row_classes: one CSS class per row (our own codes, e.g. tier names)
     drop_empty: leave out columns with no value in any shown row (e.g. a potential the
         client's file does not have)
@@ -72,6 +75,8 @@ def table(df: pd.DataFrame, headers: Mapping[str, str] | None = None,
     headers = headers or {}
     formats = formats or {}
     shown = df if max_rows is None else df.head(max_rows)
+    if sheet and max_rows is not None and len(df) > max_rows:
+        caption = " ".join(x for x in (caption, more_caption(max_rows, len(df), sheet, lang)) if x)
     cols = list(shown.columns)
     if drop_empty and len(shown):
         cols = [c for c in cols if not shown[c].map(lambda v: _missing(v) or v == "").all()]

@@ -23,10 +23,11 @@ import nbformat
 from workbench.config import TEMPLATES_DIR
 from workbench.i18n import t
 from workbench.report import fmt
-from workbench.report.html import CONSULTANT_CLOSE, CONSULTANT_OPEN, esc, section
+from workbench.report.html import APPENDIX_CLOSE, APPENDIX_OPEN, CONSULTANT_CLOSE, CONSULTANT_OPEN, esc, section
 
 _H2 = re.compile(r'<h2 id="h-([A-Za-z0-9_-]+)">(.*?)</h2>', re.DOTALL)
 _CONSULTANT = re.compile(re.escape(CONSULTANT_OPEN) + r"(.*?)" + re.escape(CONSULTANT_CLOSE), re.DOTALL)
+_APPENDIX = re.compile(re.escape(APPENDIX_OPEN) + r"(.*?)" + re.escape(APPENDIX_CLOSE), re.DOTALL)
 REMOVE_TAGS = {"parameters", "injected-parameters", "remove-cell", "remove-output"}
 _MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 
@@ -46,14 +47,15 @@ def _rich_outputs(cell: Any) -> list[Any]:
 
 def report_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
     """Code cells of an executed notebook that carry report output (HTML or images only),
-    with the consultant's blocks taken out. The notebook itself is not changed."""
+    with the consultant's blocks and the appendix's blocks taken out (see ``appendix_blocks``).
+    The notebook itself is not changed."""
     cells = []
     for cell in notebook.cells:
         outputs = []
         for o in _rich_outputs(cell):
             data = {k: v for k, v in o["data"].items() if k in ("text/html", "image/png")}
             if "text/html" in data:
-                data["text/html"] = _CONSULTANT.sub("", _html_text(o))
+                data["text/html"] = _APPENDIX.sub("", _CONSULTANT.sub("", _html_text(o)))
             out = copy.deepcopy(o)
             out["data"] = data
             outputs.append(out)
@@ -62,16 +64,31 @@ def report_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]
     return cells
 
 
-def consultant_blocks(notebook: nbformat.NotebookNode) -> list[tuple[str, str]]:
-    """The consultant's blocks of a notebook's report output: (section title, HTML)."""
+def _blocks(notebook: nbformat.NotebookNode, pattern: re.Pattern[str]) -> list[tuple[str, str, str]]:
     out = []
     for cell in notebook.cells:
         for o in _rich_outputs(cell):
             text = _html_text(o)
             heading = _H2.search(text)
-            title = re.sub(r"<[^>]+>", "", heading.group(2)) if heading else ""
-            out.extend((title, block) for block in _CONSULTANT.findall(text) if block.strip())
+            anchor, title = (heading.group(1), re.sub(r"<[^>]+>", "", heading.group(2))) if heading else ("", "")
+            out.extend((anchor, title, block) for block in pattern.findall(text) if block.strip())
     return out
+
+
+def consultant_blocks(notebook: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """The consultant's blocks of a notebook's report output: (section title, HTML)."""
+    return [(title, block) for _, title, block in _blocks(notebook, _CONSULTANT)]
+
+
+def appendix_blocks(notebooks: Sequence[nbformat.NotebookNode]) -> str:
+    """The blocks sections marked for the appendix, under their sections' names (anchors
+    ``appendix-<section>``), consultant blocks inside them taken out."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for nb in notebooks:
+        for anchor, title, block in _blocks(nb, _APPENDIX):
+            grouped.setdefault((anchor, title), []).append(_CONSULTANT.sub("", block))
+    return "".join(section(f"appendix-{anchor or 'more'}", title, "".join(blocks), level=3)
+                   for (anchor, title), blocks in grouped.items())
 
 
 def _html_cell(html: str) -> nbformat.NotebookNode:
@@ -168,9 +185,10 @@ def glossary_html(lang: str) -> str:
 
 
 def render_appendix_html(findings: Sequence[Mapping[str, Any]], lang: str, currency: str = "RUB",
-                         rules: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+                         rules: Mapping[str, Mapping[str, Any]] | None = None, extra_html: str = "") -> str:
     """The appendix's opening (anchor ``appendix``): the management findings that did not
-    make the executive page, the rules behind the numbers in plain words (``rules``: topic ->
+    make the executive page, the sections' reference material (``extra_html``: see
+    ``appendix_blocks``), the rules behind the numbers in plain words (``rules``: topic ->
     the values a step used, see ``workbench.report.rules``), and the terms."""
     from workbench.report.rules import rules_html
     from workbench.report.summary import remaining_findings, render_findings_list
@@ -180,6 +198,7 @@ def render_appendix_html(findings: Sequence[Mapping[str, Any]], lang: str, curre
     if rest:
         parts.append(section("appendix-findings", t("report.appendix_findings", lang),
                              render_findings_list(rest, lang, currency), level=3))
+    parts.append(extra_html)
     for topic, values in (rules or {}).items():
         table = rules_html(values, topic, lang)
         if table:
@@ -237,6 +256,7 @@ def build_report(notebooks: Sequence[nbformat.NotebookNode], findings: Sequence[
     lang = str(context["lang"])
     currency = str(context.get("currency", "RUB"))
     summary = render_summary_html(findings, lang, currency, lead_html)
-    merged = merge_for_report(notebooks, summary,
-                              appendix_html=render_appendix_html(findings, lang, currency, rules))
+    body = list(notebooks[1:])  # the import is the appendix's last part, whole
+    merged = merge_for_report(notebooks, summary, appendix_html=render_appendix_html(
+        findings, lang, currency, rules, extra_html=appendix_blocks(body)))
     return render_report(merged, context), render_consultant_note(notebooks, findings, context)

@@ -68,53 +68,62 @@ def _groups(grid: pd.DataFrame) -> list[tuple[str, str, list[dict[str, Any]]]]:
     return [(_group_key(first), first, recs) for _, first, recs in out]
 
 
-def _note(res: CJMResult, cjm_id: str, lang: str) -> str:
+def _note(res: CJMResult, cjm_id: str, lang: str, legend: bool = True) -> str:
     info = res.meta[cjm_id]
     parts = [t("cjm.customers_note", lang, n=info["customers"])] if info["kind"] == "group" else []
     if info["kind"] == "individual" and info["manager"]:
         parts.append(t("cjm.manager_note", lang, manager=info["manager"]))
-    parts.append(t("cjm.legend", lang))
+    if legend:
+        parts.append(t("cjm.legend", lang))
     return " · ".join(parts)
 
 
+def _who(res: CJMResult, cjm_id: str, lang: str) -> str:
+    """An individual CJM's customer, with its salesperson when known."""
+    info = res.meta[cjm_id]
+    name = str(info.get("customer_name") or info.get("customer_id") or "")
+    return f"{name} ({info['manager']})" if info.get("manager") else name
+
+
 def render_cjm_html(cjm_result: CJMResult, lang: str) -> str:
-    """The report section ``<section id="cjm">``: one compact table per CJM (sticky header and
-    first column, rows grouped and coloured by level), its stage rules, and the nurturing mix."""
+    """The report section ``<section id="cjm">``: per CJM its stage rules (who, when, how a
+    customer is qualified and handed on); its grid (only the filled rows, on a landscape page)
+    goes to the appendix and the workbook; an individual CJM is told as its difference from the
+    closest CJM shown (its segment's or another individual one); then the nurturing mix."""
     res = cjm_result
     if not res.tables:
         return H.section("cjm", t("cjm.title", lang), H.para(t("cjm.empty", lang)))
     parts = [_CSS, H.para(t("cjm.intro", lang))]
-    stage_head = "".join(f"<th>{H.esc(s['label'])}</th>" for s in res.stages)
-    n_cols = len(res.stages) + 1
+    shown: list[str] = []  # CJMs drawn in full so far: an individual CJM is told as its difference
+    same: dict[str, list[str]] = {}  # reference -> the individual CJMs identical to it
     for cjm_id, grid in res.grids.items():
-        tidy = res.tables[cjm_id]
-        cells = {(r["row"], r["stage"]): r for r in tidy.to_dict("records")}
-        body = []
-        for key, first, recs in _groups(grid):
-            body.append(f'<tr class="wb-cjm-group wb-cjm-g-{key}"><th colspan="{n_cols}">'
-                        f"{H.esc(_group_label(first, lang))}</th></tr>")
-            for rec in recs:
-                tds = []
-                for s in res.stages:
-                    c = cells.get((rec["row"], s["code"]))
-                    if c is None:
-                        tds.append("<td></td>")
-                    else:
-                        tds.append(f'<td class="wb-cjm-on"><span class="wb-cjm-role">{H.esc(c["role_label"])}'
-                                   f'</span>{H.esc(c["action"])}</td>')
-                body.append(f'<tr class="wb-cjm-{key}"><th class="wb-cjm-row" scope="row">'
-                            f'{H.esc(rec["row_label"])}</th>{"".join(tds)}</tr>')
-        table = (f'<div class="wb-cjm-wrap"><table class="wb-cjm-grid"><thead><tr>'
-                 f'<th class="wb-cjm-row">{H.esc(t("cjm.row_header", lang))}</th>{stage_head}</tr></thead>'
-                 f'<tbody>{"".join(body)}</tbody></table></div>')
+        reference, diff = _closest(res, cjm_id, shown, lang)
+        if reference is not None and diff.empty:
+            same.setdefault(reference, []).append(cjm_id)
+            continue
+        if reference is not None and len(diff) <= DIFF_MAX:
+            table = (H.para(t("cjm.differs_from", lang, title=res.meta[reference]["title"], n=len(diff)), "wb-cjm-note")
+                     + H.table(diff, headers=t("cjm.diff_headers", lang)))
+        else:
+            shown.append(cjm_id)
+            sheet = _sheet_name(res, cjm_id, lang)[:31]
+            table = (H.para(t("cjm.grid_where", lang, sheet=sheet), "wb-cjm-note")
+                     + H.appendix(H.landscape(f"<h4>{H.esc(res.meta[cjm_id]['title'])}</h4>"
+                                              + H.para(t("cjm.legend", lang), "wb-cjm-note")
+                                              + _grid_html(res, cjm_id, grid, lang))))
         rules = res.rules[cjm_id]
         headers = t("cjm.rules_headers", lang)
-        rules_html = H.table(rules[list(headers)], headers=headers,
-                             formats={"month": lambda m: fmt.month(m, lang, short=True),
-                                      "deadline": lambda m: fmt.month(m, lang, short=True)},
-                             numeric=("cells",), caption=t("cjm.rules_title", lang))
+        same_rules = reference is not None and rules[list(headers)].reset_index(drop=True).equals(
+            res.rules[reference][list(headers)].reset_index(drop=True))
+        rules_html = "" if same_rules else H.table(
+            rules[list(headers)], headers=headers, numeric=("cells",), caption=t("cjm.rules_title", lang),
+            formats={"month": lambda m: fmt.month(m, lang, short=True),
+                     "deadline": lambda m: fmt.month(m, lang, short=True)})
         parts.append(f'<h3 id="{H.esc(_anchor(cjm_id))}">{H.esc(res.meta[cjm_id]["title"])}</h3>'
-                     f'<p class="wb-cjm-note">{H.esc(_note(res, cjm_id, lang))}</p>{table}{rules_html}')
+                     f'<p class="wb-cjm-note">{H.esc(_note(res, cjm_id, lang, legend=False))}</p>{table}{rules_html}')
+    for reference, ids in same.items():
+        names = ", ".join(_who(res, x, lang) for x in ids)
+        parts.append(H.para(t("cjm.same_as", lang, n=len(ids), title=res.meta[reference]["title"], names=names)))
     if len(res.nurturing):
         nurt = res.nurturing.assign(segment=[t("cjm.tier", lang).get(s, s) for s in res.nurturing["segment"]])
         headers = t("cjm.nurturing_headers", lang)
@@ -122,6 +131,66 @@ def render_cjm_html(cjm_result: CJMResult, lang: str) -> str:
                      + H.table(nurt[list(headers)], headers=headers,
                                numeric=[c for c in headers if c != "segment"]))
     return H.section("cjm", t("cjm.title", lang), '<div class="wb-cjm">' + "".join(parts) + "</div>")
+
+
+DIFF_MAX = 12  # cells: an individual CJM differing in more is shown in full
+
+
+def _grid_html(res: CJMResult, cjm_id: str, grid: pd.DataFrame, lang: str) -> str:
+    """The CJM as a grid: stages across, only the rows with a filled cell, grouped and
+    coloured by level (an empty row says nothing and costs a line)."""
+    stages = [s["code"] for s in res.stages]
+    grid = grid[(grid[stages] != "").any(axis=1)]
+    cells = {(r["row"], r["stage"]): r for r in res.tables[cjm_id].to_dict("records")}
+    n_cols = len(res.stages) + 1
+    body = []
+    for key, first, recs in _groups(grid):
+        body.append(f'<tr class="wb-cjm-group wb-cjm-g-{key}"><th colspan="{n_cols}">'
+                    f"{H.esc(_group_label(first, lang))}</th></tr>")
+        for rec in recs:
+            tds = []
+            for s in res.stages:
+                c = cells.get((rec["row"], s["code"]))
+                if c is None:
+                    tds.append("<td></td>")
+                else:
+                    tds.append(f'<td class="wb-cjm-on"><span class="wb-cjm-role">{H.esc(c["role_label"])}'
+                               f'</span>{H.esc(c["action"])}</td>')
+            body.append(f'<tr class="wb-cjm-{key}"><th class="wb-cjm-row" scope="row">'
+                        f'{H.esc(rec["row_label"])}</th>{"".join(tds)}</tr>')
+    stage_head = "".join(f"<th>{H.esc(s['label'])}</th>" for s in res.stages)
+    return (f'<div class="wb-cjm-wrap"><table class="wb-cjm-grid"><thead><tr>'
+            f'<th class="wb-cjm-row">{H.esc(t("cjm.row_header", lang))}</th>{stage_head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
+
+
+def _cell_texts(res: CJMResult, cjm_id: str) -> dict[tuple[str, str], tuple[str, str]]:
+    return {(r["row"], r["stage"]): (str(r["row_label"]), f'{r["role_label"]}: {r["action"]}')
+            for r in res.tables[cjm_id].to_dict("records")}
+
+
+def _closest(res: CJMResult, cjm_id: str, shown: list[str], lang: str) -> tuple[str | None, pd.DataFrame]:
+    """For an individual CJM: the CJM already shown that it differs least from (its segment's
+    group CJM or an individual CJM drawn before) and the cells that differ (stage, row, here,
+    there). (None, empty) for a group CJM or when nothing was shown yet."""
+    info = res.meta[cjm_id]
+    cols = ["stage", "row", "here", "there"]
+    if info["kind"] != "individual":
+        return None, pd.DataFrame(columns=cols)
+    candidates = [c for c in shown if res.meta[c]["kind"] == "individual"
+                  or res.meta[c].get("segment") == info.get("segment")]
+    labels = {s["code"]: s["label"] for s in res.stages}
+    mine = _cell_texts(res, cjm_id)
+    best: tuple[str | None, pd.DataFrame] = (None, pd.DataFrame(columns=cols))
+    for other in candidates:
+        theirs = _cell_texts(res, other)
+        keys = sorted(set(mine) | set(theirs), key=lambda k: (list(labels).index(k[1]) if k[1] in labels else 99, k[0]))
+        rows = [{"stage": labels.get(k[1], k[1]), "row": (mine.get(k) or theirs.get(k))[0],
+                 "here": mine.get(k, ("", "—"))[1], "there": theirs.get(k, ("", "—"))[1]}
+                for k in keys if mine.get(k, ("", ""))[1] != theirs.get(k, ("", ""))[1]]
+        if best[0] is None or len(rows) < len(best[1]):
+            best = (other, pd.DataFrame(rows, columns=cols))
+    return best
 
 
 def _anchor(cjm_id: str) -> str:

@@ -115,6 +115,16 @@ def consultant(body: str) -> str:
     return f"{CONSULTANT_OPEN}{body}{CONSULTANT_CLOSE}" if body else ""
 
 
+APPENDIX_OPEN = "<!--wb:appendix-->"
+APPENDIX_CLOSE = "<!--/wb:appendix-->"
+
+
+def appendix(body: str) -> str:
+    """Mark a block as reference material: in the client's report it moves to the appendix,
+    under its section's name (full CJM grids, long lists); the notebook shows it in place."""
+    return f"{APPENDIX_OPEN}{body}{APPENDIX_CLOSE}" if body else ""
+
+
 def landscape(body: str) -> str:
     """A block printed on landscape A4 pages (a wide grid or table); on screen it scrolls."""
     return f'<div class="wb-landscape">{body}</div>' if body else ""

@@ -87,8 +87,13 @@ def appendix_blocks(notebooks: Sequence[nbformat.NotebookNode]) -> str:
     for nb in notebooks:
         for anchor, title, block in _blocks(nb, _APPENDIX):
             grouped.setdefault((anchor, title), []).append(_CONSULTANT.sub("", block))
-    return "".join(section(f"appendix-{anchor or 'more'}", title, "".join(blocks), level=3)
-                   for (anchor, title), blocks in grouped.items())
+    out = []
+    for (anchor, title), blocks in grouped.items():
+        html = section(f"appendix-{anchor or 'more'}", title, "".join(blocks), level=3)
+        # the heading goes onto the landscape page with its grids, not alone before it
+        wide = all(b.lstrip().startswith('<div class="wb-landscape">') for b in blocks)
+        out.append(f'<div class="wb-landscape">{html}</div>' if wide else html)
+    return "".join(out)
 
 
 def _html_cell(html: str) -> nbformat.NotebookNode:

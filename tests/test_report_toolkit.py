@@ -169,3 +169,20 @@ def test_a_cut_list_points_to_the_sheet_holding_all_of_it():
     assert html.count("<tr>") == 11  # header and ten rows
     assert "Показаны первые 10 из 12; полный список — в книге Excel, лист «Ключевые клиенты»." in html
     assert "<caption>" not in table(df, max_rows=12, sheet="Ключевые клиенты")
+
+
+def test_reference_blocks_move_to_the_appendix_under_their_section():
+    import nbformat
+
+    from workbench.report.assemble import appendix_blocks, report_cells
+    from workbench.report.html import appendix, landscape
+
+    body = section("cjm", "Карты пути", "<p>правила этапов</p>" + appendix(landscape("<table><tr><td>сетка</td></tr></table>")))
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(source="", outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/html": body})]))
+    client = report_cells(nb)[0].outputs[0]["data"]["text/html"]
+    assert "правила этапов" in client and "сетка" not in client
+    moved = appendix_blocks([nb])
+    assert moved.startswith('<div class="wb-landscape"><section class="wb-section" id="appendix-cjm">')
+    assert "Карты пути" in moved and "сетка" in moved

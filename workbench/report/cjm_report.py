@@ -286,22 +286,34 @@ def add_cjm_sheets(book: Book, cjm_result: CJMResult, lang: str) -> None:
                 if col in ("month", "deadline"):
                     value = fmt.month(value, lang, short=True)
                 cell = ws.cell(row=r, column=j)
-                set_value(cell, value)
+                set_value(cell, value, "int" if isinstance(value, (int, float)) and not isinstance(value, bool) else None)
                 cell.border, cell.alignment = BORDER, wrap
         ws.freeze_panes = ws.cell(row=GRID_FIRST_ROW, column=2)
         Book.print_setup(ws, landscape=True, paper="A3", header_row=3)
 
     tasks = res.tasks
     if len(tasks):
+        from workbench.maps import label
+        from workbench.report.xlsx import split_by_unit
+
         owner = t("cjm.owner", lang)
+        names = {m: (info.get("customer_name") or "") for m, info in res.meta.items()}
         shown = tasks.assign(
             map_id=[res.meta[m]["title"] for m in tasks["map_id"]],
             segment=[t("cjm.tier", lang).get(s, s) for s in tasks["segment"]],
+            customer_id=[names.get(m, "") for m in tasks["map_id"]],
             owner=[owner.get(o, o) for o in tasks["owner"]],
+            track=[label("track", x, lang) for x in tasks["track"]],
+            kpi_source=[label("source", x, lang) for x in tasks["kpi_source"]],
+            month=[fmt.month(m, lang, short=True) if m else "" for m in tasks["month"]],
+            deadline=[fmt.month(m, lang, short=True) if m else "" for m in tasks["deadline"]],
         )
-        headers = t("cjm.tasks_headers", lang)
-        book.add_table(t("cjm.tasks_sheet", lang), shown[list(headers)], title=t("cjm.tasks_title", lang),
-                       headers=headers, kinds={"baseline": "decimal", "target": "decimal"},
+        # the KPI's code is ours; its name says it; values stand in columns of their unit
+        headers = {k: v for k, v in t("cjm.tasks_headers", lang).items() if k != "kpi"}
+        shown, unit_headers, kinds = split_by_unit(shown[list(headers)], ["baseline", "target"], "unit", headers, lang,
+                                                   getattr(book, "currency", "RUB"))
+        book.add_table(t("cjm.tasks_sheet", lang), shown.drop(columns="unit"), title=t("cjm.tasks_title", lang),
+                       headers={**headers, **unit_headers}, kinds=kinds,
                        widths={"activity": 50, "kpi_name": 40, "map_id": 28}, wrap=("activity", "kpi_name", "map_id"),
                        landscape=True)
     if len(res.nurturing):

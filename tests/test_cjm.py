@@ -436,7 +436,8 @@ def test_workbook_cells_and_styles(tpl, tmp_path):
     assert hostile["A1"].data_type == "s"
     tasks = wb["Задачи CJM"]
     header = [c.value for c in tasks[2]]
-    assert header[:3] == ["CJM", "Сегмент", "Клиент"] and "Цель" in header and "Срок" in header
+    assert header[:3] == ["CJM", "Сегмент", "Клиент"] and "Срок" in header
+    assert {"Цель, %", "Цель, шт."} & set(header) and "Код KPI" not in header  # values in columns of their unit
     assert tasks.cell(row=3, column=header.index("Действие менеджера") + 1).value == \
         "Договориться, чтобы эксперт запросил техническую информацию по новому продукту"
     assert "Система подогрева" in wb.sheetnames

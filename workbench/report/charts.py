@@ -53,7 +53,6 @@ _STYLE: dict[str, Any] = {
     "ytick.color": INK,
     "axes.titlesize": 12,
     "axes.titleweight": "bold",
-    "axes.titlelocation": "left",
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,

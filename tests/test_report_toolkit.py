@@ -186,3 +186,18 @@ def test_reference_blocks_move_to_the_appendix_under_their_section():
     moved = appendix_blocks([nb])
     assert moved.startswith('<div class="wb-landscape"><section class="wb-section" id="appendix-cjm">')
     assert "Карты пути" in moved and "сетка" in moved
+
+
+def test_a_heading_travels_with_its_chart():
+    import nbformat
+
+    from workbench.report.assemble import report_cells
+
+    body = section("abc-xyz", "Матрица", '<figure class="wb-chart"><svg class="wb-svg"></svg></figure><p>текст</p>',
+                   level=3)
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(source="", outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/html": body})]))
+    html = report_cells(nb)[0].outputs[0]["data"]["text/html"]
+    assert '<div class="wb-keep"><h3 id="h-abc-xyz">Матрица</h3><figure class="wb-chart">' in html
+    assert html.endswith("</figure></div><p>текст</p></section>")

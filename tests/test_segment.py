@@ -397,7 +397,7 @@ def test_workbook_writes_formula_like_names_as_text():
     # contents + customers + revenue bridge + tiers + ABC-XYZ + key accounts per manager
     assert [w.title for w in wb.worksheets] == ["Содержание", "Клиенты и сегменты", "Мост выручки", "Уровни и норма",
                                                 "ABC-XYZ", "Ключевые и KAM"]
-    money = [c for c in ws[4] if c.number_format == "#,##0"]
+    money = [c for c in ws[4] if c.number_format == '#,##0\\ "₽"']
     assert money  # revenue written as a number with the money format
 
 

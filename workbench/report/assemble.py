@@ -28,6 +28,10 @@ from workbench.report.html import APPENDIX_CLOSE, APPENDIX_OPEN, CONSULTANT_CLOS
 _H2 = re.compile(r'<h2 id="h-([A-Za-z0-9_-]+)">(.*?)</h2>', re.DOTALL)
 _CONSULTANT = re.compile(re.escape(CONSULTANT_OPEN) + r"(.*?)" + re.escape(CONSULTANT_CLOSE), re.DOTALL)
 _APPENDIX = re.compile(re.escape(APPENDIX_OPEN) + r"(.*?)" + re.escape(APPENDIX_CLOSE), re.DOTALL)
+# A heading followed by a chart: kept on one page (a chart cannot break, and Chromium leaves the
+# heading behind when the chart moves on to the next page).
+_HEADED_CHART = re.compile(r'(<h[2-4][^>]*>(?:(?!</h[2-4]>).)*</h[2-4]>\s*<figure class="wb-chart">.*?</figure>)',
+                           re.DOTALL)
 REMOVE_TAGS = {"parameters", "injected-parameters", "remove-cell", "remove-output"}
 _MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 
@@ -55,7 +59,8 @@ def report_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]
         for o in _rich_outputs(cell):
             data = {k: v for k, v in o["data"].items() if k in ("text/html", "image/png")}
             if "text/html" in data:
-                data["text/html"] = _APPENDIX.sub("", _CONSULTANT.sub("", _html_text(o)))
+                data["text/html"] = _HEADED_CHART.sub(r'<div class="wb-keep">\1</div>',
+                                                      _APPENDIX.sub("", _CONSULTANT.sub("", _html_text(o))))
             out = copy.deepcopy(o)
             out["data"] = data
             outputs.append(out)

@@ -286,11 +286,16 @@ def build_deliverables(eng: Engagement, month: str, lang: str, step_dir: Path, o
     logo = eng.settings["consultant"]["logo"]
     segmentation = load_result(step_dir, "segment")
     rules = {"segmentation": segmentation.thresholds} if segmentation is not None else {}
+    lead = ""
+    if segmentation is not None and getattr(segmentation, "bridge", None):
+        from workbench.report.segment_charts import bridge_chart
+
+        lead = bridge_chart(segmentation, lang, eng.settings["currency"])  # the revenue bridge opens the report
     html, notes = build_report(notebooks, load_findings(step_dir), {
         "client": eng.client, "firm": eng.settings["consultant"]["firm"],
         "logo_uri": logo_data_uri(eng.root / logo if logo else None),
         "month": month, "lang": lang, "currency": eng.settings["currency"],
-    }, rules=rules)
+    }, lead_html=lead, rules=rules)
     atomic.write_text(out_dir / "report.html", html)
     atomic.write_text(out_dir / "consultant-notes.html", notes)
     write_workbook(build_workbook(step_dir, eng, month, lang), out_dir / "workbook.xlsx")

@@ -101,17 +101,38 @@ def appendix_blocks(notebooks: Sequence[nbformat.NotebookNode]) -> str:
     return "".join(out)
 
 
+_FIGURE = re.compile(r'<figure class="wb-chart">.*?</figure>', re.DOTALL)
+
+
+def drop_repeated_charts(cells: list[nbformat.NotebookNode], note: str) -> None:
+    """A chart drawn twice (the same picture, e.g. the revenue bridge on the executive page and
+    in its section) is kept where it first appears; later copies become ``note`` (our HTML)."""
+    seen: set[str] = set()
+
+    def once(m: re.Match[str]) -> str:
+        if m.group(0) in seen:
+            return note
+        seen.add(m.group(0))
+        return m.group(0)
+
+    for cell in cells:
+        for o in cell.get("outputs", []):
+            if "text/html" in o.get("data", {}):
+                o["data"]["text/html"] = _FIGURE.sub(once, _html_text(o))
+
+
 def _html_cell(html: str) -> nbformat.NotebookNode:
     return nbformat.v4.new_code_cell(source="", outputs=[nbformat.v4.new_output(
         "display_data", data={"text/html": html})])
 
 
 def merge_for_report(notebooks: Sequence[nbformat.NotebookNode], summary_html: str,
-                     appendix_first: bool = True, appendix_html: str = "") -> nbformat.NotebookNode:
+                     appendix_first: bool = True, appendix_html: str = "", lang: str = "ru") -> nbformat.NotebookNode:
     """One notebook for the report: the summary, each notebook's report cells, the appendix.
 
     The first notebook (the import) goes last, into the appendix, when ``appendix_first``;
-    ``appendix_html`` (other findings, terms) opens the appendix.
+    ``appendix_html`` (other findings, terms) opens the appendix. A chart shown twice is kept
+    where it first appears (``drop_repeated_charts``).
     """
     body = list(notebooks[1:]) if appendix_first else list(notebooks)
     tail = list(notebooks[:1]) if appendix_first else []
@@ -123,6 +144,7 @@ def merge_for_report(notebooks: Sequence[nbformat.NotebookNode], summary_html: s
         merged.cells.append(_html_cell(appendix_html))
     for nb in tail:
         merged.cells.extend(report_cells(nb))
+    drop_repeated_charts(merged.cells, f'<p class="wb-muted">{esc(t("report.chart_above", lang))}</p>')
     return merged
 
 
@@ -268,5 +290,5 @@ def build_report(notebooks: Sequence[nbformat.NotebookNode], findings: Sequence[
     summary = render_summary_html(findings, lang, currency, lead_html)
     body = list(notebooks[1:])  # the import is the appendix's last part, whole
     merged = merge_for_report(notebooks, summary, appendix_html=render_appendix_html(
-        findings, lang, currency, rules, extra_html=appendix_blocks(body)))
+        findings, lang, currency, rules, extra_html=appendix_blocks(body)), lang=lang)
     return render_report(merged, context), render_consultant_note(notebooks, findings, context)

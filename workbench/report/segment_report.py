@@ -41,7 +41,7 @@ from workbench.segment import (
     count_of,
 )
 
-LIST_TOP = 15     # rows shown per action list in the report
+LIST_TOP = 10     # rows shown per action list in the report (the workbook holds each in full)
 
 
 def _tr(key: str, lang: str) -> dict[str, str]:
@@ -414,7 +414,7 @@ def _lists(res: SegmentationResult, lang: str, currency: str) -> str:
                 if key == "sleeping_to_wake" else None
             body = H.table(shown, headers=_headers(lang), formats=formats,
                            numeric=[x for x in numeric if x in shown.columns], row_classes=rows,
-                           caption=t("segment.list_caption", lang, shown=min(LIST_TOP, len(df)), total=len(df)))
+                           caption=H.more_caption(LIST_TOP, len(df), list_sheet(key, lang), lang))
         out += f"<h4>{H.esc(title)}</h4>" + note + body
     return H.section("action-lists", t("segment.sec_lists", lang), out, level=3)
 
@@ -424,12 +424,21 @@ NOT_IN_TABLE = ("customer_types.state_industries", "customer_types.state_name_pa
 
 
 def _thresholds(res: SegmentationResult, lang: str) -> str:
+    """The settings used, under their engagement.yaml keys: the consultant's (the client's
+    report states the rules in plain words in its appendix: ``workbench.report.rules``)."""
     shown = {k: v for k, v in res.thresholds.items() if k not in NOT_IN_TABLE}
     thr = pd.DataFrame({"key": [f"segmentation.{k}" if not k.startswith("window.") else k for k in shown],
                         "value": [_show(v, lang) for v in shown.values()]})
-    return H.section("thresholds", t("segment.sec_thresholds", lang), H.details(
-        t("segment.sec_thresholds", lang) + f" ({len(thr)})",
-        H.table(thr, headers={"key": t("segment.thr_key", lang), "value": t("segment.thr_value", lang)})), level=3)
+    return H.consultant(H.section("thresholds", t("segment.sec_thresholds", lang), H.table(
+        thr, headers={"key": t("segment.thr_key", lang), "value": t("segment.thr_value", lang)}), level=3))
+
+
+LIST_SHEETS = ("key_accounts", "sleeping_to_wake", "strategic_to_grow")
+
+
+def list_sheet(key: str, lang: str) -> str:
+    """The workbook sheet holding an action list in full."""
+    return str(t(f"segment.sheet_list_{key}", lang))
 
 
 def _show(value: Any, lang: str) -> str:
@@ -458,7 +467,9 @@ KINDS = {"revenue": "money", "revenue_share": "share", "cum_share": "share", "or
          "customers": "int", "share": "share", "healthy_low": "share", "healthy_high": "share", "lost": "int",
          "new": "int", "sleeping": "int", "outside": "int", "base": "int", "prev": "money", "now": "money",
          "change": "money", "change_share": "share", "returned": "money", "grown": "money", "shrunk": "money",
-         "other": "money", "key_accounts": "int", "over": "int", "value_share": "share"}
+         "other": "money", "key_accounts": "int", "over": "int", "value_share": "share",
+         "revenue_per_month_before": "money", "wake_chance": "share", "days_to_lost": "int", "median_gap_days": "int",
+         "headroom": "money", "trend": "share"}
 
 
 def _append_table(ws: Any, row: int, title: str, df: pd.DataFrame, headers: dict[str, str],
@@ -515,6 +526,13 @@ def add_segment_sheets(book: Any, res: SegmentationResult, lang: str = "ru") -> 
                    kinds=KINDS, widths={"action": 80}, wrap=("action",), landscape=True)
     book.add_table(t("segment.sheet_kam", lang), res.kam.assign(manager=res.kam["manager"].replace("", "—")),
                    title=t("segment.sheet_kam_title", lang), headers=hd, kinds=KINDS)
+    for key in LIST_SHEETS:  # the action lists in full: the report shows their first rows
+        df = res.lists[key]
+        if key == "key_accounts" and res.totals["grade_basis"] != "profit":
+            df = df.drop(columns=["profit"])
+        book.add_table(list_sheet(key, lang), _translate_codes(df.drop(columns=["customer_id"]), lang),
+                       title=t(f"segment.list_{key}", lang), headers=hd, kinds=KINDS,
+                       widths={"customer_name": 36}, landscape=True)
 
 
 __all__ = [

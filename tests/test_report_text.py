@@ -19,6 +19,7 @@ pytestmark = pytest.mark.slow
 
 # Abbreviations are written in capitals in both languages (ABC, XYZ, RFM, VIP, KAM, CJM, KPI,
 # ROMI, HHI, CRM, B2B, ...); any other Latin word in the Russian report is English left behind.
+PROPER_NAMES = {"Excel"}  # the program the workbook opens in: a name, not an English word
 LATIN_WORD = re.compile(r"(?<![\w@.])[A-Za-z][A-Za-z'’-]*[a-z][A-Za-z'’-]*(?![\w'’-])")
 
 
@@ -121,7 +122,7 @@ def test_the_russian_report_holds_no_english_word(report):
     lang, _, _, plain, _ = report
     if lang != "ru":
         pytest.skip("the English report is checked for Russian by test_report_safety")
-    english = sorted(set(LATIN_WORD.findall(plain)))
+    english = sorted(set(LATIN_WORD.findall(plain)) - PROPER_NAMES)
     assert english == []
 
 

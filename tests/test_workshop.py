@@ -447,8 +447,8 @@ def test_cjm_cell_edit_saved_and_loaded_by_load_cjm_templates(ws, demo):
     cj.elements[chosen[-1]].value = False  # a checkbox, not a Ctrl-click list
     plan = ws.saving.refresh()
     assert plan.lines["cjm/typical.yaml"][:2] == [
-        "CJM: типичные клиенты: элементы ценности: добавлено 0, снято 1",
-        "CJM: типичные клиенты: ячейки: добавлено 1, изменено 1, удалено 0"]
+        "CJM: типовые клиенты: элементы ценности: добавлено 0, снято 1",
+        "CJM: типовые клиенты: ячейки: добавлено 1, изменено 1, удалено 0"]
     assert ws.save() is True, ws.saving.last_message
     assert (demo / "overrides" / "cjm" / "typical.yaml").is_file()
     v = load_cjm_templates(TEMPLATES_DIR / "cjm", demo, [], "ru")

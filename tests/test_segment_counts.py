@@ -40,7 +40,8 @@ class _Section(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "section":
-            if self.depth or a.get("id") == "segmentation":
+            # the section, and its reference tables that the report moves to the appendix
+            if self.depth or a.get("id") in ("segmentation", "appendix-segmentation"):
                 self.depth += 1
             return
         if not self.depth:

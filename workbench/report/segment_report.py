@@ -194,7 +194,8 @@ def _bridge(res: SegmentationResult, lang: str, currency: str) -> str:
         bridge_chart(res, lang, currency) + intro + split + groups
         + _p(res, "bridge_defs", lang, new_months=res.thresholds["lifecycle.new_months"],
              lost_days=res.thresholds["lifecycle.lost_days"])
-        + _p(res, "bridge_tier_note", lang) + by_tier + _p(res, "bridge_top_note", lang) + top), level=3)
+        + H.appendix(f"<h4>{H.esc(t('segment.sec_bridge', lang))}</h4>" + _p(res, "bridge_tier_note", lang)
+                     + by_tier + _p(res, "bridge_top_note", lang) + top)), level=3)
 
 
 def _tiers(res: SegmentationResult, lang: str) -> str:
@@ -221,12 +222,12 @@ def _tiers(res: SegmentationResult, lang: str) -> str:
     body = (tiers_chart(res, lang)
             + _p(res, "tiers_population", lang, {"in_mix": "in_mix", "outside": "not_in_mix", "lost": "outside_lost",
                                                  "new_one_off": "mix_new_one_off"})
-            + _counts_table("tiers", H.table(table, headers={"tier_name": hd["tier"], "status_name": hd["status"], **hd},
-                                             numeric=("customers", "share", "new", "sleeping", "outside", "base"),
-                                             formats={"share": lambda v: fmt.pct(v, lang), "customers": _num(lang),
-                                                      "new": _num(lang), "sleeping": _num(lang),
-                                                      "outside": _num(lang), "base": _num(lang)},
-                                             row_classes=list(mix["tier"])))
+            + H.appendix(f"<h4>{H.esc(t('segment.sec_tiers', lang))}</h4>" + _counts_table("tiers", H.table(
+                table, headers={"tier_name": hd["tier"], "status_name": hd["status"], **hd},
+                numeric=("customers", "share", "new", "sleeping", "outside", "base"),
+                formats={"share": lambda v: fmt.pct(v, lang), "customers": _num(lang), "new": _num(lang),
+                         "sleeping": _num(lang), "outside": _num(lang), "base": _num(lang)},
+                row_classes=list(mix["tier"]))))
             + callouts
             + _p(res, "tiers_codes_note", lang, {"ballast_all": "tier.ballast", "ballast_mix": "mix.ballast",
                                                  "ballast_outside": "outside.ballast"})
@@ -269,10 +270,10 @@ def _abc_xyz(res: SegmentationResult, lang: str, currency: str) -> str:
     return H.section("abc-xyz", t("segment.sec_abc_xyz", lang), (
         abc_xyz_chart(res, lang) + note + warns
         + (_p(res, "xyz_lost_note", lang, {"outside": "not_in_mix"}) if count_of(res.counts, "not_in_mix") else "")
-        + _counts_table("abc_xyz", H.table(
+        + H.appendix(f"<h4>{H.esc(t('segment.sec_abc_xyz', lang))}</h4>" + _counts_table("abc_xyz", H.table(
             m[["cell", "customers", "revenue", "revenue_share", "action"]], headers={"cell": hd["abc_xyz"], **hd},
             numeric=("customers", "revenue", "revenue_share"),
-            formats={"revenue": money, "revenue_share": lambda v: fmt.pct(v, lang), "customers": _num(lang)}))),
+            formats={"revenue": money, "revenue_share": lambda v: fmt.pct(v, lang), "customers": _num(lang)})))),
         level=3)
 
 

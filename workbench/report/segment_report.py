@@ -41,7 +41,13 @@ from workbench.segment import (
     count_of,
 )
 
-LIST_TOP = 10     # rows shown per action list in the report (the workbook holds each in full)
+LIST_TOP = 8      # rows shown per action list in the report (the workbook holds each in full)
+# The columns an action list shows in the report: who, whose, how much, what to do with it.
+LIST_COLUMNS = {
+    "key_accounts": ["customer_name", "manager", "revenue", "revenue_share", "profit", "tier", "map"],
+    "sleeping_to_wake": ["customer_name", "manager", "wake_value", "wake_chance", "last_purchase", "days_to_lost"],
+    "strategic_to_grow": ["customer_name", "manager", "revenue", "trend", "headroom", "map"],
+}
 
 
 def _tr(key: str, lang: str) -> dict[str, str]:
@@ -410,7 +416,8 @@ def _lists(res: SegmentationResult, lang: str, currency: str) -> str:
         if len(df) == 0:
             body = H.para(t("segment.list_empty", lang))
         else:
-            shown = _translate_codes(df.drop(columns=["customer_id"]).head(LIST_TOP), lang)
+            keep = [c for c in LIST_COLUMNS[key] if c in df.columns]  # the workbook sheet has every column
+            shown = _translate_codes(df[keep].head(LIST_TOP), lang)
             rows = ["wb-risk" if flag else "" for flag in df["near_lost"].head(LIST_TOP)] \
                 if key == "sleeping_to_wake" else None
             body = H.table(shown, headers=_headers(lang), formats=formats,

@@ -201,3 +201,21 @@ def test_a_heading_travels_with_its_chart():
     html = report_cells(nb)[0].outputs[0]["data"]["text/html"]
     assert '<div class="wb-keep"><h3 id="h-abc-xyz">Матрица</h3><figure class="wb-chart">' in html
     assert html.endswith("</figure></div><p>текст</p></section>")
+
+
+def test_notebook_only_blocks_reach_neither_the_report_nor_the_note():
+    import nbformat
+
+    from workbench.report.assemble import appendix_blocks, consultant_blocks, report_cells
+    from workbench.report.html import appendix, consultant, notebook_only
+
+    body = section("maps", "Карты", "<p>календарь</p>" + notebook_only("<table><tr><td>точка 1</td></tr></table>")
+                   + consultant("<p>заметка</p>" + notebook_only("<p>деталь</p>")) + appendix("<p>справка</p>"))
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(source="", outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/html": body})]))
+    client = report_cells(nb)[0].outputs[0]["data"]["text/html"]
+    assert "календарь" in client and "точка 1" not in client
+    assert "деталь" not in "".join(b for _, b in consultant_blocks(nb)) and "заметка" in consultant_blocks(nb)[0][1]
+    assert "справка" in appendix_blocks([nb]) and "точка 1" not in appendix_blocks([nb])
+    assert "точка 1" in nb.cells[0].outputs[0]["data"]["text/html"]  # the notebook keeps it

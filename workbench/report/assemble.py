@@ -23,11 +23,21 @@ import nbformat
 from workbench.config import TEMPLATES_DIR
 from workbench.i18n import t
 from workbench.report import fmt
-from workbench.report.html import APPENDIX_CLOSE, APPENDIX_OPEN, CONSULTANT_CLOSE, CONSULTANT_OPEN, esc, section
+from workbench.report.html import (
+    APPENDIX_CLOSE,
+    APPENDIX_OPEN,
+    CONSULTANT_CLOSE,
+    CONSULTANT_OPEN,
+    NOTEBOOK_CLOSE,
+    NOTEBOOK_OPEN,
+    esc,
+    section,
+)
 
 _H2 = re.compile(r'<h2 id="h-([A-Za-z0-9_-]+)">(.*?)</h2>', re.DOTALL)
 _CONSULTANT = re.compile(re.escape(CONSULTANT_OPEN) + r"(.*?)" + re.escape(CONSULTANT_CLOSE), re.DOTALL)
 _APPENDIX = re.compile(re.escape(APPENDIX_OPEN) + r"(.*?)" + re.escape(APPENDIX_CLOSE), re.DOTALL)
+_NOTEBOOK = re.compile(re.escape(NOTEBOOK_OPEN) + r"(.*?)" + re.escape(NOTEBOOK_CLOSE), re.DOTALL)
 # A heading followed by a chart: kept on one page (a chart cannot break, and Chromium leaves the
 # heading behind when the chart moves on to the next page).
 _HEADED_CHART = re.compile(r'(<h[2-4][^>]*>(?:(?!</h[2-4]>).)*</h[2-4]>\s*<figure class="wb-chart">.*?</figure>)',
@@ -37,8 +47,9 @@ _MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg
 
 
 def _html_text(output: Mapping[str, Any]) -> str:
+    """An output's HTML, without the blocks meant for the notebook only."""
     value = output.get("data", {}).get("text/html", "")
-    return value if isinstance(value, str) else "".join(value)
+    return _NOTEBOOK.sub("", value if isinstance(value, str) else "".join(value))
 
 
 def _rich_outputs(cell: Any) -> list[Any]:

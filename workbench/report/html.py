@@ -125,6 +125,16 @@ def appendix(body: str) -> str:
     return f"{APPENDIX_OPEN}{body}{APPENDIX_CLOSE}" if body else ""
 
 
+NOTEBOOK_OPEN = "<!--wb:notebook-->"
+NOTEBOOK_CLOSE = "<!--/wb:notebook-->"
+
+
+def notebook_only(body: str) -> str:
+    """Mark a block as the working view's only: shown in the notebook, left out of the report
+    and the consultant's note (a long list the workbook holds in full; the report says where)."""
+    return f"{NOTEBOOK_OPEN}{body}{NOTEBOOK_CLOSE}" if body else ""
+
+
 def landscape(body: str) -> str:
     """A block printed on landscape A4 pages (a wide grid or table); on screen it scrolls."""
     return f'<div class="wb-landscape">{body}</div>' if body else ""

@@ -292,6 +292,23 @@ def test_save_lists_what_will_be_written_then_writes_and_undo_restores(ws, demo)
     assert ws.undo() is False
 
 
+def test_save_and_undo_wait_for_a_running_run(ws, demo):
+    from workbench.io.lock import EngagementLock
+
+    _set(ws, "tiers.vip_min_share", 0.01)
+    with EngagementLock(demo, "workbench run 2026-10"):  # a run reads overrides/ while it works
+        assert ws.save() is False
+        assert _overrides(demo) == []
+        assert ws.saving.last_message.startswith("Ничего не сохранено:")
+        assert "workbench run 2026-10" in ws.saving.last_message
+    assert ws.save() is True
+    with EngagementLock(demo, "workbench run 2026-10"):
+        assert ws.undo() is False
+        assert ws.saving.last_message.startswith("Ничего не отменено:")
+    assert (demo / "overrides" / "settings.yaml").exists()
+    assert ws.undo() is True and not (demo / "overrides" / "settings.yaml").exists()
+
+
 def test_nothing_changed_nothing_saved(ws, demo):
     assert ws.save() is False
     assert ws.saving.last_message == "Сохранять нечего: ничего не изменено."

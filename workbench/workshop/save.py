@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.config import SETTINGS_OVERRIDES_NAME
-from workbench.errors import ConfigError
+from workbench.errors import ConfigError, LockError
+from workbench.io.lock import EngagementLock
 from workbench.report.html import esc
 from workbench.workshop.common import Panel, message_html
 from workbench.workshop.session import get_path, merge_tree
@@ -173,7 +174,12 @@ class SavePanel(Panel):
             files[MAP_OVERRIDES_NAME] = wf.yaml_text({"edits": self.ws.saved_map_edits() + p.map_edits}, header)
         for name, data in p.cjm.items():
             files[f"cjm/{name}.yaml"] = wf.yaml_text(data, header)
-        wf.save_files(self.ws.overrides_dir, files, stamp)
+        try:  # never under a running `workbench run`: it reads overrides/ while it works
+            with EngagementLock(self.ws.engagement.root, "workbench workshop: save", self.lang):
+                wf.save_files(self.ws.overrides_dir, files, stamp)
+        except LockError as exc:
+            self._say(self.tr("save_refused"), str(exc), error=True)
+            return False
         detail = "\n".join(line for lines in p.lines.values() for line in lines)
         self.ws.reload()
         self.refresh()
@@ -184,7 +190,12 @@ class SavePanel(Panel):
         """Restore the files as they were before the last save; False when there is nothing to undo."""
         from workbench.io import workshopfiles as wf
 
-        done = wf.undo_last(self.ws.overrides_dir)
+        try:
+            with EngagementLock(self.ws.engagement.root, "workbench workshop: undo", self.lang):
+                done = wf.undo_last(self.ws.overrides_dir)
+        except LockError as exc:
+            self._say(self.tr("undo_refused"), str(exc), error=True)
+            return False
         if done is None:
             self._say(self.tr("nothing_to_undo"))
             return False

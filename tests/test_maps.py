@@ -328,7 +328,7 @@ def test_inputs_unmodified(templates: dict):
     seg0, led0 = seg.copy(deep=True), led.copy(deep=True)
     settings = {"calendar": copy.deepcopy(CAL)}
     settings0, tpl0 = copy.deepcopy(settings), copy.deepcopy(templates)
-    ov = {"edits": [{"map": "group:vip", "action": "set", "item": "revenue", "target": 1.0}]}
+    ov = {"edits": [{"map": "group:vip", "action": "set", "item": "revenue", "target": 1e9}]}
     ov0 = copy.deepcopy(ov)
     res = draft_maps(seg, led, settings, "2026-12", templates, overrides=ov)
     pd.testing.assert_frame_equal(seg, seg0)
@@ -392,9 +392,11 @@ def test_fmcg_example(templates: dict):
     # product 2: warmed up in February, sold in March
     assert months["cal-warmup-продукт-2"] == ["2027-02"]
     assert months["cal-release-продукт-2"] == ["2027-03"]
-    # the June law: awareness from February (May, a holiday month, moves to June), ROMI in autumn
+    # the June law: awareness from February; May is a holiday month, and an awareness campaign
+    # prepares the law, so May's session moves earlier (the nearest free month, January), never
+    # into the law month; ROMI in autumn
     law = "федеральный-закон-продукт-3"
-    assert months[f"cal-awareness-{law}"] == ["2027-02", "2027-03", "2027-04", "2027-06"]
+    assert months[f"cal-awareness-{law}"] == ["2027-01", "2027-02", "2027-03", "2027-04"]
     assert months[f"cal-law-{law}"] == ["2027-06"]
     assert months[f"cal-romi-{law}"] == ["2027-10"]
     # product 4 as an add-on from summer
@@ -463,6 +465,12 @@ def test_override_deadline_recomputes_baseline(templates: dict):
     res = draft_maps(seg, small_ledger(), {"group_templates": ["typical"]}, "2026-12", templates)
     ov = {"edits": [{"map": "group:typical", "action": "set", "item": "revenue", "month": "2027-03",
                      "deadline": "2027-09"}]}
+    # the hold target of March (800: A 150 + 300 - 50, B 400) would now sit below the September
+    # baseline (1 400): refused, naming the file, the edit, the checkpoint and the rule
+    with pytest.raises(ConfigError, match=r"overrides/maps\.yaml:\n  - edits\[0\]\.deadline: group:typical · revenue · "
+                       r"2027-09: цель 800 ниже базы 1\u00a0400 — нарушено правило «цель никогда не ниже базы"):
+        apply_overrides(res, ov, ledger=small_ledger())
+    ov["edits"][0]["target"] = 1400
     new = apply_overrides(res, ov, ledger=small_ledger())
     row = new.checkpoints[(new.checkpoints[C.KPI] == "revenue") & (new.checkpoints[C.MONTH] == "2027-03")]
     assert row[C.DEADLINE].tolist() == ["2027-09"]
@@ -694,3 +702,237 @@ def test_read_map_overrides_from_engagement(tmp_path: Path):
     eng.overrides_dir.mkdir()
     (eng.overrides_dir / "maps.yaml").write_text("edits: []\n", encoding="utf-8")
     assert read_map_overrides(eng) == {"edits": []}
+
+
+# =====================================================================================
+# target rules: never below the baseline, exact targets, cumulative, tempered, seasons
+# =====================================================================================
+
+def test_default_plan_start_is_the_first_full_month_after_production(templates: dict):
+    from workbench.maps.calendar import default_plan_start
+
+    # October's report produced on 30 November: November has begun, the plan starts in December
+    assert default_plan_start("2026-10", "2026-11-30") == "2026-12"
+    assert default_plan_start("2026-10", "2026-11-01") == "2026-12"      # the 1st has begun too
+    assert default_plan_start("2026-10", "2026-10-31") == "2026-11"      # produced within the month
+    assert default_plan_start("2026-10", "2027-02-15") == "2027-03"
+    assert default_plan_start("2026-10", __import__("datetime").date(2026, 11, 30)) == "2026-12"
+    seg, led = synthetic()
+    produced = draft_maps(seg, led, {}, "2026-10", templates, produced="2026-11-30")
+    assert produced.months[0] == "2026-12" and len(produced.months) == 12
+    # maps.start_month still wins
+    fixed = draft_maps(seg, led, {"start_month": "2027-01"}, "2026-10", templates, produced="2026-11-30")
+    assert fixed.months[0] == "2027-01"
+
+
+def test_targets_by_hand():
+    from workbench.maps.targets import make_target
+
+    growth5 = {"rule": "growth", "value": [0.05], "min": None}
+    # +5 % on 8 orders: exactly 8.4, 9 in whole orders (rounded up, said), cumulative
+    t = make_target(growth5, 8.0, 10, 0, "orders")
+    assert (t.exact, t.value, t.rounding, t.growth) == (8.4, 9.0, "up", 0.05)
+    assert "cumulative" in t.labels
+    # orders per customer is not a whole number: 8 -> 8.4, no rounding into +12.5 %
+    t = make_target(growth5, 8.0, 10, 0, "orders_per_customer")
+    assert (t.exact, t.value, t.rounding) == (8.4, 8.4, "")
+    # +20 % on 1 order: 1.2, i.e. 2 in whole orders, the exact value kept beside it
+    t = make_target({"rule": "growth", "value": [0.20], "min": None}, 1.0, 10, 0, "orders")
+    assert (t.exact, t.value, t.rounding) == (1.2, 2.0, "up")
+    # a fixed share below what the members already do is lifted to the baseline and called a hold
+    t = make_target({"rule": "share", "value": [0.10], "min": None}, 0.182, 10, 0, "active_share")
+    assert t.value == 0.182 and {"lifted", "hold"} <= set(t.labels)
+    # the hold rule is labelled
+    assert "hold" in make_target({"rule": "hold", "value": [0.0], "min": None}, 100.0, 1, 0, "revenue").labels
+    # reach 30 % of 4 customers: 1.2, i.e. 2 customers
+    t = make_target({"rule": "reach", "value": [0.3], "min": None}, 0.0, 4, 0, "calls_made")
+    assert (t.exact, t.value, t.rounding) == (1.2, 2.0, "up")
+    # a peak month raises a target proportional to the customers: 3 x 4 x 1.2 = 14.4 -> 15
+    t = make_target({"rule": "per_member", "value": [3], "min": None}, 0.0, 4, 0, "meetings_held",
+                    season="peak", season_factor=1.2)
+    assert (t.exact, t.value) == (14.4, 15.0) and "peak" in t.labels
+    # a holiday month lowers it: 0.5 x 10 x 0.8 = 4
+    t = make_target({"rule": "reach", "value": [0.5], "min": None}, 0.0, 10, 0, "calls_made",
+                    season="holidays", season_factor=0.8)
+    assert (t.exact, t.value) == (4.0, 4.0) and "holidays" in t.labels
+    # a fixed number is not scaled by the season (one webinar stays one webinar)
+    assert make_target({"rule": "absolute", "value": [1], "min": None}, 0.0, 10, 0, "webinars_run",
+                       season="peak", season_factor=1.2).value == 1.0
+    # an average over the period is not cumulative
+    assert "period" in make_target(growth5, 350.0, 3, 0, "avg_check").labels
+    # tempering: the growth applied is the smaller one, the label says so
+    t = make_target({"rule": "growth", "value": [0.25], "min": None}, 1000.0, 3, 0, "revenue", growth=0.175)
+    assert (t.value, t.growth) == (1175.0, 0.175) and "tempered" in t.labels
+
+
+def test_template_target_below_baseline_is_refused(tmp_path: Path):
+    bad = HAND_TEMPLATE.replace("target: {rule: growth, value: 0.10}\n  - id: check",
+                                "target: {rule: growth, value: -0.10}\n  - id: check")
+    write_template(tmp_path / "t", "hand", bad)
+    with pytest.raises(ConfigError, match=r"hand\.yaml.*\n.*checkpoints\[0\]\.target\.value: значение -0\.1 "
+                                          r"\(правило growth\) дало бы цель ниже базы"):
+        load_map_templates(TEMPLATES, tmp_path / "t")
+
+
+def test_no_drafted_target_below_its_baseline(drafted: MapsResult):
+    from workbench.kpis import KPIS
+
+    cp = drafted.checkpoints
+    up = cp[C.KPI].map(lambda k: KPIS[k].direction == "up")
+    assert (cp.loc[up, C.TARGET] >= cp.loc[up, C.BASELINE] - 1e-9).all()
+    # the ballast map counts customers who come back from the plan start: baseline 0 by definition
+    ballast = cp[(cp[C.MAP_ID] == "group:ballast_reactivation") & (cp[C.KPI] == "returned_share")]
+    assert ballast[C.BASELINE].tolist() == [0.0, 0.0, 0.0]
+    assert ballast[C.TARGET].tolist() == [0.10, 0.20, 0.30]
+
+
+def _ledger(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
+    led = pd.DataFrame(rows, columns=[C.CUSTOMER_ID, C.DATE, C.AMOUNT])
+    led[C.DATE] = pd.to_datetime(led[C.DATE])
+    led[C.DOCUMENT] = [f"D{i}" for i in range(len(led))]
+    led[C.CUSTOMER_NAME] = led[C.CUSTOMER_ID]
+    return led
+
+
+ONE_CHECKPOINT = """
+name: {ru: "Проба", en: "Probe"}
+kind: group
+members: {tier: [typical]}
+owner: farmer
+checkpoints:
+  - id: probe
+    track: sales
+    owner: farmer
+    text: {ru: "Проба", en: "Probe"}
+    when: {at: [%s]}
+    kpi: %s
+    target: %s
+"""
+
+
+def _probe(tmp_path: Path, at: str, kpi: str, target: str) -> dict:
+    folder = tmp_path / f"probe-{kpi}-{at}".replace(",", "-").replace(" ", "")
+    write_template(folder, "probe", ONE_CHECKPOINT % (at, kpi, target))
+    return load_map_templates(TEMPLATES, folder)
+
+
+def test_active_share_baseline_is_taken_before_the_selection(tmp_path: Path):
+    """Typical customers were picked for buying in the last 12 months, so their share of buyers
+    in those months is 100 % by construction; the baseline is measured a year earlier, over
+    the members who were customers then."""
+    tpl = _probe(tmp_path, "12", "active_share", "{rule: hold}")
+    seg = pd.DataFrame({C.CUSTOMER_ID: ["A", "B", "C"], C.CUSTOMER_NAME: ["A", "B", "C"],
+                        C.TIER: "typical", C.LIFECYCLE: "active", C.MAP: "group", C.REVENUE: 1.0})
+    led = _ledger([
+        ("A", "2024-03-10", 100.0), ("B", "2024-01-05", 100.0),   # customers two years back: A and B
+        ("A", "2025-02-10", 100.0),                                # of them only A bought in 2025
+        ("A", "2026-02-10", 100.0), ("B", "2026-03-10", 100.0), ("C", "2026-05-10", 100.0),  # all in 2026
+    ])
+    res = draft_maps(seg, led, {"group_templates": ["probe"], "individual_template": "", "start_month": "2027-01"},
+                     "2026-12", tpl)
+    (a,) = [x for x in res.maps[0]["activities"] if x["key"] == "probe"]
+    # window 2027-01..12 -> a year earlier 2026 (A, B, C all bought: 100 %) -> before the selection 2025,
+    # cohort: members with a purchase before 2025 (A, B); A bought in 2025 -> 1 / 2
+    assert a["baseline"] == 0.5 and a["target"] == 0.5
+    assert "before_selection" in a["labels"] and "hold" in a["labels"]
+
+
+def test_growth_of_a_group_picked_for_a_jump_is_tempered(tmp_path: Path):
+    tpl = _probe(tmp_path, "12", "revenue", "{rule: growth, value: 0.25}")
+    months = pd.period_range("2024-01", "2025-12", freq="M")
+    rows = []
+    for i, p in enumerate(months):
+        # 2024: 100 a month each; 2025 H1: 100; 2025 H2: 160 (a jump); A and B alike
+        amount = 100.0 if i < 18 else 160.0
+        rows += [("A", f"{p}-15", amount), ("B", f"{p}-15", amount)]
+    led = _ledger(rows)
+    seg = pd.DataFrame({C.CUSTOMER_ID: ["A", "B"], C.CUSTOMER_NAME: ["A", "B"], C.TIER: "typical",
+                        C.LIFECYCLE: "active", C.MAP: "group", C.REVENUE: [2160.0, 2160.0],
+                        "trend": [0.60, 0.60]})
+    settings = {"group_templates": ["probe"], "individual_template": "", "start_month": "2026-01"}
+    res = draft_maps(seg, led, settings, "2025-12", tpl)
+    (m,) = res.maps
+    (a,) = [x for x in m["activities"] if x["key"] == "probe"]
+    # baseline: 2025 = 2 x (6 x 100 + 6 x 160) = 3120. The longer trend: 2025 on 2024 = 3120 / 2400 - 1 = 0.30,
+    # so the template's +25 % stays (the trend is stronger)
+    assert a["baseline"] == 3120.0 and a["target"] == 3900.0 and "tempered" not in a["labels"]
+    # a flat year before the jump: 2024 at 130 a month -> 2025 on 2024 = 3120 / 3120 - 1 = 0 -> growth 12.5 %
+    flat = _ledger([(c, d, 130.0 if d < "2025" else amt) for c, d, amt in rows])
+    res = draft_maps(seg, flat, settings, "2025-12", tpl)
+    (m,) = res.maps
+    (a,) = [x for x in m["activities"] if x["key"] == "probe"]
+    assert a["growth"] == 0.125 and a["target"] == 3510.0 and "tempered" in a["labels"]
+    (note,) = [n for n in m["notes"] if n["code"] == "tempered"]
+    assert note["share"] == 1.0 and note["long"] == 0.0
+    # the same group without the jump signal is not tempered
+    calm = draft_maps(seg.assign(trend=0.05), flat, settings, "2025-12", tpl)
+    (a,) = [x for x in calm.maps[0]["activities"] if x["key"] == "probe"]
+    assert a["growth"] == 0.25 and a["target"] == 3900.0
+    # an override above the tempered target is refused, naming the checkpoint and the rule
+    over = {"edits": [{"map": "group:probe", "action": "set", "item": "probe", "target": 3900}]}
+    with pytest.raises(ConfigError, match=r"edits\[0\]\.target: group:probe · probe · 2026-12: цель 3\u00a0900 выше "
+                                          r"смягчённой 3\u00a0510 .*нарушено правило «рост группы, отобранной по скачку"):
+        apply_overrides(res, over)
+
+
+def test_seasons_shape_targets(tmp_path: Path):
+    tpl = _probe(tmp_path, "1, 5, 12", "meetings_held", "{rule: reach, value: 0.5}")
+    seg, led = synthetic()
+    seg = seg.assign(**{C.TIER: "typical", C.MAP: "group", C.LIFECYCLE: "active"})   # 50 members
+    settings = {"group_templates": ["probe"], "individual_template": "", "start_month": "2027-01",
+                "calendar": {"seasonal": [{"month": 5, "kind": "holidays"}, {"month": 12, "kind": "peak"}]}}
+    res = draft_maps(seg, led, settings, "2026-12", tpl)
+    got = {a["month"]: a["target"] for a in res.maps[0]["activities"] if a["key"] == "probe"}
+    # 0.5 x 50 = 25; May (holidays) x 0.8 = 20; December (peak) x 1.2 = 30 (a checkpoint stays in its month)
+    assert got == {"2027-01": 25.0, "2027-05": 20.0, "2027-12": 30.0}
+    res = draft_maps(seg, led, {**settings, "seasonal_factors": {"peak": 1.5}}, "2026-12", tpl)
+    # 0.5 x 50 x 1.5 = 37.5 -> 38 whole meetings, the exact value kept
+    (dec,) = [a for a in res.maps[0]["activities"] if a["month"] == "2027-12"]
+    assert (dec["target_exact"], dec["target"], dec["rounding"]) == (37.5, 38.0, "up")
+    # a computed KPI over a window with the peak keeps last year's season in its baseline, and says so
+    tpl = _probe(tmp_path, "12", "revenue", "{rule: growth, value: 0.1}")
+    res = draft_maps(seg, led, settings, "2026-12", tpl)
+    (a,) = [x for x in res.maps[0]["activities"] if x["key"] == "probe"]
+    assert "season_in_baseline" in a["labels"] and "cumulative" in a["labels"]
+
+
+def test_override_refusals_name_file_checkpoint_and_rule(templates: dict):
+    seg, led = synthetic()
+    res = draft_maps(seg, led, {"calendar": CAL}, "2026-12", templates)
+    vip = res.map("group:vip")
+    revenue = {a["deadline"]: a for a in vip["activities"] if a["key"] == "revenue"}
+    march, june = revenue["2027-03"], revenue["2027-06"]
+
+    def refused(edit: dict, pattern: str) -> None:
+        with pytest.raises(ConfigError, match=pattern):
+            apply_overrides(res, {"edits": [edit]})
+
+    # below the baseline
+    refused({"map": "group:vip", "action": "set", "item": "revenue", "month": "2027-03",
+             "target": march["baseline"] - 1},
+            r"overrides/maps\.yaml:\n  - edits\[0\]\.target: group:vip · revenue · 2027-03: цель .* ниже базы .* — "
+            r"нарушено правило «цель никогда не ниже базы")
+    # a count is a whole number
+    refused({"map": "group:vip", "action": "set", "item": "qbr", "month": "2027-03", "target": 1.5},
+            r"edits\[0\]\.target: group:vip · qbr · 2027-03: цель 1\.5 — не целое число, а показатель meetings_held "
+            r"считается в штуках — нарушено правило «счётная цель — целое число")
+    # a cumulative target never falls: March above June
+    refused({"map": "group:vip", "action": "set", "item": "revenue", "month": "2027-03",
+             "target": june["target"] + 1000},
+            r"group:vip · revenue · 2027-03: цель .* больше цели .* к более позднему сроку 2027-06 — нарушено "
+            r"правило «нарастающий итог не убывает")
+    # preparing an event comes before it: the warm-up for the March release cannot be due in March
+    warm = next(a for a in vip["activities"] if a["key"].startswith("cal-warmup-"))
+    refused({"map": "group:vip", "action": "set", "item": warm["key"], "deadline": "2027-03"},
+            r"group:vip · cal-warmup-продукт-x · 2027-03: срок 2027-03 не раньше месяца события 2027-03 — "
+            r"нарушено правило «подготовка к событию — раньше события")
+    # English wording
+    with pytest.raises(ConfigError, match=r"target .* is below the baseline .* breaks the rule “a target is never "
+                                          r"below its baseline"):
+        apply_overrides(res, {"edits": [{"map": "group:vip", "action": "set", "item": "revenue",
+                                          "month": "2027-03", "target": 1}]}, lang="en")
+    # a target equal to its baseline is accepted and labelled a hold
+    ok = apply_overrides(res, {"edits": [{"map": "group:vip", "action": "set", "item": "revenue", "month": "2027-03",
+                                           "target": march["baseline"]}]})
+    (a,) = [x for x in ok.map("group:vip")["activities"] if x["key"] == "revenue" and x["month"] == "2027-03"]
+    assert a["target"] == a["baseline"] and "hold" in a["labels"] and a["origin"] == "override"

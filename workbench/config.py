@@ -109,6 +109,10 @@ RANGES: dict[str, tuple[float, float]] = {
     "maps.months": (1, 36),
     "maps.lead_months.*": (0, 36),
     "maps.romi_lag_months.*": (0, 36),
+    "maps.max_tasks_per_person_month": (1, 500),
+    "maps.seasonal_factors.peak": (0.1, 5.0),
+    "maps.seasonal_factors.holidays": (0.1, 5.0),
+    "maps.seasonal_factors.low": (0.1, 5.0),
     "traction.at_risk_ratio": (0.0, 1.0),
 }
 # Any other number: within this (a value is compared before it is converted to float,

@@ -44,6 +44,7 @@ KpiFunc = Callable[[pd.DataFrame, Sequence[str], str, str], float]
 
 UNITS = ("currency", "count", "share", "ratio")
 DIRECTIONS = ("up", "down")
+BASELINES = ("window", "zero", "before_selection")
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,17 @@ class Kpi:
         ``ratio`` (a multiple, shown as %, may exceed 1, e.g. ROMI)
     direction: ``up`` (more is better) | ``down``
     baseline: ``window`` (the KPI over the comparable past window) | ``zero``
-        (0 by definition at the reporting month, e.g. sleeping customers woken)
+        (0 by definition at the reporting month, e.g. sleeping customers woken) |
+        ``before_selection`` (the comparable window one more year back, over the members who
+        were already customers then: the members were picked for buying in the
+        segmentation window, so a share of buyers measured inside it is 100 % by selection)
     requires: ledger columns that must hold data (e.g. ``margin``)
+    whole: the value is a whole number (a count of things: orders, customers, meetings);
+        a target is rounded up to a whole number and the exact value is kept beside it.
+        Orders per customer is a count unit but not whole (6.2 orders per customer).
+    cumulative: the value grows as the window grows (revenue, orders, buyers since the plan
+        start): a target at a later deadline is never below an earlier one, and the
+        target says "cumulative since the plan start"
     """
 
     code: str
@@ -68,6 +78,8 @@ class Kpi:
     direction: str = "up"
     baseline: str = "window"
     requires: tuple[str, ...] = ()
+    whole: bool = False
+    cumulative: bool = False
 
     @property
     def source(self) -> str:
@@ -173,33 +185,37 @@ def kpi_revenue_per_customer(lines: pd.DataFrame, ids: Sequence[str], start: str
 
 KPIS: dict[str, Kpi] = {
     # computed from the ledger
-    "revenue": Kpi("revenue", kpi_revenue, "currency"),
-    "orders": Kpi("orders", kpi_orders, "count"),
+    "revenue": Kpi("revenue", kpi_revenue, "currency", cumulative=True),
+    "orders": Kpi("orders", kpi_orders, "count", whole=True, cumulative=True),
     "avg_check": Kpi("avg_check", kpi_avg_check, "currency"),
-    "orders_per_customer": Kpi("orders_per_customer", kpi_orders_per_customer, "count"),  # orders, e.g. 6.2
-    "active_share": Kpi("active_share", kpi_active_share, "share"),
-    "customers_buying": Kpi("customers_buying", kpi_customers_buying, "count"),
-    "sleeping_woken": Kpi("sleeping_woken", kpi_sleeping_woken, "count", baseline="zero"),
-    "margin": Kpi("margin", kpi_margin, "currency", requires=(C.MARGIN,)),
-    "revenue_per_customer": Kpi("revenue_per_customer", kpi_revenue_per_customer, "currency"),
-    # entered by the consultant (activities and relationship goals)
-    "meetings_held": Kpi("meetings_held", None, "count"),
-    "presentations_held": Kpi("presentations_held", None, "count"),
-    "webinars_run": Kpi("webinars_run", None, "count"),
-    "mailings_sent": Kpi("mailings_sent", None, "count"),
-    "calls_made": Kpi("calls_made", None, "count"),
-    "offers_sent": Kpi("offers_sent", None, "count"),
-    "offer_accepted": Kpi("offer_accepted", None, "count"),
-    "customers_warmed": Kpi("customers_warmed", None, "count"),
-    "customers_informed": Kpi("customers_informed", None, "count"),
-    "customers_invited": Kpi("customers_invited", None, "count"),
-    "event_attendees": Kpi("event_attendees", None, "count"),
+    "orders_per_customer": Kpi("orders_per_customer", kpi_orders_per_customer, "count",  # e.g. 6.2
+                               cumulative=True),
+    "active_share": Kpi("active_share", kpi_active_share, "share", baseline="before_selection",
+                        cumulative=True),
+    "returned_share": Kpi("returned_share", kpi_active_share, "share", baseline="zero", cumulative=True),
+    "customers_buying": Kpi("customers_buying", kpi_customers_buying, "count", whole=True, cumulative=True),
+    "sleeping_woken": Kpi("sleeping_woken", kpi_sleeping_woken, "count", baseline="zero", whole=True,
+                          cumulative=True),
+    "margin": Kpi("margin", kpi_margin, "currency", requires=(C.MARGIN,), cumulative=True),
+    "revenue_per_customer": Kpi("revenue_per_customer", kpi_revenue_per_customer, "currency", cumulative=True),
+    # entered by the consultant (activities and relationship goals), counted in their month
+    "meetings_held": Kpi("meetings_held", None, "count", whole=True),
+    "presentations_held": Kpi("presentations_held", None, "count", whole=True),
+    "webinars_run": Kpi("webinars_run", None, "count", whole=True),
+    "mailings_sent": Kpi("mailings_sent", None, "count", whole=True),
+    "calls_made": Kpi("calls_made", None, "count", whole=True),
+    "offers_sent": Kpi("offers_sent", None, "count", whole=True),
+    "offer_accepted": Kpi("offer_accepted", None, "count", whole=True),
+    "customers_warmed": Kpi("customers_warmed", None, "count", whole=True),
+    "customers_informed": Kpi("customers_informed", None, "count", whole=True),
+    "customers_invited": Kpi("customers_invited", None, "count", whole=True),
+    "event_attendees": Kpi("event_attendees", None, "count", whole=True),
     "answered_share": Kpi("answered_share", None, "share"),
-    "known_roles": Kpi("known_roles", None, "count"),
-    "case_presented": Kpi("case_presented", None, "count"),
-    "positive_contacts": Kpi("positive_contacts", None, "count"),
+    "known_roles": Kpi("known_roles", None, "count", whole=True),
+    "case_presented": Kpi("case_presented", None, "count", whole=True),
+    "positive_contacts": Kpi("positive_contacts", None, "count", whole=True),
     "negative_pause_kept": Kpi("negative_pause_kept", None, "share"),
-    "dossier_reviewed": Kpi("dossier_reviewed", None, "count"),
+    "dossier_reviewed": Kpi("dossier_reviewed", None, "count", whole=True),
     "romi": Kpi("romi", None, "ratio"),
 }
 
@@ -210,6 +226,8 @@ def register(kpi: Kpi) -> None:
         raise ValueError(f"KPI {kpi.code!r} is already registered")
     if kpi.unit not in UNITS:
         raise ValueError(f"KPI unit {kpi.unit!r}: allowed {', '.join(UNITS)}")
+    if kpi.baseline not in BASELINES:
+        raise ValueError(f"KPI baseline {kpi.baseline!r}: allowed {', '.join(BASELINES)}")
     KPIS[kpi.code] = kpi
 
 
@@ -265,6 +283,7 @@ def compute_kpi(code: str, ledger: pd.DataFrame, customer_ids: Sequence[str], st
 
 
 __all__ = [
+    "BASELINES",
     "KPIS",
     "UNITS",
     "Kpi",

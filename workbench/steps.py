@@ -201,20 +201,26 @@ def load_segments(ctx: Context) -> pd.DataFrame:
 
 
 # --- development maps -----------------------------------------------------------------
-def plan_start(ctx: Context) -> str:
+def plan_start(ctx: Context, produced: Any = None) -> str:
     """The first month of the planning year ('YYYY-MM').
 
     ``maps.start_month`` when set; otherwise the plan start pinned in the history by its
     first commit (it moves only by ``workbench history plan-start``, so the plan stays put
     from month to month and its checkpoints fall due, whatever month is run); otherwise, on
-    the first run, the month after the reporting month.
+    the first run, the first full month after the report is produced (``produced``, default
+    today), never before the month after the reporting month
+    (``workbench.maps.calendar.default_plan_start``).
     """
     configured = str(ctx.settings["maps"]["start_month"] or "")
     if configured:
         return configured
     from workbench.history import plan_start as pinned
 
-    return pinned(ctx.engagement.history_path, ctx.lang) or (pd.Period(ctx.month, "M") + 1).strftime("%Y-%m")
+    import datetime as _dt
+
+    from workbench.maps.calendar import default_plan_start
+
+    return pinned(ctx.engagement.history_path, ctx.lang) or default_plan_start(ctx.month, produced or _dt.date.today())
 
 
 def maps_step(ctx: Context) -> Any:
@@ -229,7 +235,8 @@ def maps_step(ctx: Context) -> Any:
     overrides = read_map_overrides(eng)
     settings = {**ctx.settings["maps"], "start_month": plan_start(ctx)}
     res = draft_maps(load_segments(ctx), load_ledger(ctx), settings, ctx.month, templates,
-                     ctx.lang, overrides=overrides)
+                     ctx.lang, overrides=overrides,
+                     jump_threshold=float(ctx.settings["segmentation"]["tiers"]["prospect_trend"]))
     tables.write_parquet(res.checkpoints, ctx.step_dir / "checkpoints_maps.parquet")
     save_result(ctx, "maps", res)
     save_findings(ctx, "maps", maps_findings(res, ctx.lang, ctx.currency))

@@ -19,6 +19,7 @@ COMMITTEE = ("champion", "decision_maker", "blockers", "influencers")
 RULES = ("growth", "hold", "add", "absolute", "share", "reach", "per_member")
 KINDS = ("group", "individual")
 SEASONAL_KINDS = ("holidays", "budget", "peak", "low")
+SEASONAL_FACTOR_KINDS = ("peak", "holidays", "low")   # kinds that scale a month's targets
 EVENT_KINDS = ("release", "law", "conference")
 SHIFT_KINDS = ("holidays", "low")      # sales / marketing activities move out of these months
 SHIFT_TRACKS = ("sales", "marketing")
@@ -38,6 +39,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "calendar": {"seasonal": [], "events": []},
     "lead_months": {"release": 1, "law": 4, "conference": 2},
     "romi_lag_months": {"release": 6, "law": 4},
+    "seasonal_factors": {"peak": 1.2, "holidays": 0.8, "low": 0.8},
+    "max_tasks_per_person_month": 20,
 }
 DEFAULT_CAL_TARGETS: dict[str, dict[str, Any]] = {
     "budget_offers": {"rule": "reach", "value": 1.0},
@@ -160,4 +163,6 @@ class _Context:
     months: list[str]
     settings: dict[str, Any]
     lang: str
-    cache: dict[tuple[Any, ...], float] = field(default_factory=dict)
+    segments: pd.DataFrame | None = None
+    jump_threshold: float = 0.30
+    cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)

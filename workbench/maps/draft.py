@@ -12,11 +12,18 @@ from workbench import columns as C
 from workbench.errors import ConfigError
 from workbench.i18n import LANGUAGES, t
 from workbench.kpis import KPIS, has_data, member_lines
-from workbench.maps.calendar import _calendar_items, _events, _resolve_when, plan_months
+from workbench.maps.calendar import (
+    _calendar_items,
+    _events,
+    _resolve_when,
+    default_plan_start,
+    month_flags,
+    place_items,
+    plan_months,
+    season_factor,
+)
 from workbench.maps.common import (
     OVERRIDES_FILE,
-    SHIFT_KINDS,
-    SHIFT_TRACKS,
     TRACKS,
     _Context,
     _is_month,
@@ -24,7 +31,7 @@ from workbench.maps.common import (
     _text,
     label,
 )
-from workbench.maps.targets import _baseline, compute_target
+from workbench.maps.targets import _baseline, group_jump, make_target, rule_value, temper_growth
 from workbench.maps.templates import _settings
 
 
@@ -65,7 +72,8 @@ class MapsResult:
 def draft_maps(segments: pd.DataFrame, ledger: pd.DataFrame, settings: Mapping[str, Any] | None,
                month: str, templates: Mapping[str, dict[str, Any]], lang: str = "ru",
                overrides: Mapping[str, Any] | None = None,
-               overrides_source: str = OVERRIDES_FILE) -> MapsResult:
+               overrides_source: str = OVERRIDES_FILE, produced: Any = None,
+               jump_threshold: float = 0.30) -> MapsResult:
     """Draft group maps per segment and individual maps for key accounts.
 
     Parameters
@@ -79,6 +87,12 @@ def draft_maps(segments: pd.DataFrame, ledger: pd.DataFrame, settings: Mapping[s
     lang : language of the texts (``ru`` | ``en``)
     overrides : the consultant's edits (``overrides/maps.yaml``), applied last; invalid
         edits raise ConfigError and nothing is drafted
+    produced : the day the report is produced (date or ISO text); with an empty
+        ``start_month`` the plan starts in the first full month after it
+        (:func:`workbench.maps.calendar.default_plan_start`). None: the month after ``month``
+    jump_threshold : half-year trend at which a customer counts as picked for a jump
+        (``segmentation.tiers.prospect_trend``); growth targets of groups made mostly of
+        such customers are tempered (:mod:`workbench.maps.targets`)
 
     Returns
     -------
@@ -96,13 +110,16 @@ def draft_maps(segments: pd.DataFrame, ledger: pd.DataFrame, settings: Mapping[s
     if not _is_month(month):
         raise ConfigError(t("config.expected_month", lang, key="month", value=_show(month)))
     s = _settings(settings, templates, lang)
+    if not s["start_month"] and produced is not None:
+        s["start_month"] = default_plan_start(month, produced)
     months = plan_months(s, month)
     seg = segments
     ids = seg[C.CUSTOMER_ID].astype("string")
     is_indiv = (seg[C.MAP].astype("string") == "individual").fillna(False) if C.MAP in seg.columns \
         else pd.Series(False, index=seg.index)
     claimed = pd.Series(is_indiv.to_numpy(dtype=bool), index=seg.index)
-    ctx = _Context(ledger=ledger, report_month=month, months=months, settings=s, lang=lang)
+    ctx = _Context(ledger=ledger, report_month=month, months=months, settings=s, lang=lang, segments=seg,
+                   jump_threshold=float(jump_threshold))
 
     group_codes = list(s["group_templates"] or [])
     order = sorted(range(len(group_codes)), key=lambda i: (templates[group_codes[i]]["priority"], i))
@@ -183,15 +200,7 @@ def _draft_one(tpl: dict[str, Any], members: list[str], ctx: _Context,
     lang, months = ctx.lang, ctx.months
     cals = [ctx.settings["calendar"], tpl["calendar"]]
     events = _events(cals, months, lang)
-    flags: dict[str, list[dict[str, str]]] = {m: [] for m in months}
-    for cal in cals:
-        for sea in cal.get("seasonal", []):
-            for m in months:
-                if int(m[5:]) == sea["month"] and sea["kind"] not in [f["kind"] for f in flags[m]]:
-                    flags[m].append({"kind": sea["kind"], "name": ""})
-    for ev in events:
-        if ev["month"] in flags:
-            flags[ev["month"]].append({"kind": ev["kind"], "name": ev["name"]})
+    flags = month_flags(cals, months, events)
     lines = member_lines(ctx.ledger, members)
     n = len(members)
     notes: list[dict[str, str]] = []
@@ -208,45 +217,41 @@ def _draft_one(tpl: dict[str, Any], members: list[str], ctx: _Context,
                         "target_spec": item["target"], "section": item["section"], "origin": "template",
                         "value_index": idx})
     raw.extend(_calendar_items(tpl, months, flags, events, ctx, notes))
+    placed = place_items(raw, months, flags, notes)
 
-    # move sales / marketing activities out of holidays / low months
-    def blocked(m: str) -> bool:
-        return any(f["kind"] in SHIFT_KINDS for f in flags.get(m, []))
-
-    placed: list[dict[str, Any]] = []
-    taken = {(r["key"], r["month"]) for r in raw}
-    for r in raw:
-        r = dict(r, shifted_from="")
-        if r["section"] == "activity" and r["track"] in SHIFT_TRACKS and blocked(r["month"]):
-            i = months.index(r["month"])
-            to = next((m for m in months[i + 1:] if not blocked(m)), None)
-            if to is None:
-                notes.append({"code": "not_shifted", "month": r["month"], "to": "", "activity": r["activity"]})
-            elif (r["key"], to) in taken:
-                notes.append({"code": "merged", "month": r["month"], "to": to, "activity": r["activity"]})
-                continue
-            else:
-                notes.append({"code": "shifted", "month": r["month"], "to": to, "activity": r["activity"]})
-                taken.add((r["key"], to))
-                r["shifted_from"], r["month"] = r["month"], to
-        placed.append(r)
-
+    jump = None
+    if customer is None and ctx.segments is not None:
+        jump = group_jump(ctx.segments, members, lines, ctx.report_month, ctx.jump_threshold)
+    factors = ctx.settings["seasonal_factors"]
     activities = []
     for r in placed:
         spec = r.pop("target_spec")
         kpi = r["kpi"]
-        row = dict(r, deadline="", kpi_name="", unit="", baseline=None, target=None, kpi_source="")
+        row = dict(r, deadline="", kpi_name="", unit="", baseline=None, target=None, kpi_source="",
+                   target_exact=None, rounding="", growth=None, labels=[])
         if kpi:
             unit = KPIS[kpi].unit
-            base = _baseline(kpi, spec, members, r["month"], ctx, lines)
-            tgt = compute_target(spec, base, n, r["value_index"], unit)
+            base, base_labels = _baseline(kpi, spec, members, r["month"], ctx, lines)
+            growth = None
+            if jump is not None and spec["rule"] == "growth" and KPIS[kpi].source == "computed":
+                growth = temper_growth(rule_value(spec, r["value_index"]), jump["long"])
+            season, factor = season_factor(flags.get(r["month"], []), factors)
+            window = tuple(f["kind"] for m in months[:months.index(r["month"]) + 1] for f in flags.get(m, []))
+            tgt = make_target(spec, base, n, r["value_index"], kpi, growth=growth, season=season,
+                              season_factor=factor, window_flags=window)
             row.update(deadline=r["month"], kpi_name=label("kpi", kpi, lang), unit=unit, baseline=base,
-                       target=tgt, kpi_source=KPIS[kpi].source)
-            if spec["rule"] == "growth" and base == 0 and tgt == 0:
+                       target=tgt.value, kpi_source=KPIS[kpi].source, target_exact=tgt.exact,
+                       rounding=tgt.rounding, growth=tgt.growth, labels=list(base_labels + tgt.labels),
+                       season_factor=factor if set(tgt.labels) & {"peak", "holidays", "low"} else None,
+                       template_growth=rule_value(spec, r["value_index"]) if spec["rule"] == "growth" else None)
+            if spec["rule"] == "growth" and base == 0 and tgt.value == 0:
                 notes.append({"code": "zero_baseline", "month": r["month"], "to": "", "activity": r["activity"],
                               "kpi": kpi})
         activities.append(row)
     activities.sort(key=lambda a: (a["month"], TRACKS.index(a["track"]), a["key"]))
+    if jump is not None and any("tempered" in a["labels"] for a in activities):
+        notes.append({"code": "tempered", "month": "", "to": "", "activity": "",
+                      "share": jump["share"], "recent": jump["recent"], "long": jump["long"]})
 
     if customer is None:
         map_id, kind, segment, cid, cname, manager = f"group:{tpl['code']}", "group", tpl["code"], "", "", ""
@@ -265,8 +270,8 @@ def _draft_one(tpl: dict[str, Any], members: list[str], ctx: _Context,
         "committee": [{"role": r, "label": label("committee", r, lang), "name": "", "note": ""}
                       for r in tpl["committee"]] if kind == "individual" else [],
         "months": list(months), "flags": flags, "activities": activities, "notes": notes,
+        "jump": jump,
     }
-
 
 
 def checkpoints_frame(maps: Sequence[Mapping[str, Any]], lang: str = "ru") -> pd.DataFrame:

@@ -8,6 +8,9 @@ from typing import Any
 
 import pandas as pd
 
+_EPS = 1e-9
+
+from workbench.i18n import t
 from workbench.kpis import KPIS
 from workbench.maps.common import (
     _ID_RE,
@@ -152,13 +155,16 @@ def _one_edit(e: Any, key: str, by_id: dict[str, dict[str, Any]], p: _Problems, 
             return
         row = {"key": item, "month": month, "track": e["track"], "owner": e["owner"], "activity": e["activity"],
                "kpi": kpi or "", "section": "activity", "origin": "override", "value_index": 0, "shifted_from": "",
-               "deadline": "", "kpi_name": "", "unit": "", "baseline": None, "target": None, "kpi_source": ""}
+               "deadline": "", "kpi_name": "", "unit": "", "baseline": None, "target": None, "kpi_source": "",
+               "target_exact": None, "rounding": "", "growth": None, "labels": []}
         if kpi:
             base = float(e.get("baseline", 0.0))
             if KPIS[kpi].source == "computed" and ledger is not None and report_month:
                 base = _recompute_baseline(kpi, m, dl, ledger, report_month)
             row.update(deadline=dl, kpi_name=label("kpi", kpi, lang), unit=KPIS[kpi].unit, baseline=base,
                        target=float(e["target"]), kpi_source=KPIS[kpi].source)
+            _relabel(row)
+            _check_rules(row, m, key, f, p, lang)
         m["activities"].append(row)
         m["activities"].sort(key=lambda a: (a["month"], TRACKS.index(a["track"]), a["key"]))
         return
@@ -202,4 +208,66 @@ def _one_edit(e: Any, key: str, by_id: dict[str, dict[str, Any]], p: _Problems, 
             if h["kpi_source"] == "computed" and ledger is not None and report_month:
                 h["baseline"] = _recompute_baseline(h["kpi"], m, deadline, ledger, report_month)
         h["origin"] = "override" if h["origin"] != "override" else h["origin"]
+        if "target" in e or "baseline" in e:
+            _relabel(h)
+    for h in hits:
+        if h["kpi"]:
+            _check_rules(h, m, f"{key}.{'target' if 'target' in e else changes[0]}", f, p, lang)
+
+
+_DRAFT_ONLY_LABELS = ("tempered", "lifted", "peak", "holidays", "low", "hold")
+
+
+def _relabel(a: dict[str, Any]) -> None:
+    """An edited target is exact as written: drafting labels that no longer hold go, a
+    target equal to its baseline is labelled a hold."""
+    a["labels"] = [x for x in a.get("labels") or [] if x not in _DRAFT_ONLY_LABELS]
+    a["target_exact"], a["rounding"] = a["target"], ""
+    if a["baseline"] is not None and abs(float(a["target"]) - float(a["baseline"])) < 1e-9:
+        a["labels"].append("hold")
+
+
+def _check_rules(a: Mapping[str, Any], m: Mapping[str, Any], key: str, f: str, p: _Problems, lang: str) -> None:
+    """The target rules of :mod:`workbench.maps.targets` on an edited checkpoint: each
+    problem names the checkpoint (map · item · month) and the rule."""
+    spec = KPIS[a["kpi"]]
+    target, base = float(a["target"]), float(a["baseline"] or 0.0)
+    where = f"{m['id']} · {a['key']} · {a['deadline'] or a['month']}"
+
+    def refuse(rule: str, problem: str, **kw: Any) -> None:
+        p.add(f, key, "maps.err_rule", checkpoint=where, problem=t(f"maps.rule_problem.{problem}", lang, **kw),
+              rule=t(f"maps.rule.{rule}", lang))
+
+    if spec.direction == "up" and target < base - _EPS:
+        refuse("below_baseline", "below_baseline", target=_num(target), baseline=_num(base))
+    if spec.whole and not float(target).is_integer():
+        refuse("whole", "whole", target=_num(target), kpi=a["kpi"])
+    cap = a.get("growth")
+    if a.get("template_growth") is not None and cap is not None and cap < a["template_growth"] - _EPS:
+        limit = base * (1.0 + float(cap))
+        if target > limit + max(_EPS, abs(limit) * 1e-9):
+            refuse("tempered", "tempered", target=_num(target), limit=_num(limit),
+                   growth=_pct(cap), template=_pct(a["template_growth"]))
+    if spec.cumulative and spec.source == "computed":
+        same = sorted((x for x in m["activities"] if x["key"] == a["key"] and x is not a and x["kpi"]),
+                      key=lambda x: x["deadline"])
+        dl = a["deadline"]
+        for x in same:
+            if x["deadline"] < dl and float(x["target"]) > target + _EPS:
+                refuse("cumulative", "cumulative_before", target=_num(target), other=_num(x["target"]),
+                       month=x["deadline"])
+            if x["deadline"] > dl and float(x["target"]) < target - _EPS:
+                refuse("cumulative", "cumulative_after", target=_num(target), other=_num(x["target"]),
+                       month=x["deadline"])
+    event = a.get("event_month")
+    if event and (a["deadline"] or a["month"]) >= event:
+        refuse("before_event", "before_event", deadline=a["deadline"] or a["month"], event=event)
+
+
+def _num(x: float) -> str:
+    return f"{float(x):,.2f}".rstrip("0").rstrip(".").replace(",", "\u00a0")
+
+
+def _pct(x: float) -> str:
+    return f"{float(x) * 100:+.1f} %".replace(".0 %", " %")
 

@@ -24,6 +24,7 @@ from workbench.maps.common import (
     MEMBER_FIELDS,
     ROLES,
     RULES,
+    SEASONAL_FACTOR_KINDS,
     SEASONAL_KINDS,
     TRACKS,
     WHEN_KINDS,
@@ -137,8 +138,10 @@ def _check_target(value: Any, kpi: str, key: str, file: str, p: _Problems) -> di
         return None
     if rule in ("share", "reach") and not all(0 <= x <= 1 for x in listed):
         p.add(file, f"{key}.value", "config.out_of_range", value=_show(vals), lo=0, hi=1)
-    if any(x < 0 for x in listed) and rule != "add":
-        p.add(file, f"{key}.value", "config.out_of_range", value=_show(vals), lo=0, hi="∞")
+    up = KPIS[kpi].direction == "up" if kpi in KPIS else True
+    if any(x < 0 for x in listed) and (rule != "add" or up):
+        # a target is never below its baseline: no negative growth or addition for a KPI where more is better
+        p.add(file, f"{key}.value", "maps.err_below_baseline_rule", value=_show(vals), rule=rule)
     unit = KPIS[kpi].unit if kpi in KPIS else ""
     if rule == "share" and unit != "share":
         p.add(file, f"{key}.rule", "maps.err_rule_unit", value=rule, kpi=kpi, unit=unit, allowed="share")
@@ -353,6 +356,14 @@ def _settings(settings: Mapping[str, Any] | None, templates: Mapping[str, Any], 
         for kind, v in s[k].items():
             if not _is_int(v) or not lo <= v <= hi:
                 p.add(f, f"maps.{k}.{kind}", "config.out_of_range", value=_show(v), lo=lo, hi=hi)
+    for kind, v in s["seasonal_factors"].items():
+        if kind not in SEASONAL_FACTOR_KINDS:
+            p.add(f, f"maps.seasonal_factors.{kind}", "config.unknown_key", allowed=", ".join(SEASONAL_FACTOR_KINDS))
+        elif not _is_number(v) or not 0.1 <= v <= 5:
+            p.add(f, f"maps.seasonal_factors.{kind}", "config.out_of_range", value=_show(v), lo=0.1, hi=5)
+    cap = s["max_tasks_per_person_month"]
+    if not _is_int(cap) or not 1 <= cap <= 500:
+        p.add(f, "maps.max_tasks_per_person_month", "config.out_of_range", value=_show(cap), lo=1, hi=500)
     cal = _check_calendar(s.get("calendar"), "maps.calendar", f, p)
     for i, ev in enumerate(cal["events"]):
         if not isinstance(ev["month"], str):

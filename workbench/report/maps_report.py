@@ -32,7 +32,9 @@ def _value(v: Any, unit: str, lang: str, currency: str) -> str:
         return fmt.money(v, lang, currency)
     if unit in ("share", "ratio"):
         return fmt.pct(v, lang, decimals=0 if abs(float(v) * 100 - round(float(v) * 100)) < 1e-9 else 1)
-    return fmt.number(v, lang, 0 if float(v).is_integer() else 1)
+    if float(v).is_integer():
+        return fmt.number(v, lang, 0)
+    return fmt.number(v, lang, 1 if abs(float(v) * 10 - round(float(v) * 10)) < 1e-9 else 2)
 
 
 def _light(hex_color: str, amount: float = 0.6) -> str:
@@ -59,11 +61,59 @@ def _flags_text(m: Mapping[str, Any], month: str, lang: str) -> str:
     return "; ".join(parts)
 
 
-def _note_text(note: Mapping[str, str], lang: str) -> str:
+def _signed_pct(x: float | None, lang: str) -> str:
+    if x is None or (isinstance(x, float) and pd.isna(x)):
+        return ""
+    text = fmt.pct(x, lang, decimals=0 if abs(float(x) * 100 - round(float(x) * 100)) < 1e-9 else 1)
+    return text if float(x) < 0 else "+" + text
+
+
+def _note_text(note: Mapping[str, Any], lang: str) -> str:
     table = t("maps.note", lang)
     month = fmt.month(note["month"], lang) if note.get("month") else ""
     to = fmt.month(note["to"], lang) if note.get("to") else ""
-    return str(table[note["code"]]).format(activity=note["activity"], month=month, to=to)
+    code = note["code"]
+    extra: dict[str, str] = {}
+    if code == "tempered":
+        extra = {"share": fmt.pct(note["share"], lang, 0), "recent": _signed_pct(note.get("recent"), lang),
+                 "long": _signed_pct(note.get("long"), lang)}
+        if note.get("long") is None:
+            code = "tempered_short"
+    return str(table[code]).format(activity=note.get("activity", ""), month=month, to=to, **extra)
+
+
+def target_basis(a: Mapping[str, Any], months: list[str], lang: str, currency: str) -> str:
+    """How a checkpoint's target was set, in words: the growth applied, the exact value and
+    the rounding, hold, cumulative or period window, tempering, season."""
+    if not a.get("kpi"):
+        return ""
+    unit = a["unit"]
+    labels = list(a.get("labels") or [])
+    parts: list[str] = []
+    lab = t("maps.label", lang)
+    if a.get("growth") is not None and "hold" not in labels:
+        parts.append(lab["growth"].format(growth=_signed_pct(a["growth"], lang)))
+    if "tempered" in labels and a.get("template_growth") is not None:
+        parts.append(lab["tempered"].format(template=_signed_pct(a["template_growth"], lang),
+                                            applied=_signed_pct(a["growth"], lang)))
+    for code in ("hold", "lifted", "before_selection", "selection_bias"):
+        if code in labels:
+            parts.append(lab[code])
+    for code in ("peak", "holidays", "low"):
+        if code in labels:
+            parts.append(lab[code].format(factor=fmt.number(a.get("season_factor") or 1.0, lang, 1)))
+    if a.get("rounding") == "up" and a.get("target_exact") is not None:
+        parts.append(lab["rounded"].format(exact=_value(a["target_exact"], "decimal", lang, currency),
+                                           value=_value(a["target"], unit, lang, currency)))
+    start = fmt.month(months[0], lang, short=True) if months else ""
+    end = fmt.month(a.get("deadline") or a["month"], lang, short=True)
+    if "cumulative" in labels:
+        parts.append(lab["cumulative"].format(start=start))
+    elif "period" in labels:
+        parts.append(lab["period"].format(start=start, end=end))
+    if "season_in_baseline" in labels:
+        parts.append(lab["season_in_baseline"])
+    return "; ".join(parts)
 
 
 # --------------------------------------------------------------------------- chart
@@ -144,6 +194,7 @@ def _checkpoint_display(m: Mapping[str, Any], lang: str, currency: str) -> pd.Da
         if not a["kpi"]:
             continue
         rows.append({
+            "basis": target_basis(a, m["months"], lang, currency),
             "month": fmt.month(a["month"], lang, short=True),
             "track": label("track", a["track"], lang),
             "activity": a["activity"],
@@ -155,12 +206,12 @@ def _checkpoint_display(m: Mapping[str, Any], lang: str, currency: str) -> pd.Da
             "source": label("source", a["kpi_source"], lang),
         })
     return pd.DataFrame(rows, columns=["month", "track", "activity", "owner", "kpi", "baseline", "target",
-                                       "deadline", "source"])
+                                       "basis", "deadline", "source"])
 
 
 def _headers(lang: str) -> dict[str, str]:
     keys = ("month", "track", "activity", "owner", "kpi", "unit", "baseline", "target", "deadline", "source",
-            "map", "who", "customer", "manager", "tier", "revenue", "potential", "slot", "name", "note")
+            "map", "who", "customer", "manager", "tier", "revenue", "potential", "slot", "name", "note", "basis")
     return {k: str(t(f"maps.col_{k}", lang)) for k in keys}
 
 

@@ -99,6 +99,13 @@ def synthetic(n: int = 50, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
     rev = led.groupby(C.CUSTOMER_ID)[C.AMOUNT].sum()
     seg[C.REVENUE] = seg[C.CUSTOMER_ID].map(rev).fillna(0.0)
     seg[C.REVENUE_SHARE] = seg[C.REVENUE] / seg[C.REVENUE].sum()
+    # the rhythm facts segmentation gives: orders, median gap between purchase days, last purchase
+    days = led.groupby(C.CUSTOMER_ID)[C.DATE]
+    seg[C.ORDERS] = seg[C.CUSTOMER_ID].map(days.nunique()).fillna(0).astype(int)
+    seg["median_gap_days"] = seg[C.CUSTOMER_ID].map(
+        days.apply(lambda d: float(np.median(np.diff(np.sort(d.unique())).astype("timedelta64[D]").astype(int)))
+                   if d.nunique() > 1 else np.nan))
+    seg[C.LAST_PURCHASE] = seg[C.CUSTOMER_ID].map(days.max())
     return seg, led
 
 
@@ -240,26 +247,73 @@ def test_baselines_by_hand(tmp_path: Path):
     assert set(res.checkpoints[C.KPI_SOURCE]) == {"computed", "entered"}
 
 
-def test_individual_map_uses_own_history(templates: dict):
-    seg = small_segments().assign(**{C.MAP: ["individual", "group", "group"]})
+def test_no_individual_map_without_individual_content(templates: dict):
+    """A has two orders (no rhythm), no products, no potential, no contacts, no jump: nothing
+    individual to plan, so it follows its group map and the result says so."""
+    seg = small_segments().assign(**{C.MAP: ["individual", "group", "group"], C.ORDERS: [2, 2, 1]})
     res = draft_maps(seg, small_ledger(), {"group_templates": ["typical"]}, "2026-12", templates)
+    assert [m["id"] for m in res.maps] == ["group:typical"]
+    assert "A" in res.map("group:typical")["members"] and res.no_content == ["A"]
+    assert res.profiles["A"]["content"] == []
+
+
+def individual_case() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Seven typical HoReCa customers. A buys P1 on the 15th of every month of 2026 (12 orders,
+    a 30-day rhythm); its six peers buy P1, four of them P2, one P3."""
+    ids = list("ABCDEFG")
+    rows = [("A", f"2026-{m:02d}-15", 1000.0, "P1") for m in range(1, 13)]
+    for i, cid in enumerate(ids[1:]):
+        rows.append((cid, "2026-03-10", 500.0, "P1"))
+        if i < 4:
+            rows.append((cid, "2026-04-10", 300.0, "P2"))
+        if i == 0:
+            rows.append((cid, "2026-05-10", 200.0, "P3"))
+    led = pd.DataFrame(rows, columns=[C.CUSTOMER_ID, C.DATE, C.AMOUNT, C.PRODUCT])
+    led[C.DATE] = pd.to_datetime(led[C.DATE])
+    led[C.DOCUMENT] = [f"D{i}" for i in range(len(led))]
+    led[C.CUSTOMER_NAME] = "ООО " + led[C.CUSTOMER_ID]
+    seg = pd.DataFrame({
+        C.CUSTOMER_ID: ids, C.CUSTOMER_NAME: [f"ООО {c}" for c in ids], C.TIER: "typical",
+        C.INDUSTRY: "HoReCa", C.LIFECYCLE: "active", C.MAP: ["individual"] + ["group"] * 6,
+        C.MANAGER: "Иванова", C.REVENUE: [12000.0] + [800.0] * 6, C.ORDERS: [12] + [2] * 6,
+        "median_gap_days": [30.0] + [31.0] * 6, C.LAST_PURCHASE: pd.Timestamp("2026-12-15"),
+        C.KEY_ACCOUNT: [True] + [False] * 6,
+    })
+    return seg, led
+
+
+def test_individual_map_from_the_customers_own_data(templates: dict):
+    seg, led = individual_case()
+    res = draft_maps(seg, led, {"group_templates": ["typical"]}, "2026-12", templates)
     ind = res.map("individual:A")
-    assert ind["members"] == ["A"] and ind["kind"] == "individual"
-    assert "A" not in res.map("group:typical")["members"]          # taken out of the group map
-    cp = res.checkpoints[res.checkpoints[C.MAP_ID] == "individual:A"].set_index(["kpi", "deadline"])
-    # A alone, 2026-01..03: 150 + 300 - 50 = 400; +15 % = 460
-    assert cp.loc[("revenue", "2027-03"), "baseline"] == 400.0
-    assert cp.loc[("revenue", "2027-03"), "target"] == 460.0
-    # A's 2026 average check: 400 / 2 orders = 200 -> +10 % = 220
-    assert cp.loc[("avg_check", "2027-12"), "target"] == 220.0
-    # key-account rules: >= 3 positive contacts every month, dossier every quarter
-    pc = cp.loc["positive_contacts"]
-    assert len(pc) == 12 and set(pc["target"]) == {3.0}
-    assert list(cp.loc["dossier_reviewed"].index) == ["2027-03", "2027-06", "2027-09", "2027-12"]
-    # known roles: baseline 1 from the template, +2 / +3 / +4
-    assert cp.loc["known_roles"]["target"].tolist() == [3.0, 4.0, 5.0]
-    assert [c["role"] for c in ind["committee"]] == ["champion", "decision_maker", "blockers", "influencers"]
-    assert all(c["name"] == "" for c in ind["committee"])
+    assert ind["members"] == ["A"] and "A" in res.map("group:typical")["members"]   # stays in its group map
+    profile = res.profiles["A"]
+    # cross-sell: P2 is bought by 4 of the 6 peers (67 % >= 30 %), A never bought it; P3 by 1 of 6 (17 %)
+    assert [(x["product"], round(x["peer_share"], 4), x["peers"]) for x in profile["cross_sell"]] == \
+        [("P2", 0.6667, 6)]
+    assert profile["gap_days"] == 30.0 and profile["next_due"] == pd.Timestamp("2027-01-14")
+    assert set(profile["content"]) == {"cross_sell", "rhythm"}
+    acts = {a["key"]: a for a in ind["activities"]}
+    assert acts["cross-sell-1"]["month"] == "2027-02" and "«P2»" in acts["cross-sell-1"]["activity"]
+    assert "67 %" in acts["cross-sell-1"]["activity"]
+    # rhythm: due 14 Jan, 13 Feb, 15 Mar, 14 Apr, 14 May, 13 Jun -> 6 by June; 12 by December;
+    # last year's same months hold 6 and 12 orders: the rhythm target equals them
+    rhythm = [(a["deadline"], a["baseline"], a["target"]) for a in ind["activities"] if a["key"] == "rhythm"]
+    assert rhythm == [("2027-06", 6.0, 6.0), ("2027-12", 12.0, 12.0)]
+    # the key-account template on A's own history: 2026-01..03 = 3 000, +15 % = 3 450
+    revenue = {a["deadline"]: a for a in ind["activities"] if a["key"] == "revenue"}
+    assert (revenue["2027-03"]["baseline"], revenue["2027-03"]["target"]) == (3000.0, 3450.0)
+    # the dossier compiled in the first month, reviewed every quarter; no calendar items (the
+    # group map's calendar reaches A)
+    assert [a["month"] for a in ind["activities"] if a["key"] == "dossier"] == \
+        ["2027-01", "2027-04", "2027-07", "2027-10"]
+    assert not [a for a in ind["activities"] if a["key"].startswith("cal-")]
+    # the difference from the group map: revenue changes the group's rule, the rest is added
+    diff = {d["key"]: d for d in ind["difference"]}
+    assert diff["revenue"]["kind"] == "changed" and diff["revenue"]["group"]["key"] == "revenue"
+    assert diff["cross-sell-1"]["kind"] == "added" and diff["rhythm"]["kind"] == "added"
+    assert diff["dossier"]["occurrences"] == 4
+    assert ind["group_map"] == "group:typical"
 
 
 # =====================================================================================
@@ -299,14 +353,15 @@ def test_every_checkpoint_measurable(code: str, templates: dict):
 def test_membership_rules(drafted: MapsResult):
     seg, _ = synthetic()
     members = {m["id"]: set(m["members"]) for m in drafted.maps}
-    all_members = [c for m in drafted.maps for c in m["members"]]
-    assert len(all_members) == len(set(all_members))                    # one map per customer
+    all_members = [c for m in drafted.maps if m["kind"] == "group" for c in m["members"]]
+    assert len(all_members) == len(set(all_members))                    # one group map per customer
     sleeping = set(seg.loc[seg[C.LIFECYCLE] == "sleeping", C.CUSTOMER_ID])
     lost = set(seg.loc[seg[C.LIFECYCLE] == "lost", C.CUSTOMER_ID])
     assert members["group:sleeping_reactivation"] == sleeping            # priority over the tier maps
     assert not (lost & set(all_members)) and drafted.unmapped_lost == 2
-    vip = set(seg.loc[seg[C.TIER] == "vip", C.CUSTOMER_ID]) - {"7700000000"}  # 0 has an individual map
-    assert members["group:vip"] == vip
+    # 0 has an individual map on top of its group map: it stays in the VIP map
+    vip = set(seg.loc[seg[C.TIER] == "vip", C.CUSTOMER_ID])
+    assert members["group:vip"] == vip and members["individual:7700000000"] == {"7700000000"}
     assert drafted.candidates[C.CUSTOMER_ID].tolist() == ["7700000004", "7700000006"]
     assert len(drafted.months) == 12 and drafted.months[0] == "2027-01"
 
@@ -440,7 +495,7 @@ def test_override_survives_redraft(templates: dict, tmp_path: Path):
     path.parent.mkdir()
     path.write_text(
         "edits:\n"
-        "  - {map: \"group:vip\", action: set, item: revenue, month: \"2027-03\", target: 999999}\n"
+        "  - {map: \"group:vip\", action: set, item: check, month: \"2027-06\", target: 999999}\n"
         "  - {map: \"group:vip\", action: set, item: qbr, owner: farmer}\n"
         "  - {map: \"group:vip\", action: remove, item: club, month: \"2027-04\"}\n"
         "  - {map: \"individual:7700000000\", action: add, item: visit, month: \"2027-02\", track: sales,\n"
@@ -451,13 +506,13 @@ def test_override_survives_redraft(templates: dict, tmp_path: Path):
     led2 = led[led[C.DATE] < "2026-11-01"]
     second = draft_maps(seg, led2, {}, "2026-12", templates, overrides=ov)
     for res in (first, second):
-        assert _target(res, "group:vip", "revenue", "2027-03") == 999999.0
+        assert _target(res, "group:vip", "avg_check", "2027-06") == 999999.0
         assert {a["owner"] for a in _acts(res.map("group:vip"), "qbr")} == {"farmer"}
         assert [a["month"] for a in _acts(res.map("group:vip"), "club")] == ["2027-10"]
         visit = _acts(res.map("individual:7700000000"), "visit")
         assert [(a["month"], a["target"], a["origin"]) for a in visit] == [("2027-02", 1.0, "override")]
     base = draft_maps(seg, led, {}, "2026-12", templates)
-    assert _target(base, "group:vip", "revenue", "2027-03") != 999999.0
+    assert _target(base, "group:vip", "avg_check", "2027-06") != 999999.0
 
 
 def test_override_deadline_recomputes_baseline(templates: dict):
@@ -612,7 +667,10 @@ def test_html_escapes_hostile_name(templates: dict):
     assert '<section class="wb-section" id="maps">' in html
     assert "<script>" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
-    assert html.count('class="wb-svg"') == len(res.maps)  # one vector calendar per map
+    # a vector calendar per group map; an individual map is shown as its difference from it
+    assert html.count('class="wb-svg"') == len([m for m in res.maps if m["kind"] == "group"])
+    assert "individual:7700000000" in [m["id"] for m in res.maps]
+    assert "Чем карта клиента отличается от групповой" in html
     assert "Чемпион" in html and "₽" in html
     en = render_maps_html(res, "en", "USD")
     assert "Client development maps" in en and "<script>" not in en
@@ -645,9 +703,9 @@ def test_workbook_sheets(templates: dict):
     assert ws.cell(row=r, column=7).fill.fill_type == "solid"
     assert ws.cell(row=r, column=5).value is None                          # no checkpoint in January
     cp = wb["checkpoints"]
-    head = [cp.cell(row=2, column=j).value for j in range(1, 12)]
+    head = [cp.cell(row=2, column=j).value for j in range(1, 14)]
     assert head == ["Карта", "Сегмент или клиент", "Месяц", "Направление", "Активность", "Ответственный",
-                    "Показатель", "Ед.", "База", "Цель", "Срок"]
+                    "Показатель", "Ед.", "База", "Цель", "Цель точно", "Как получена цель", "Срок"]
     assert cp.max_row == 2 + len(res.checkpoints)
     hostile = [c for row in cp.iter_rows(min_row=3) for c in row if c.value == '=HYPERLINK("http://x")']
     assert hostile and all(c.data_type == "s" for c in hostile)
@@ -659,9 +717,16 @@ def test_findings_shape(drafted: MapsResult):
     found = maps_findings(drafted, "ru")
     assert found and found == sorted(found, key=lambda f: -f["weight"])
     for f in found:
-        assert set(f) == {"severity", "headline", "number", "action", "weight"}
+        assert {"severity", "headline", "number", "action", "weight", "audience"} <= set(f)
+        assert set(f) <= {"severity", "headline", "number", "action", "weight", "audience", "owner", "due", "at_stake"}
         assert f["severity"] in ("risk", "warn", "info", "ok")
-    assert any(f["severity"] == "warn" and "лимит" in f["headline"] for f in found)
+        assert f["audience"] in ("management", "consultant")
+        if "due" in f:
+            assert f["due"] == "2027-01-01"
+    limit = next(f for f in found if f["severity"] == "warn" and "лимит" in f["headline"])
+    assert limit["owner"] == "director" and limit["audience"] == "management"
+    # the synthetic base has key accounts and no contact log: a note for the consultant, not a KPI
+    assert any(f["audience"] == "consultant" and "журнала контактов" in f["headline"] for f in found)
     assert maps_findings(drafted, "en")[0]["headline"]
 
 
@@ -936,3 +1001,133 @@ def test_override_refusals_name_file_checkpoint_and_rule(templates: dict):
                                            "target": march["baseline"]}]})
     (a,) = [x for x in ok.map("group:vip")["activities"] if x["key"] == "revenue" and x["month"] == "2027-03"]
     assert a["target"] == a["baseline"] and "hold" in a["labels"] and a["origin"] == "override"
+
+
+# =====================================================================================
+# key accounts: the contact log, the contact rules, committees, dossiers
+# =====================================================================================
+
+LOG_ROWS = [
+    # date, company, INN, manager, result, contact, position, role
+    ("28.09.2026 10:00", "ООО Эл", "", "Петров", "позитивный", "", "", ""),
+    ("01.10.2026 09:30", "ООО Кей", "7701000001", "Иванова", "Позитивный", "Смирнов С.", "Директор", "ЛПР"),
+    ("02.10.2026 11:00", "ООО Кей", "7701000001", "Иванова", "позитивный", "", "", ""),
+    ("03.10.2026 12:00", "ООО Кей", "7701000001", "Иванова", "позитивный", "Орлова О.", "Закупки", "блокер"),
+    ("05.10.2026 10:00", "ООО Эл", "", "Петров", "негативный", "", "", ""),
+    ("08.10.2026 10:00", "ООО Эл", "", "Петров", "позитивный", "", "", ""),
+    ("10.10.2026 15:00", "ООО Кей", "7701000001", "Иванова", "отказ", "", "", ""),
+    ("12.10.2026 15:00", "ООО Кей", "7701000001", "Сидоров", "нейтральный", "", "", ""),
+    ("18.10.2026 10:00", "ООО Эл", "", "Петров", "позитивный", "", "", ""),
+    ("25.10.2026 15:00", "ООО Кей", "7701000001", "Иванова", "нейтральный", "", "", ""),
+    ("28.10.2026 10:00", "ООО Эл", "", "Петров", "позитивный", "", "", ""),
+    ("31.10.2026 10:00", "ООО Неизвестная", "", "Петров", "позитивный", "", "", ""),
+]
+LOG_HEADER = ("Дата", "Компания", "ИНН", "Ответственный", "Результат", "Контактное лицо", "Должность", "Роль")
+
+
+def log_segments() -> pd.DataFrame:
+    return pd.DataFrame({C.CUSTOMER_ID: ["7701000001", "ООО ЭЛ"], C.CUSTOMER_NAME: ["ООО «Кей»", "ООО Эл"],
+                         C.INN: ["7701000001", ""], C.KEY_ACCOUNT: [True, True], C.MANAGER: ["Иванова", "Петров"],
+                         C.TIER: "vip", C.REVENUE: [5e6, 4e6], C.FIRST_PURCHASE: pd.Timestamp("2020-03-01")})
+
+
+def write_log_csv(path: Path, rows: list[tuple[str, ...]] = LOG_ROWS) -> Path:
+    """As a CRM exports it: cp1251, ';', a title row above the header."""
+    lines = ["Отчёт по делам за период;;;;;;;", ";".join(LOG_HEADER)] + [";".join(r) for r in rows]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1251"))
+    return path
+
+
+def test_contact_log_is_read_and_the_rules_are_checked_by_hand(tmp_path: Path):
+    from workbench.io.activitylog import read_activity_log
+    from workbench.maps.contacts import committees, contact_rule_check, parse_activity_log
+
+    raw = read_activity_log(write_log_csv(tmp_path / "дела.csv"), "data/дела.csv")
+    log = parse_activity_log(raw, log_segments())
+    # matched by INN (Кей) and by the name (Эл, case and quotes aside); one company is not a customer
+    assert log.unmatched == 1 and len(log.log) == 11 and log.dated
+    assert log.end == pd.Timestamp("2026-10-31")    # the export's extent (days), every row counted
+    checks = contact_rule_check(log, ["7701000001", "ООО ЭЛ"], "2026-10").set_index([C.CUSTOMER_ID, "month"])
+    kei = checks.loc[("7701000001", "2026-10")]
+    # three positive contacts on the 1st-3rd: the month still breaks the 10-day rule
+    # (3 Oct -> the end of the month, 31 Oct: 28 days)
+    assert (kei["positive"], kei["longest_gap_days"], kei["gap_ok"]) == (3, 28, False)
+    # the negative of 10 Oct: Сидоров (another person) on the 12th, Иванова again only on the 25th: kept
+    assert (kei["negative"], kei["pause_broken"], kei["pause_ok"]) == (1, 0, True)
+    el = checks.loc[("ООО ЭЛ", "2026-10")]
+    # 28 Sep -> 8 -> 18 -> 28 Oct: 10, 10, 10 days, then 3 to the month's end: kept
+    assert (el["positive"], el["longest_gap_days"], el["gap_ok"]) == (3, 10, True)
+    # the negative of 5 Oct is followed by Петров himself on the 8th: the pause is broken
+    assert (el["negative"], el["pause_broken"], el["pause_ok"]) == (1, 1, False)
+    # September: only the 28th, counted from the 1st: a 27-day gap
+    assert checks.loc[("ООО ЭЛ", "2026-09"), "longest_gap_days"] == 27
+    people = committees(log.log, ["7701000001"])
+    assert people[["contact", "position", "role"]].values.tolist() == [
+        ["Смирнов С.", "Директор", "decision_maker"], ["Орлова О.", "Закупки", "blocker"]]
+
+
+def test_contact_log_from_a_workbook_with_explicit_columns(tmp_path: Path):
+    from openpyxl import Workbook
+
+    from workbench.io.activitylog import read_activity_log
+    from workbench.maps.contacts import parse_activity_log
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Дела"
+    ws.append(["Когда", "Клиент", "Кто", "Оценка"])
+    ws.append([__import__("datetime").datetime(2026, 10, 1, 9, 0), "ООО Эл", "Петров", "positive"])
+    ws.append(["2026-10-20", "ООО Эл", "Петров", "negative"])
+    wb.save(tmp_path / "log.xlsx")
+    raw = read_activity_log(tmp_path / "log.xlsx", "data/log.xlsx", columns={"date": "Когда"})
+    log = parse_activity_log(raw, log_segments(), "en")
+    assert log.log["result"].tolist() == ["positive", "negative"]
+    assert log.log["date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-10-01", "2026-10-20"]
+
+
+def test_contact_log_errors_name_file_row_and_column(tmp_path: Path):
+    from workbench.errors import InputError
+    from workbench.io.activitylog import read_activity_log
+    from workbench.maps.contacts import parse_activity_log
+
+    rows = [("31.02.2026 10:00", "ООО Эл", "", "Петров", "позитивный", "", "", ""),
+            ("01.10.2026 10:00", "ООО Эл", "", "Петров", "так себе", "", "", ""),
+            ("02.10.2026 10:00", "ООО Эл", "", "Петров", "позитивный", "Ким", "", "казначей")]
+    raw = read_activity_log(write_log_csv(tmp_path / "bad.csv", rows), "data/bad.csv")
+    with pytest.raises(InputError, match=r"(?s)data/bad\.csv: дата не распознана .*строка 3, столбец «Дата»: "
+                                         r"значение «31\.02\.2026 10:00».*data/bad\.csv: результат контакта не "
+                                         r"распознан .*строка 4, столбец «Результат»: значение «так себе».*роль в "
+                                         r"закупочном комитете не распознана .*строка 5, столбец «Роль»"):
+        parse_activity_log(raw, log_segments())
+    (tmp_path / "none.csv").write_text("a;b\n1;2\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"data/none\.csv: не найдена строка заголовка журнала контактов"):
+        read_activity_log(tmp_path / "none.csv", "data/none.csv")
+
+
+def test_key_account_rules_without_a_log_are_rules_and_with_a_log_are_checked(templates: dict, tmp_path: Path):
+    from workbench.io.activitylog import read_activity_log
+    from workbench.maps.contacts import parse_activity_log
+
+    seg, led = individual_case()
+    # without a log: no contact KPI anywhere, nothing checked, the dossier still reviewed every 3 months
+    res = draft_maps(seg, led, {"group_templates": ["typical"]}, "2026-12", templates)
+    assert not set(res.checkpoints[C.KPI]) & {"positive_contacts", "negative_pause_kept"}
+    assert res.contact_checks.empty and res.contact_log == {}
+    (dossier,) = res.dossiers
+    assert dossier["customer_id"] == "A" and dossier["reviews"] == ["2027-01", "2027-04", "2027-07", "2027-10"]
+    assert dossier["missing_roles"] == ["champion", "decision_maker", "blocker", "influencer"]
+    # with a log naming A's decision maker: the committee slot is filled, the roles checkpoint
+    # starts from one known role, the rules are checked for A's months
+    rows = [("01.12.2026 10:00", "ООО A", "", "Иванова", "позитивный", "Ли А.", "Директор", "ЛПР"),
+            ("20.12.2026 10:00", "ООО A", "", "Иванова", "позитивный", "", "", "")]
+    raw = read_activity_log(write_log_csv(tmp_path / "a.csv", rows), "data/a.csv")
+    res = draft_maps(seg, led, {"group_templates": ["typical"]}, "2026-12", templates,
+                     contacts=parse_activity_log(raw, seg))
+    ind = res.map("individual:A")
+    assert [(c["role"], c["name"], c["note"]) for c in ind["committee"] if c["name"]] == \
+        [("decision_maker", "Ли А.", "Директор")]
+    roles = [(a["baseline"], a["target"]) for a in ind["activities"] if a["kpi"] == "known_roles"]
+    assert roles == [(1.0, 2.0), (1.0, 3.0), (1.0, 4.0)]          # towards the four roles
+    (check,) = res.contact_checks.to_dict("records")
+    assert (check["month"], check["positive"], check["longest_gap_days"], check["gap_ok"]) == ("2026-12", 2, 19, False)
+    assert "committee" in res.profiles["A"]["content"]

@@ -30,6 +30,7 @@ SALES_COLUMNS = ("customer_name", "inn", "date", "amount", "quantity", "product"
                  "currency", "status")
 CUSTOMER_COLUMNS = ("customer_name", "inn", "industry", "headcount", "manager", "potential",
                     "region", "phone", "note")
+ACTIVITY_COLUMNS = ("date", "customer_name", "inn", "manager", "result", "contact", "position", "role")
 
 # Enumerated values, by key path ("*" matches any one key).
 ENUMS: dict[str, tuple[str, ...]] = {
@@ -50,6 +51,7 @@ ENUMS: dict[str, tuple[str, ...]] = {
 MAPPINGS: dict[str, tuple[str, ...]] = {
     "inputs.sales.columns": SALES_COLUMNS,
     "inputs.customers.columns": CUSTOMER_COLUMNS,
+    "inputs.activities.columns": ACTIVITY_COLUMNS,
 }
 # Lists of files: each item a path / glob pattern inside the engagement folder, or (where
 # the key allows it) a mapping {file, sheet, columns} for a file with a layout of its own.
@@ -556,7 +558,7 @@ class Engagement:
         return self.root / "history.sqlite"
 
     def input_path(self, name: str) -> Path | None:
-        """Absolute path of input ``name`` ("sales" / "customers"), or None if not configured."""
+        """Absolute path of input ``name`` ("sales" / "customers" / "activities"), or None if not configured."""
         rel = self.settings["inputs"][name]["file"]
         return (self.root / rel) if rel else None
 
@@ -615,7 +617,8 @@ def _check_paths(root: Path, settings: dict[str, Any], before: dict[str, Any], s
 
     With ``before`` (the settings ``source`` was laid over), only paths it changed are checked.
     """
-    keys = [("inputs", "sales", "file"), ("inputs", "customers", "file"), ("consultant", "logo")]
+    keys = [("inputs", "sales", "file"), ("inputs", "customers", "file"), ("inputs", "activities", "file"),
+            ("consultant", "logo")]
     paths = [(".".join(key), _get(settings, key), _get(before, key) if before else None) for key in keys]
     for name in FILE_LISTS:  # every path or pattern of the file lists (inputs.sales.files, inputs.ignore)
         key = tuple(name.split("."))

@@ -223,6 +223,19 @@ def plan_start(ctx: Context, produced: Any = None) -> str:
     return pinned(ctx.engagement.history_path, ctx.lang) or default_plan_start(ctx.month, produced or _dt.date.today())
 
 
+def load_contacts(ctx: Context, segments: pd.DataFrame) -> Any:
+    """The contact log (``inputs.activities``) parsed against the segments, or None."""
+    path = ctx.engagement.input_path("activities")
+    if path is None:
+        return None
+    from workbench.io.activitylog import read_activity_log
+    from workbench.maps.contacts import parse_activity_log
+
+    spec = ctx.settings["inputs"]["activities"]
+    raw = read_activity_log(path, str(spec["file"]), spec["sheet"], spec["columns"], ctx.lang)
+    return parse_activity_log(raw, segments, ctx.lang)
+
+
 def maps_step(ctx: Context) -> Any:
     """Draft the development maps for the planning year; keep the checkpoints."""
     from workbench.config import TEMPLATES_DIR
@@ -234,9 +247,12 @@ def maps_step(ctx: Context) -> Any:
     templates = load_map_templates(TEMPLATES_DIR / "maps", eng.root / "templates" / "maps")
     overrides = read_map_overrides(eng)
     settings = {**ctx.settings["maps"], "start_month": plan_start(ctx)}
-    res = draft_maps(load_segments(ctx), load_ledger(ctx), settings, ctx.month, templates,
+    segments = load_segments(ctx)
+    seg_settings = ctx.settings["segmentation"]
+    res = draft_maps(segments, load_ledger(ctx), settings, ctx.month, templates,
                      ctx.lang, overrides=overrides,
-                     jump_threshold=float(ctx.settings["segmentation"]["tiers"]["prospect_trend"]))
+                     jump_threshold=float(seg_settings["tiers"]["prospect_trend"]),
+                     contacts=load_contacts(ctx, segments), window_months=int(seg_settings["window_months"]))
     tables.write_parquet(res.checkpoints, ctx.step_dir / "checkpoints_maps.parquet")
     save_result(ctx, "maps", res)
     save_findings(ctx, "maps", maps_findings(res, ctx.lang, ctx.currency))

@@ -1,5 +1,12 @@
-"""Drafting the maps: membership, one map per group template and per key account, the tidy
-checkpoints table."""
+"""Drafting the maps: membership, one map per group template, an individual map per key
+account with individual content, the key-account dossiers and contact checks, the tidy
+checkpoints table.
+
+Membership: a customer is in at most one *group* map (templates claim customers by
+``priority``). A customer with ``segments.map == 'individual'`` stays in its group map and
+gets an individual map on top, holding only what its own data and the key-account duties
+add (:mod:`workbench.maps.individual`); without individual content it gets none.
+"""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -31,8 +38,19 @@ from workbench.maps.common import (
     _text,
     label,
 )
+from workbench.maps.contacts import ContactLog, committees, contact_rule_check, dossiers
+from workbench.maps.individual import (
+    COMMITTEE_SLOTS,
+    customer_profiles,
+    difference_rows,
+    own_trend,
+    rhythm_orders,
+)
 from workbench.maps.targets import _baseline, group_jump, make_target, rule_value, temper_growth
 from workbench.maps.templates import _settings
+
+# committee slots of a map template -> the role a contact log names
+SLOT_ROLE = {"blockers": "blocker", "influencers": "influencer"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,17 @@ class MapsResult:
     template_names : template code -> its name in ``lang``
     unmapped_lost : number of lost customers in no map
     lang : language of the texts
+    profiles : customer_id -> the individual facts of each customer meant for an individual
+        map (:func:`workbench.maps.individual.customer_profiles`)
+    no_content : customer ids meant for an individual map whose data give no individual
+        content (they follow their group map)
+    key_accounts : customer ids of the key accounts (``segments.key_account``)
+    contact_checks : the contact rules per key account and month
+        (:data:`workbench.maps.contacts.CHECK_COLUMNS`); empty without a dated contact log
+    dossiers : one dossier per key account (:func:`workbench.maps.contacts.dossiers`)
+    contact_log : file name of the contact log ("" = none), its unmatched rows, and whether
+        it has dates (the contact rules are checkable only then)
+    produced : the day the report is produced, as given ("" = not given)
     """
 
     maps: list[dict[str, Any]]
@@ -60,6 +89,13 @@ class MapsResult:
     unmapped_lost: int = 0
     lang: str = "ru"
     template_names: dict[str, str] = field(default_factory=dict)
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    no_content: list[str] = field(default_factory=list)
+    key_accounts: list[str] = field(default_factory=list)
+    contact_checks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    dossiers: list[dict[str, Any]] = field(default_factory=list)
+    contact_log: dict[str, Any] = field(default_factory=dict)
+    produced: str = ""
 
     def map(self, map_id: str) -> dict[str, Any]:
         """The map with id ``map_id`` (KeyError listing the ids)."""
@@ -73,7 +109,8 @@ def draft_maps(segments: pd.DataFrame, ledger: pd.DataFrame, settings: Mapping[s
                month: str, templates: Mapping[str, dict[str, Any]], lang: str = "ru",
                overrides: Mapping[str, Any] | None = None,
                overrides_source: str = OVERRIDES_FILE, produced: Any = None,
-               jump_threshold: float = 0.30) -> MapsResult:
+               jump_threshold: float = 0.30, contacts: ContactLog | None = None,
+               window_months: int = 12) -> MapsResult:
     """Draft group maps per segment and individual maps for key accounts.
 
     Parameters
@@ -93,6 +130,9 @@ def draft_maps(segments: pd.DataFrame, ledger: pd.DataFrame, settings: Mapping[s
     jump_threshold : half-year trend at which a customer counts as picked for a jump
         (``segmentation.tiers.prospect_trend``); growth targets of groups made mostly of
         such customers are tempered (:mod:`workbench.maps.targets`)
+    contacts : the parsed contact log (:func:`workbench.maps.contacts.parse_activity_log`) or
+        None: committees, the contact rules checked per key account and month, dossiers
+    window_months : the segmentation's analysis window (cross-sell candidates)
 
     Returns
     -------
@@ -117,50 +157,70 @@ def draft_maps(segments: pd.DataFrame, ledger: pd.DataFrame, settings: Mapping[s
     ids = seg[C.CUSTOMER_ID].astype("string")
     is_indiv = (seg[C.MAP].astype("string") == "individual").fillna(False) if C.MAP in seg.columns \
         else pd.Series(False, index=seg.index)
-    claimed = pd.Series(is_indiv.to_numpy(dtype=bool), index=seg.index)
+    claimed = pd.Series(False, index=seg.index)
     ctx = _Context(ledger=ledger, report_month=month, months=months, settings=s, lang=lang, segments=seg,
                    jump_threshold=float(jump_threshold))
 
     group_codes = list(s["group_templates"] or [])
     order = sorted(range(len(group_codes)), key=lambda i: (templates[group_codes[i]]["priority"], i))
     members_by_code: dict[str, list[str]] = {}
-    in_individual: set[str] = set()  # segments whose every customer follows an individual map
     for i in order:
         code = group_codes[i]
         tpl = templates[code]
         mask = _filter_mask(seg, tpl["members"], default=True)
         if tpl["exclude"]:
             mask &= ~_filter_mask(seg, tpl["exclude"], default=False)
-        if bool((mask & is_indiv).any()) and not bool((mask & ~is_indiv).any()):
-            in_individual.add(code)
         mask &= ~claimed
         members_by_code[code] = ids[mask].tolist()
         claimed |= mask
 
     maps: list[dict[str, Any]] = []
     empty: list[str] = []
+    group_of: dict[str, str] = {}
     for code in group_codes:
         members = members_by_code[code]
         if not members:
-            if code not in in_individual:  # not empty: its customers all have individual maps
-                empty.append(code)
+            empty.append(code)
             continue
         maps.append(_draft_one(templates[code], members, ctx, customer=None))
+        group_of.update({cid: maps[-1]["id"] for cid in members})
+
+    key_accounts = ids[(seg[C.KEY_ACCOUNT].astype("boolean").fillna(False)).to_numpy(dtype=bool)].tolist() \
+        if C.KEY_ACCOUNT in seg.columns else []
+    log = contacts.log if contacts is not None else None
+    people = committees(log, ids.tolist()) if log is not None else None
+    rows = seg[is_indiv.to_numpy(dtype=bool)]
+    if C.REVENUE in rows.columns:
+        rows = rows.sort_values(C.REVENUE, ascending=False, kind="stable")
+    indiv_ids = rows[C.CUSTOMER_ID].astype("string").tolist()
+    profiles = customer_profiles(seg, ledger, indiv_ids, month, window_months, people, float(jump_threshold))
+    no_content: list[str] = []
     indiv_code = s["individual_template"]
     if indiv_code:
-        rows = seg[is_indiv.to_numpy(dtype=bool)]
-        if C.REVENUE in rows.columns:
-            rows = rows.sort_values(C.REVENUE, ascending=False, kind="stable")
+        by_id = {m["id"]: m for m in maps}
         for rec in rows.to_dict("records"):
-            maps.append(_draft_one(templates[indiv_code], [str(rec[C.CUSTOMER_ID])], ctx, customer=rec))
+            cid = str(rec[C.CUSTOMER_ID])
+            profile = profiles.get(cid)
+            if profile is None or not profile["content"]:
+                no_content.append(cid)
+                continue
+            maps.append(draft_individual(templates[indiv_code], rec, profile, ctx,
+                                         by_id.get(group_of.get(cid, ""))))
 
     lost = 0
     if C.LIFECYCLE in seg.columns:
         lost = int(((seg[C.LIFECYCLE].astype("string") == "lost").fillna(False) & ~claimed).sum())
+    checks = contact_rule_check(contacts, key_accounts, month) if contacts is not None \
+        else contact_rule_check(ContactLog(log=pd.DataFrame()), [], month)
     result = MapsResult(maps=maps, checkpoints=checkpoints_frame(maps, lang),
                         candidates=_candidates(seg), months=months, report_month=month,
                         empty=empty, unmapped_lost=lost, lang=lang,
-                        template_names={c: _text(tpl["name"], lang) for c, tpl in templates.items()})
+                        template_names={c: _text(tpl["name"], lang) for c, tpl in templates.items()},
+                        profiles=profiles, no_content=no_content, key_accounts=key_accounts,
+                        contact_checks=checks, dossiers=dossiers(seg, key_accounts, months, contacts, lang),
+                        contact_log={"file": contacts.file, "unmatched": contacts.unmatched, "dated": contacts.dated,
+                                     "rows": len(contacts.log)} if contacts is not None else {},
+                        produced=str(produced or ""))
     if overrides:
         from workbench.maps.overrides import apply_overrides
 
@@ -196,7 +256,8 @@ def _candidates(seg: pd.DataFrame) -> pd.DataFrame:
 
 
 def _draft_one(tpl: dict[str, Any], members: list[str], ctx: _Context,
-               customer: Mapping[str, Any] | None) -> dict[str, Any]:
+               customer: Mapping[str, Any] | None, with_calendar: bool = True,
+               extra: Sequence[dict[str, Any]] = (), jump: Any = "auto") -> dict[str, Any]:
     lang, months = ctx.lang, ctx.months
     cals = [ctx.settings["calendar"], tpl["calendar"]]
     events = _events(cals, months, lang)
@@ -216,12 +277,15 @@ def _draft_one(tpl: dict[str, Any], members: list[str], ctx: _Context,
                         "activity": _text(item["text"], lang), "kpi": item["kpi"] or "",
                         "target_spec": item["target"], "section": item["section"], "origin": "template",
                         "value_index": idx})
-    raw.extend(_calendar_items(tpl, months, flags, events, ctx, notes))
+    if with_calendar:
+        raw.extend(_calendar_items(tpl, months, flags, events, ctx, notes))
+    raw.extend(dict(x) for x in extra)
     placed = place_items(raw, months, flags, notes)
 
-    jump = None
-    if customer is None and ctx.segments is not None:
-        jump = group_jump(ctx.segments, members, lines, ctx.report_month, ctx.jump_threshold)
+    if jump == "auto":
+        jump = None
+        if customer is None and ctx.segments is not None:
+            jump = group_jump(ctx.segments, members, lines, ctx.report_month, ctx.jump_threshold)
     factors = ctx.settings["seasonal_factors"]
     activities = []
     for r in placed:
@@ -272,6 +336,84 @@ def _draft_one(tpl: dict[str, Any], members: list[str], ctx: _Context,
         "months": list(months), "flags": flags, "activities": activities, "notes": notes,
         "jump": jump,
     }
+
+
+def draft_individual(tpl: dict[str, Any], customer: Mapping[str, Any], profile: Mapping[str, Any],
+                     ctx: _Context, group: Mapping[str, Any] | None) -> dict[str, Any]:
+    """One customer's individual map: the key-account template's duties (no calendar items:
+    the group map's calendar reaches the customer already) and what its own data add.
+
+    * the buying-committee checkpoint starts from the roles known in the contact log and is
+      left out when all four slots are known;
+    * growth is tempered toward the customer's own year-on-year trend when it was picked
+      for a jump;
+    * order rhythm: the orders its own rhythm gives by months 6 and 12 (never below the
+      baseline), and a call in the first month when an order was due by the end of the
+      reporting month and has not come;
+    * cross-sell: an offer of each candidate product, in months 2, 4 and 6.
+    """
+    lang, months = ctx.lang, ctx.months
+    cid = profile["customer_id"]
+    items = []
+    slots = [r for r in COMMITTEE_SLOTS if r not in profile["missing_roles"]]
+    for item in tpl["items"]:
+        if item["kpi"] == "known_roles" and profile["committee"]:
+            if not profile["missing_roles"]:
+                continue  # the four roles are known: nothing to find
+            known = float(len(slots))
+            steps = [min(known + k, float(len(COMMITTEE_SLOTS))) for k in (1, 2, 3)]
+            item = dict(item, target={"rule": "absolute", "value": steps, "baseline": known, "min": None},
+                        text={lg: t("maps.ind_roles", lg, missing=", ".join(
+                            label("committee_role", r, lg) for r in profile["missing_roles"]))
+                            for lg in LANGUAGES})
+        items.append(item)
+    tpl = dict(tpl, items=items)
+    extra: list[dict[str, Any]] = []
+    owner = tpl["owner"]
+
+    def add(key: str, month_index: int, kpi: str, text: str, spec: dict[str, Any], section: str = "checkpoint",
+            track: str = "sales", index: int = 0) -> None:
+        if month_index < len(months):
+            extra.append({"key": key, "month": months[month_index], "track": track, "owner": owner,
+                          "activity": text, "kpi": kpi, "target_spec": spec, "section": section,
+                          "origin": "individual", "value_index": index})
+
+    gap = profile.get("gap_days")
+    if gap:
+        text = t("maps.ind_rhythm", lang, days=f"{float(gap):.0f}")
+        for index, at in enumerate((6, 12)):
+            expected = rhythm_orders(profile["last_purchase"], float(gap), months[0],
+                                     months[min(at, len(months)) - 1])
+            add("rhythm", min(at, len(months)) - 1, "orders", text,
+                {"rule": "absolute", "value": [float(expected)], "baseline": 0.0, "min": None}, index=index)
+        due = profile.get("next_due")
+        if due is not None and pd.Period(due, "M") <= pd.Period(ctx.report_month, "M"):  # overdue by the data's end
+            add("overdue", 0, "calls_made", t("maps.ind_overdue", lang, date=pd.Timestamp(due).strftime("%d.%m.%Y")),
+                {"rule": "absolute", "value": [1.0], "baseline": 0.0, "min": None}, section="activity")
+    for i, offer in enumerate(profile.get("cross_sell") or []):
+        add(f"cross-sell-{i + 1}", 1 + 2 * i, "offer_accepted",
+            t("maps.ind_cross_sell", lang, product=offer["product"], share=f"{offer['peer_share'] * 100:.0f}"),
+            {"rule": "absolute", "value": [1.0], "baseline": 0.0, "min": None}, section="activity")
+    jump = None
+    if profile.get("jump"):
+        lines = member_lines(ctx.ledger, [cid])
+        jump = {"share": 1.0, "recent": profile.get("trend"), "long": own_trend(lines, ctx.report_month)}
+    m = _draft_one(tpl, [cid], ctx, customer=customer, with_calendar=False, extra=extra, jump=jump)
+    m["profile"] = dict(profile)
+    m["group_map"] = group["id"] if group else ""
+    m["difference"] = difference_rows(m, group)
+    if profile["committee"]:
+        named = {p["role"]: p for p in profile["committee"] if p["role"]}
+        filled = []
+        for slot in m["committee"]:
+            person = named.get(SLOT_ROLE.get(slot["role"], slot["role"]))
+            filled.append(dict(slot, name=person["contact"], note=person["position"]) if person else slot)
+        shown = {SLOT_ROLE.get(x["role"], x["role"]) for x in m["committee"]}
+        filled += [{"role": p["role"], "label": label("committee_role", p["role"], lang) if p["role"] else "",
+                    "name": p["contact"], "note": p["position"]}
+                   for p in profile["committee"] if p["role"] not in shown]
+        m["committee"] = filled
+    return m
 
 
 def checkpoints_frame(maps: Sequence[Mapping[str, Any]], lang: str = "ru") -> pd.DataFrame:

@@ -211,7 +211,8 @@ def _checkpoint_display(m: Mapping[str, Any], lang: str, currency: str) -> pd.Da
 
 def _headers(lang: str) -> dict[str, str]:
     keys = ("month", "track", "activity", "owner", "kpi", "unit", "baseline", "target", "deadline", "source",
-            "map", "who", "customer", "manager", "tier", "revenue", "potential", "slot", "name", "note", "basis")
+            "map", "who", "customer", "manager", "tier", "revenue", "potential", "slot", "name", "note", "basis",
+            "target_exact")
     return {k: str(t(f"maps.col_{k}", lang)) for k in keys}
 
 
@@ -229,17 +230,18 @@ def render_maps_html(maps_result: MapsResult, lang: str = "ru", currency: str = 
     ]))
     if not res.maps:
         parts.append(H.callout(str(t("maps.no_maps", lang)), "warn"))
+    from workbench.report.keyaccounts_report import render_individual, render_key_accounts
+
     for i, m in enumerate(res.maps):
         body = [H.para(label("kind", m["kind"], lang) + " · " + t("maps.members", lang, n=len(m["members"]))
                        + " · " + t("maps.owner_line", lang, owner=label("owner", m["owner"], lang))
                        + (" · " + t("maps.manager_line", lang, manager=m["manager"]) if m["manager"] else ""))]
-        if m["description"]:
-            body.append(H.para(m["description"], "wb-muted"))
-        body.append(calendar_chart(m, lang))
-        if m["committee"]:
-            com = pd.DataFrame([{"slot": c["label"], "name": c["name"], "note": c["note"]} for c in m["committee"]],
-                               columns=["slot", "name", "note"])
-            body.append(f"<h4>{H.esc(t('maps.sec_committee', lang))}</h4>" + H.table(com, headers=hd))
+        if m["kind"] == "individual":
+            body.append(render_individual(m, res, lang, currency))
+        else:
+            if m["description"]:
+                body.append(H.para(m["description"], "wb-muted"))
+            body.append(calendar_chart(m, lang))
         cp = _checkpoint_display(m, lang, currency)
         body.append(H.details(f"{t('maps.sec_checkpoints', lang)} ({len(cp)})",
                               H.table(cp, headers=hd, numeric=("baseline", "target"))))
@@ -247,6 +249,11 @@ def render_maps_html(maps_result: MapsResult, lang: str = "ru", currency: str = 
             body.append(f"<h4>{H.esc(t('maps.sec_notes', lang))}</h4>"
                         + H.bullets([_note_text(n, lang) for n in m["notes"]]))
         parts.append(H.section(f"maps-{i + 1}", m["name"], "".join(body), level=3))
+    if res.no_content:
+        names = {p["customer_id"]: p["customer_name"] for p in res.profiles.values()}
+        parts.append(H.callout(str(t("maps.no_content_note", lang, names=", ".join(
+            names.get(c, c) for c in res.no_content))), "info"))
+    parts.append(render_key_accounts(res, lang, currency))
     if len(res.candidates):
         cand = res.candidates
         show = pd.DataFrame({
@@ -273,26 +280,26 @@ def _tier(code: Any, lang: str) -> str:
 
 
 # --------------------------------------------------------------------------- workbook
-def checkpoints_sheet_frame(maps_result: MapsResult, lang: str = "ru") -> pd.DataFrame:
+def checkpoints_sheet_frame(maps_result: MapsResult, lang: str = "ru", currency: str = "RUB") -> pd.DataFrame:
     """The tidy ``checkpoints`` sheet: map, segment or customer, month, track, activity, owner,
-    KPI, unit, baseline, target, deadline (labels in ``lang``; baseline and target in the KPI's unit)."""
-    names = {m["id"]: (m["customer_name"] or m["customer_id"]) if m["kind"] == "individual" else m["segment"]
-             for m in maps_result.maps}
-    cp = maps_result.checkpoints
-    return pd.DataFrame({
-        "map": cp[C.MAP_ID].astype(str).tolist(),
-        "who": [names.get(x, "") for x in cp[C.MAP_ID].astype(str)],
-        "month": cp[C.MONTH].astype(str).tolist(),
-        "track": [label("track", x, lang) for x in cp[C.TRACK].astype(str)],
-        "activity": cp[C.ACTIVITY].astype(str).tolist(),
-        "owner": [label("owner", x, lang) for x in cp[C.OWNER].astype(str)],
-        "kpi": cp[C.KPI_NAME].astype(str).tolist(),
-        "unit": [label("unit", x, lang) for x in cp[C.UNIT].astype(str)],
-        "baseline": cp[C.BASELINE].astype(float).tolist(),
-        "target": cp[C.TARGET].astype(float).tolist(),
-        "deadline": cp[C.DEADLINE].astype(str).tolist(),
-    }, columns=["map", "who", "month", "track", "activity", "owner", "kpi", "unit", "baseline", "target",
-                "deadline"])
+    KPI, unit, baseline, target, the exact target before rounding, how the target was set,
+    deadline (labels in ``lang``; baseline and target in the KPI's unit)."""
+    rows = []
+    for m in maps_result.maps:
+        who = (m["customer_name"] or m["customer_id"]) if m["kind"] == "individual" else m["segment"]
+        for a in m["activities"]:
+            if not a["kpi"]:
+                continue
+            rows.append({
+                "map": m["id"], "who": who, "month": a["month"], "track": label("track", a["track"], lang),
+                "activity": a["activity"], "owner": label("owner", a["owner"], lang),
+                "kpi": label("kpi", a["kpi"], lang), "unit": label("unit", a["unit"], lang),
+                "baseline": float(a["baseline"]), "target": float(a["target"]),
+                "target_exact": float(a["target_exact"]) if a.get("target_exact") is not None else float(a["target"]),
+                "basis": target_basis(a, m["months"], lang, currency), "deadline": a["deadline"],
+            })
+    return pd.DataFrame(rows, columns=["map", "who", "month", "track", "activity", "owner", "kpi", "unit", "baseline",
+                                       "target", "target_exact", "basis", "deadline"])
 
 
 def sheet_name(m: Mapping[str, Any]) -> str:
@@ -378,15 +385,19 @@ def add_map_sheet(book: Book, m: Mapping[str, Any], lang: str = "ru") -> Any:
     return ws
 
 
-def add_maps_sheets(book: Book, maps_result: MapsResult, lang: str = "ru") -> None:
-    """Add one month-grid sheet per map and the tidy ``checkpoints`` sheet to ``book``."""
+def add_maps_sheets(book: Book, maps_result: MapsResult, lang: str = "ru", currency: str = "RUB") -> None:
+    """Add one month-grid sheet per map, the tidy ``checkpoints`` sheet and one dossier sheet
+    per key account to ``book``."""
+    from workbench.report.keyaccounts_report import add_dossier_sheets
+
     for m in maps_result.maps:
         add_map_sheet(book, m, lang)
     hd = _headers(lang)
-    book.add_table("checkpoints", checkpoints_sheet_frame(maps_result, lang),
+    book.add_table("checkpoints", checkpoints_sheet_frame(maps_result, lang, currency),
                    title=str(t("maps.sheet_checkpoints_title", lang)), headers=hd,
-                   kinds={"baseline": "decimal", "target": "decimal"},
-                   widths={"activity": 50, "kpi": 30}, wrap=("activity",), landscape=True)
+                   kinds={"baseline": "decimal", "target": "decimal", "target_exact": "decimal"},
+                   widths={"activity": 50, "kpi": 30, "basis": 50}, wrap=("activity", "basis"), landscape=True)
+    add_dossier_sheets(book, maps_result, lang, currency)
 
 
 # --------------------------------------------------------------------------- findings
@@ -394,38 +405,60 @@ def maps_findings(maps_result: MapsResult, lang: str = "ru", currency: str = "RU
     """Findings for the executive summary, most important first.
 
     Each: severity ('risk' | 'warn' | 'info' | 'ok'), headline, number (formatted text),
-    action, weight (bigger = more important).
+    action, weight (bigger = more important), and where known ``owner`` (a role code or a
+    manager's name), ``due`` (ISO date), ``at_stake`` (money) and ``audience``
+    (``consultant`` for notes on the draft itself, else the client's management).
     """
+    from workbench.report.keyaccounts_report import key_account_findings
+
     res = maps_result
     out: list[dict[str, Any]] = []
+    start = f"{res.months[0]}-01" if res.months else ""
 
-    def add(severity: str, key: str, number: str, weight: float, **kw: Any) -> None:
-        out.append({"severity": severity, "headline": str(t(f"maps.f_{key}", lang, **kw)), "number": number,
-                    "action": str(t(f"maps.f_{key}_action", lang)), "weight": float(weight)})
+    def add(severity: str, key: str, number: str, weight: float, audience: str = "management",
+            owner: str = "", **kw: Any) -> None:
+        f = {"severity": severity, "headline": str(t(f"maps.f_{key}", lang, **kw)), "number": number,
+             "action": str(t(f"maps.f_{key}_action", lang)), "weight": float(weight), "audience": audience}
+        if owner:
+            f["owner"] = owner
+        if start and audience == "management":
+            f["due"] = start
+        out.append(f)
 
     def count(code: str) -> int:
         return sum(1 for m in res.maps for n in m["notes"] if n["code"] == code)
 
     n_indiv = sum(1 for m in res.maps if m["kind"] == "individual")
     if len(res.candidates):
-        add("warn", "candidates", fmt.number(len(res.candidates), lang), 55, n=len(res.candidates))
-    if res.maps and n_indiv == 0:
-        add("warn", "no_individual", "0", 50)
+        add("warn", "candidates", fmt.number(len(res.candidates), lang), 55, owner="director", n=len(res.candidates))
+    if res.maps and n_indiv == 0 and not res.no_content:
+        add("warn", "no_individual", "0", 50, audience="consultant")
+    if res.no_content:
+        add("info", "no_content", fmt.number(len(res.no_content), lang), 20, audience="consultant",
+            n=len(res.no_content))
+    tempered = [m for m in res.maps if any(n["code"] == "tempered" for n in m["notes"])]
+    for m in tempered:
+        growth = [(a["template_growth"], a["growth"]) for a in m["activities"] if "tempered" in (a.get("labels") or [])]
+        if growth:
+            before, after = growth[0]
+            add("info", "tempered", f"{_signed_pct(after, lang)}", 30, owner=m["owner"], name=m["name"],
+                before=_signed_pct(before, lang), after=_signed_pct(after, lang))
     zero = count("zero_baseline")
     if zero:
-        add("warn", "zero", fmt.number(zero, lang), 45, n=zero)
+        add("warn", "zero", fmt.number(zero, lang), 45, audience="consultant", n=zero)
     outside = count("outside")
     if outside:
-        add("warn", "outside", fmt.number(outside, lang), 35, n=outside)
+        add("warn", "outside", fmt.number(outside, lang), 35, audience="consultant", n=outside)
     if res.empty:
         names = ", ".join(f"«{res.template_names.get(c, c)}»" if lang == "ru" else
                           f"“{res.template_names.get(c, c)}”" for c in res.empty)
-        add("info", "empty", fmt.number(len(res.empty), lang), 30, names=names)
+        add("info", "empty", fmt.number(len(res.empty), lang), 30, audience="consultant", names=names)
     if res.unmapped_lost:
-        add("info", "lost", fmt.number(res.unmapped_lost, lang), 25, n=res.unmapped_lost)
-    shifted = count("shifted") + count("merged")
+        add("info", "lost", fmt.number(res.unmapped_lost, lang), 25, owner="director", n=res.unmapped_lost)
+    shifted = count("shifted") + count("shifted_earlier") + count("merged")
     if shifted:
-        add("info", "shifted", fmt.number(shifted, lang), 3, n=shifted)  # a note for the consultant
+        add("info", "shifted", fmt.number(shifted, lang), 3, audience="consultant", n=shifted)
+    out.extend(key_account_findings(res, lang, currency))
     if res.maps:
         add("ok", "summary", fmt.number(len(res.checkpoints), lang), 10, maps=len(res.maps),
             checkpoints=len(res.checkpoints))

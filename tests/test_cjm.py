@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -17,7 +18,6 @@ from workbench.cjm import (
     OWNER_ROLES,
     TIERS,
     build_cjms,
-    largest_remainder,
     load_cjm_templates,
 )
 from workbench.errors import ConfigError, WorkbenchError
@@ -46,6 +46,15 @@ def segments_frame(n_typical: int = 3) -> pd.DataFrame:
     ] + [(f"8{i:03d}", f"Типичный {i}", "typical", "group", "Петров") for i in range(n_typical)]
     df = pd.DataFrame(rows, columns=[C.CUSTOMER_ID, C.CUSTOMER_NAME, C.TIER, C.MAP, C.MANAGER])
     return df.assign(**{C.LIFECYCLE: "active", C.ABC_XYZ: "AX"})
+
+
+# what the development maps know of the two individual-map customers (workbench.maps.individual):
+# Альфа's decision maker from the contact log, the hostile one's cross-sell candidate
+PROFILES = {
+    "7701": {"committee": [{"contact": "Смирнов С.", "position": "Директор", "role": "decision_maker"}],
+             "cross_sell": []},
+    "7704": {"committee": [], "cross_sell": [{"product": "Стрейч-плёнка", "peer_share": 0.6, "peers": 5}]},
+}
 
 
 def write_override(eng: Path, name: str, data: dict) -> Path:
@@ -265,14 +274,17 @@ def test_per_customer_override(tmp_path):
     path.parent.mkdir(parents=True)
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     tpl = load_cjm_templates(TEMPLATES, tmp_path, [])
+    # the customer's own file is individual content: its CJM is built without a profile
     res = build_cjms(segments_frame(), tpl, "2026-11", "ru")
     assert res.tables["cjm:7701"]["action"].tolist() == ["Только для Альфы"]
+    assert "cjm:7704" not in res.tables and res.no_content == ["7704"]
+    res = build_cjms(segments_frame(), tpl, "2026-11", "ru", profiles=PROFILES)
     assert len(res.tables["cjm:7704"]) == len(tpl["segments"]["key_account"]["cells"])
 
 
 # ----------------------------------------------------------------------------- build
 def test_build_ids_tables_and_grids(tpl):
-    res = build_cjms(segments_frame(), tpl, "2026-11", "ru")
+    res = build_cjms(segments_frame(), tpl, "2026-11", "ru", profiles=PROFILES)
     assert list(res.tables) == ["cjm:vip", "cjm:strategic", "cjm:typical", "cjm:ballast", "cjm:7701", "cjm:7704"]
     assert res.meta["cjm:7701"]["title"] == "Индивидуальная CJM: Альфа"
     assert res.meta["cjm:7704"]["customer_name"] == HOSTILE
@@ -291,30 +303,52 @@ def test_build_ids_tables_and_grids(tpl):
     assert grid.at["meeting_specifications", "trust"] == ""
     # elements chosen for the segment are rows even where no cell is filled yet
     assert "product_quality" in grid.index
-    en = build_cjms(segments_frame(), tpl, "2026-11", "en")
+    en = build_cjms(segments_frame(), tpl, "2026-11", "en", profiles=PROFILES)
     assert en.grids["cjm:vip"].set_index("row").at["meeting_specifications", "attention"] == \
         "Expert: Show the expert that the specification is met"
     rules = res.rules["cjm:strategic"].set_index("stage")
-    assert rules.at["trust", "owners"] == "marketing, farmer"
-    assert rules.at["trust", "owners_label"] == "Маркетинг, Фермер"
+    assert rules.at["trust", "owners"] == "marketing, kam"
+    assert rules.at["trust", "owners_label"] == "Маркетинг, KAM"
     assert "трижды" in rules.at["trust", "handoff"]
 
 
-def test_nurturing_sums_to_segment_size(tpl):
-    assert largest_remainder(10, [0.03, 0.40, 0.57]) == [0, 4, 6]
-    assert largest_remainder(37, [0.03, 0.40, 0.57]) == [1, 15, 21]
-    assert largest_remainder(0, [0.03, 0.40, 0.57]) == [0, 0, 0]
-    res = build_cjms(segments_frame(n_typical=37), tpl, "2026-11", "ru")
-    nurt = res.nurturing.set_index("segment")
-    assert nurt.loc["typical", ["customers", "buy_now", "open_to_talk", "not_ready"]].tolist() == [37, 1, 15, 21]
-    assert (nurt["buy_now"] + nurt["open_to_talk"] + nurt["not_ready"] == nurt["customers"]).all()
-    assert nurt.loc["vip", "customers"] == 2  # the whole tier, individual maps included
-    for n in range(120):
-        assert sum(largest_remainder(n, [0.03, 0.40, 0.57])) == n
+def test_nurturing_readiness_comes_from_the_data(tpl):
+    """Report month 2026-11, plan from 2026-12. Rhythms (last purchase + median gap):
+    7702: 20 Nov + 30 = 20 Dec -> due in December; 7703: 1 Oct + 30 = 31 Oct, 30 days late at the
+    end of November, not more than one gap -> due; 7705: 1 Aug + 20 = 21 Aug, 101 days late > 20 ->
+    overdue; 8000: 15 Nov + 60 = 14 Jan -> later; 8001: two orders -> no rhythm; 8002: lost, left out."""
+    seg = segments_frame(n_typical=3).assign(**{
+        C.ORDERS: [12, 6, 5, 0, 3, 4, 2, 9],
+        "median_gap_days": [30.0, 30.0, 30.0, None, 20.0, 60.0, 45.0, 30.0],
+        C.LAST_PURCHASE: pd.to_datetime(["2026-11-20", "2026-11-20", "2026-10-01", None, "2026-08-01",
+                                         "2026-11-15", "2026-11-01", "2025-01-10"]),
+        C.REVENUE: [9.0, 8.0, 7.0, 6.0, 5.0, 4.0, 3.0, 2.0],
+        C.LIFECYCLE: ["active"] * 7 + ["lost"]})
+    res = build_cjms(seg, tpl, "2026-11", "ru", plan_start="2026-12")
+    state = dict(zip(res.readiness[C.CUSTOMER_ID], res.readiness["readiness"]))
+    assert state == {"7701": "due", "7702": "due", "7703": "due", "7704": "no_rhythm", "7705": "overdue",
+                     "8000": "later", "8001": "no_rhythm"}
+    counts = res.nurturing.set_index("segment")
+    assert counts.loc["vip", ["customers", "due", "overdue", "later", "no_rhythm"]].tolist() == [2, 2, 0, 0, 0]
+    assert counts.loc["typical", ["customers", "later", "no_rhythm"]].tolist() == [2, 1, 1]   # 8002 is lost
+    assert (counts[["due", "open_deal", "enquiry", "overdue", "later", "no_rhythm"]].sum(axis=1)
+            == counts["customers"]).all()
+    # deals arrive later (issue 14): an open deal or a deal created within 30 days makes a customer ready
+    deals = pd.DataFrame({C.CUSTOMER_ID: ["8000", "8001", "7705"], "status": ["open", "lost", "won"],
+                          "created": pd.to_datetime(["2026-06-01", "2026-11-20", "2026-01-01"])})
+    res = build_cjms(seg, tpl, "2026-11", "ru", plan_start="2026-12", deals=deals)
+    state = dict(zip(res.readiness[C.CUSTOMER_ID], res.readiness["readiness"]))
+    assert (state["8000"], state["8001"], state["7705"]) == ("open_deal", "enquiry", "overdue")
+    # the programme per segment: length, stage, committee role, content, call to action
+    prog = res.programmes[res.programmes["segment"] == "typical"]
+    assert prog["weeks"].unique().tolist() == [8] and prog["week"].tolist() == [1, 3, 6, 8]
+    assert prog.iloc[0][["stage", "role", "cta"]].tolist() == ["contact", "user", "Подписаться на рассылку"]
+    # 3 / 40 / 57 % is never multiplied onto the customers: no column of the result holds it
+    assert not {"buy_now", "open_to_talk", "not_ready"} & set(res.nurturing.columns)
 
 
 def test_task_list_in_checkpoint_format(tpl):
-    res = build_cjms(segments_frame(), tpl, "2026-11", "ru")
+    res = build_cjms(segments_frame(), tpl, "2026-11", "ru", profiles=PROFILES)
     tasks = res.tasks
     assert tuple(tasks.columns) == C.CHECKPOINT_COLUMNS
     assert len(tasks) == sum(len(t) for t in res.tables.values())
@@ -338,7 +372,7 @@ def test_task_list_in_checkpoint_format(tpl):
     ind = tasks[tasks[C.MAP_ID] == "cjm:7701"]
     assert set(ind[C.CUSTOMER_ID]) == {"7701"} and set(ind[C.SEGMENT]) == {""}
     assert set(ind[C.UNIT]) == {"count"} and set(ind[C.TARGET]) == {1.0}
-    later = build_cjms(segments_frame(), tpl, "2026-11", "ru", plan_start="2027-03")
+    later = build_cjms(segments_frame(), tpl, "2026-11", "ru", plan_start="2027-03", profiles=PROFILES)
     assert later.tasks[C.MONTH].min() == "2027-03"
     assert later.tasks[C.DEADLINE].max() == "2027-12"  # key account: referral at offset 9
 
@@ -373,7 +407,7 @@ def test_empty_segments(tpl):
 
 # ----------------------------------------------------------------------------- report
 def test_html_escapes_hostile_customer_name(tpl):
-    res = build_cjms(segments_frame(), tpl, "2026-11", "en")
+    res = build_cjms(segments_frame(), tpl, "2026-11", "en", profiles=PROFILES)
     out = render_cjm_html(res, "en")
     assert out.startswith('<section class="wb-section" id="cjm">')
     assert "<script>" not in out
@@ -381,17 +415,19 @@ def test_html_escapes_hostile_customer_name(tpl):
     assert "position:sticky" in out
     assert 'class="wb-cjm-group wb-cjm-g-table_stakes"' in out
     assert "Show the expert that the specification is met" in out
-    assert "Nurturing mix" in out and "Qualification criteria" in out
-    ru = render_cjm_html(build_cjms(segments_frame(), tpl, "2026-11", "ru"), "ru")
-    assert "Система подогрева" in ru and "Nurturing" not in ru
+    assert "Nurturing programme" in out and "Qualification criteria" in out
+    assert "rule of thumb about a market, not data about your customers" in out
+    ru = render_cjm_html(build_cjms(segments_frame(), tpl, "2026-11", "ru", profiles=PROFILES), "ru")
+    assert "Программа подогрева" in ru and "Nurturing" not in ru
 
 
 def test_findings_shape(tpl):
-    res = build_cjms(segments_frame(), tpl, "2026-11", "ru")
+    res = build_cjms(segments_frame(), tpl, "2026-11", "ru", profiles=PROFILES)
     findings = cjm_findings(res, "ru")
     assert findings
     for f in findings:
-        assert set(f) == {"severity", "headline", "number", "action", "weight"}
+        assert {"severity", "headline", "number", "action", "weight"} <= set(f)
+        assert set(f) <= {"severity", "headline", "number", "action", "weight", "owner", "due", "audience", "at_stake"}
         assert f["severity"] in ("risk", "warn", "info", "ok")
     assert [f["weight"] for f in findings] == sorted((f["weight"] for f in findings), reverse=True)
     # the hostile customer's individual CJM has no manager
@@ -400,7 +436,7 @@ def test_findings_shape(tpl):
 
 
 def test_workbook_cells_and_styles(tpl, tmp_path):
-    res = build_cjms(segments_frame(), tpl, "2026-11", "ru")
+    res = build_cjms(segments_frame(), tpl, "2026-11", "ru", profiles=PROFILES)
     book = Book("ru")
     add_cjm_sheets(book, res, "ru")
     path = tmp_path / "cjm.xlsx"
@@ -409,7 +445,7 @@ def test_workbook_cells_and_styles(tpl, tmp_path):
     assert "CJM VIP" in wb.sheetnames and "Задачи CJM" in wb.sheetnames
     ws = wb["CJM VIP"]
     assert ws["A1"].value == "CJM: VIP-клиенты"
-    assert ws["B3"].value == "Привлечение внимания (узнать)"
+    assert ws["B3"].value == "Привлечение внимания («Узнать»)"
     assert ws.freeze_panes == "B4"
     assert ws.page_setup.orientation == "landscape"
     assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A3) == 8
@@ -440,7 +476,7 @@ def test_workbook_cells_and_styles(tpl, tmp_path):
     assert {"Цель, %", "Цель, шт."} & set(header) and "Код KPI" not in header  # values in columns of their unit
     assert tasks.cell(row=3, column=header.index("Действие менеджера") + 1).value == \
         "Договориться, чтобы эксперт запросил техническую информацию по новому продукту"
-    assert "Система подогрева" in wb.sheetnames
+    assert "Программа подогрева" in wb.sheetnames
 
 
 def test_catalogues_hold_the_same_keys():
@@ -466,5 +502,133 @@ def test_unknown_keys_named_with_their_path_at_every_level(tmp_path):
         load_cjm_templates(TEMPLATES, tmp_path, [], lang="en")
     msg = str(err.value)
     assert str(path) in msg
-    assert "key colour is unknown; allowed keys: segment, title, owner, elements, stages, cells, checkpoints" in msg
+    assert ("key colour is unknown; allowed keys: segment, title, owner, elements, stages, cells, checkpoints, "
+            "tender, nurturing") in msg
     assert "key cells.signed_contract.sale.colour is unknown; allowed keys: role, ru, en, owner" in msg
+
+
+# ----------------------------------------------------------------------------- hourglass, owners, tender rules
+def test_hourglass_labels_pair_each_stage_with_its_verb(tpl, tmp_path):
+    """Source 001: attention makes the prospect know us; at "Формирование доверия" they come to
+    trust us; at "Получение контакта" "our task is to be liked" and get the contact; warm-up lets
+    them try, then buy, repeat (after-sales) and refer (word of mouth). Jantsch's verbs."""
+    pairs = {"attention": ("Узнать", "know"), "trust": ("Доверять", "trust"), "contact": ("Понравиться", "like"),
+             "warmup": ("Попробовать", "try"), "sale": ("Купить", "buy"), "after_sales": ("Повторить", "repeat"),
+             "referral": ("Рекомендовать", "refer")}
+    assert [s["code"] for s in tpl["stages"]] == list(pairs)
+    for stage in tpl["stages"]:
+        ru, en = pairs[stage["code"]]
+        assert f"«{ru}»" in stage["ru"], stage
+        assert f"({en})" in stage["en"], stage
+        others = [w for code, (w, _) in pairs.items() if code != stage["code"]]
+        assert not any(w.lower() in stage["ru"].lower() for w in others), stage
+    # an edited copy that pairs a stage with another stage's verb is refused
+    data = raw("stages")
+    data["stages"][1]["ru"] = "Формирование доверия («Понравиться»)"
+    path = write_override(tmp_path, "stages", data)
+    with pytest.raises(ConfigError, match=rf"{path}:\n  - stages\[1\]\.ru: подпись \"Формирование доверия "
+                                          r"\(«Понравиться»\)\" этапа trust должна называть его глагол «Доверять»"):
+        load_cjm_templates(TEMPLATES, tmp_path, [])
+
+
+def test_one_owner_for_a_segments_map_and_cjm(tpl, tmp_path):
+    from workbench.cjm import check_owners
+    from workbench.maps import load_map_templates
+
+    maps = load_map_templates(TEMPLATES / "maps")
+    check_owners(tpl, maps)   # shipped: strategic map and CJM both KAM, typical both farmer, ...
+    assert tpl["segments"]["strategic"]["owner"] == maps["strategic"]["owner"] == "kam"
+    assert tpl["segments"]["typical"]["owner"] == maps["typical"]["owner"] == "farmer"
+    assert tpl["segments"]["key_account"]["owner"] == maps["key_account"]["owner"] == "kam"
+    data = raw("strategic")
+    data["owner"] = "farmer"
+    path = write_override(tmp_path, "strategic", data)
+    edited = load_cjm_templates(TEMPLATES, tmp_path, [])
+    with pytest.raises(ConfigError, match=rf"{path}:\n  - owner: у CJM сегмента strategic ответственный «farmer», а у "
+                                          r"его карты развития .*strategic\.yaml — «kam»; правило: карта и CJM сегмента"):
+        check_owners(edited, maps)
+
+
+# gifts, bonuses and informal incentives, worked out here independently of the catalogue
+INCENTIVES = re.compile(r"(?i)(?<![а-яёa-z])(?:подар|бонус|вознагражд|угощ|сувенир|gift|bonus|perk|incentive|kickback"
+                        r"|souvenir)")
+
+
+def _state_buyer_actions(data: dict) -> list[tuple[str, str, str]]:
+    """(row, stage, text) of every action a state buyer receives from a raw CJM template."""
+    tender = data.get("tender") or {}
+    replaced = {(row, stage): cell for row, by in (tender.get("cells") or {}).items() for stage, cell in by.items()}
+    out = []
+    for row, by in (data.get("cells") or {}).items():
+        if row in (tender.get("drop") or []):
+            continue
+        for stage, cell in by.items():
+            cell = replaced.get((row, stage), cell)
+            out += [(row, stage, cell["ru"]), (row, stage, cell["en"])]
+    out += [(row, stage, cell[lg]) for (row, stage), cell in replaced.items() for lg in ("ru", "en")]
+    return out
+
+
+def test_no_shipped_template_offers_state_buyers_a_gift_or_bonus():
+    files = sorted(CJM_DIR.glob("*.yaml")) + sorted((TEMPLATES / "maps").glob("*.yaml"))
+    assert len(files) >= 15
+    for path in files:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if "cells" in data:
+            hits = [(r, s, x) for r, s, x in _state_buyer_actions(data) if INCENTIVES.search(x)]
+        else:
+            items = (data.get("activities") or []) + (data.get("checkpoints") or [])
+            hits = [(i["id"], "", i["text"][lg]) for i in items for lg in ("ru", "en") if INCENTIVES.search(i["text"][lg])]
+        assert not hits, (path.name, hits)
+    # the key-account CJM has no perks for a state buyer at all
+    ka = _state_buyer_actions(raw("key_account"))
+    assert not [r for r, _, _ in ka if r == "fun_perks"]
+
+
+def test_state_buyers_get_cjm_actions_that_fit_tender_rules(tpl, tmp_path):
+    seg = segments_frame().assign(state_customer=[True, True, False, False, False, False, False, False])
+    res = build_cjms(seg, tpl, "2026-11", "ru", profiles=PROFILES)
+    # the VIP tier's two customers are both state buyers: they get the tender version of the VIP CJM
+    assert "cjm:vip" not in res.tables and res.meta["cjm:vip:tender"]["customers"] == 2
+    assert res.meta["cjm:vip:tender"]["title"] == "CJM: VIP-клиенты — госзаказчики (44-ФЗ / 223-ФЗ)"
+    offer = res.tables["cjm:vip:tender"].set_index(["row", "stage"]).loc[("requested_offer", "sale"), "action"]
+    assert "заявку на участие в закупке" in offer
+    # Альфа's individual CJM: no perks row, the price only in the bid
+    alfa = res.tables["cjm:7701"]
+    assert "fun_perks" not in set(alfa["row"])
+    assert "только в заявке" in alfa.set_index(["row", "stage"]).loc[("acceptable_price", "sale"), "action"]
+    assert not alfa["action"].str.contains(INCENTIVES).any()
+    assert res.state_customers == 2
+    # without the column nobody is a state buyer (until the segmentation gives it)
+    assert "cjm:vip" in build_cjms(segments_frame(), tpl, "2026-11", "ru").tables
+    # a state buyer's own CJM file with a bonus is refused, naming the file, the cell and the rule
+    data = raw("key_account")
+    data["cells"]["repeat_order"]["after_sales"]["ru"] = "Обещать чемпиону бонус за повторный заказ"
+    data["tender"]["cells"]["repeat_order"] = {"after_sales": dict(data["cells"]["repeat_order"]["after_sales"])}
+    path = tmp_path / "overrides" / "cjm" / "customers" / "7701.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"tender\.cells\.repeat_order\.after_sales: действие для госзаказчиков похоже "
+                                          r"на подарок или неформальный стимул \(«бонус»\); по правилам торгов"):
+        load_cjm_templates(TEMPLATES, tmp_path, [])
+    # an edited segment template with an uncovered bonus is refused as well
+    data = raw("vip")
+    data["cells"]["repeat_order"]["after_sales"]["ru"] = "Подарить чемпиону подарок к повторному заказу"
+    path = write_override(tmp_path / "e2", "vip", data)
+    with pytest.raises(ConfigError, match=rf"{path}:\n  - cells\.repeat_order\.after_sales: действие похоже на подарок "
+                                          r"или неформальный стимул \(«Подарить»\); госзаказчикам \(44-ФЗ / 223-ФЗ\)"):
+        load_cjm_templates(TEMPLATES, tmp_path / "e2", [])
+
+
+def test_individual_cjm_names_the_committee_and_the_new_line(tpl):
+    res = build_cjms(segments_frame(), tpl, "2026-11", "ru", profiles=PROFILES)
+    grid = res.grids["cjm:7701"].set_index("row")
+    assert grid.at["agreed_meeting", "contact"].startswith("ЛПР — Смирнов С. (Директор): ")
+    tasks = res.tasks[res.tasks[C.MAP_ID] == "cjm:7701"]
+    assert tasks[C.ACTIVITY].str.endswith("— Смирнов С. (Директор)").sum() == \
+        (res.tables["cjm:7701"]["role"] == "decision_maker").sum()
+    hostile = res.tables["cjm:7704"].set_index("row")
+    assert hostile.at["expanded_range", "action"].endswith("(новое направление: «Стрейч-плёнка»)")
+    # two individual CJMs built from different facts differ in their content
+    assert set(res.tasks.loc[res.tasks[C.MAP_ID] == "cjm:7701", C.ACTIVITY]) != \
+        set(res.tasks.loc[res.tasks[C.MAP_ID] == "cjm:7704", C.ACTIVITY])

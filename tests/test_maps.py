@@ -1131,3 +1131,77 @@ def test_key_account_rules_without_a_log_are_rules_and_with_a_log_are_checked(te
     (check,) = res.contact_checks.to_dict("records")
     assert (check["month"], check["positive"], check["longest_gap_days"], check["gap_ok"]) == ("2026-12", 2, 19, False)
     assert "committee" in res.profiles["A"]["content"]
+
+
+# =====================================================================================
+# workload: tasks per salesperson and month within the cap
+# =====================================================================================
+
+def _task(uid: str, month: str, persons: list[str], values: dict, key: str = "", kind: str = "task",
+          fixed: bool = False) -> dict:
+    return {"uid": uid, "source": "maps", "map_id": "group:x", "key": key or uid, "activity": uid, "owner": "kam",
+            "month": month, "deadline": month, "persons": persons, "value": values, "kind": kind, "fixed": fixed}
+
+
+def test_balance_keeps_the_most_valuable_tasks_and_moves_the_rest_by_hand():
+    from workbench.maps.workload import balance, load_table
+
+    months = ["2027-01", "2027-02", "2027-03"]
+    A, B = "Анна", "Борис"
+    tasks = pd.DataFrame([
+        _task("T1", "2027-01", [A], {A: 300.0}), _task("T2", "2027-01", [A], {A: 100.0}),
+        _task("T3", "2027-01", [A], {A: 200.0}), _task("T4", "2027-01", [A, B], {A: 50.0, B: 500.0}),
+        _task("T8", "2027-01", [A], {A: 10.0}, key="qbr"), _task("F1", "2027-01", [A], {A: 5.0}, fixed=True),
+        _task("R1", "2027-01", [A], {A: 999.0}, kind="result"),
+        _task("T5", "2027-02", [A], {A: 80.0}), _task("T6", "2027-02", [A], {A: 70.0}),
+        _task("T9", "2027-03", [A], {A: 10.0}, key="qbr"),
+    ])
+    where, moves = balance(tasks, months, cap=2)
+    # January: 6 tasks for Анна (the result is not counted), cap 2: the consultant's edit stays and
+    # the most valuable one (T1) is kept; the rest go, least valuable first:
+    # T8 -> February is full, its next occurrence is in March: merged into it;
+    # T4 -> needs room for Анна and Борис: February is full for Анна, March has room: moved;
+    # T2, T3 -> no room left in the plan: deferred past it
+    assert where == {"T1": "2027-01", "F1": "2027-01", "R1": "2027-01", "T8": "", "T4": "2027-03", "T2": "",
+                     "T3": "", "T5": "2027-02", "T6": "2027-02", "T9": "2027-03"}
+    assert moves[["activity", "how", "to"]].values.tolist() == [
+        ["T8", "merged", "2027-03"], ["T4", "later", "2027-03"], ["T2", "past_plan", ""], ["T3", "past_plan", ""]]
+    load = load_table(tasks, where, months).set_index(["person", "month"])
+    assert load.loc[A, "before"].tolist() == [6, 2, 1] and load.loc[A, "after"].tolist() == [2, 2, 2]
+    assert load.loc[A, "results"].tolist() == [1, 0, 0]
+    assert load.loc[B, "before"].tolist() == [1, 0, 0] and load.loc[B, "after"].tolist() == [0, 0, 1]
+    # a holiday month takes nothing: with March blocked, T4 has no room either
+    where, _ = balance(tasks, months, cap=2, blocked=["2027-03"])
+    assert where["T4"] == "" and where["T8"] == ""
+
+
+def test_the_plan_fits_the_team(templates: dict):
+    from workbench.cjm import build_cjms, load_cjm_templates
+    from workbench.maps.workload import plan_workload, task_table
+
+    seg, led = synthetic()
+    res = draft_maps(seg, led, {"calendar": CAL}, "2026-12", templates)
+    cjm = build_cjms(seg, load_cjm_templates(ROOT / "templates", None, []), "2026-12", "ru",
+                     plan_start=res.months[0], profiles=res.profiles)
+    before = task_table(res, cjm, seg)
+    maps2, cjm2, w = plan_workload(res, cjm, seg, cap=6)
+    assert w.over_before and not w.over_after                       # over the cap before, within it after
+    sales = w.load[~w.load["team"]]
+    assert (sales["after"] <= 6).all() and (sales["before"] > 6).any()
+    # every salesperson of the data is there; the teams are counted, not capped
+    assert set(sales["person"]) == set(seg[C.MANAGER]) and {"marketing"} <= set(w.load["person"])
+    # what moved is said: a note in the map, and the checkpoints follow it
+    moved = w.moves[(w.moves["source"] == "maps") & (w.moves["how"] == "later")]
+    assert len(moved)
+    notes = [n for m in maps2.maps for n in m["notes"] if n["code"] in ("deferred", "deferred_out")]
+    assert len(notes) == len(w.moves[w.moves["source"] == "maps"])
+    assert len(maps2.checkpoints) == len(res.checkpoints) - len(w.moves[(w.moves["source"] == "maps")
+                                                                           & (w.moves["how"] != "later")])
+    assert len(cjm2.tasks) == len(cjm.tasks) - len(w.moves[(w.moves["source"] == "cjm") & (w.moves["how"] != "later")])
+    # nothing moved into May, a holiday month of the calendar
+    assert "2027-05" not in set(w.moves["to"])
+    # results measured from sales are never moved
+    results = before[before["kind"] == "result"]
+    assert len(results) and not set(w.moves["activity"]) & set(results["activity"]) - set(
+        before.loc[before["kind"] == "task", "activity"])
+    assert maps2.workload is w and res.workload is None              # the input is left as it was

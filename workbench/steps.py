@@ -236,43 +236,58 @@ def load_contacts(ctx: Context, segments: pd.DataFrame) -> Any:
     return parse_activity_log(raw, segments, ctx.lang)
 
 
-def maps_step(ctx: Context) -> Any:
-    """Draft the development maps for the planning year; keep the checkpoints."""
+def plan_step(ctx: Context) -> tuple[Any, Any, Any]:
+    """Draft the plan a team can carry out: the development maps, the CJMs (personalised from
+    the maps' customer facts), one owner per segment checked, and the workload within
+    ``maps.max_tasks_per_person_month``. Keeps the checkpoints of both, their results and
+    findings; returns (maps result, CJM result, workload)."""
+    from workbench.cjm import build_cjms, check_owners, load_cjm_templates
     from workbench.config import TEMPLATES_DIR
     from workbench.io.yamlfiles import read_map_overrides
     from workbench.maps import draft_maps, load_map_templates
+    from workbench.maps.workload import plan_workload
+    from workbench.report.cjm_report import cjm_findings
     from workbench.report.maps_report import maps_findings
 
     eng = ctx.engagement
     templates = load_map_templates(TEMPLATES_DIR / "maps", eng.root / "templates" / "maps")
+    cjm_templates = load_cjm_templates(TEMPLATES_DIR / "cjm", eng.root, ctx.settings["cjm"]["stages"], ctx.lang)
+    check_owners(cjm_templates, templates, ctx.lang)
     overrides = read_map_overrides(eng)
-    settings = {**ctx.settings["maps"], "start_month": plan_start(ctx)}
+    start = plan_start(ctx)
+    settings = {**ctx.settings["maps"], "start_month": start}
     segments = load_segments(ctx)
+    ledger = load_ledger(ctx)
     seg_settings = ctx.settings["segmentation"]
-    res = draft_maps(segments, load_ledger(ctx), settings, ctx.month, templates,
-                     ctx.lang, overrides=overrides,
-                     jump_threshold=float(seg_settings["tiers"]["prospect_trend"]),
-                     contacts=load_contacts(ctx, segments), window_months=int(seg_settings["window_months"]))
-    tables.write_parquet(res.checkpoints, ctx.step_dir / "checkpoints_maps.parquet")
-    save_result(ctx, "maps", res)
-    save_findings(ctx, "maps", maps_findings(res, ctx.lang, ctx.currency))
-    return res
+    maps = draft_maps(segments, ledger, settings, ctx.month, templates,
+                      ctx.lang, overrides=overrides,
+                      jump_threshold=float(seg_settings["tiers"]["prospect_trend"]),
+                      contacts=load_contacts(ctx, segments), window_months=int(seg_settings["window_months"]))
+    cjm = build_cjms(segments, cjm_templates, ctx.month, ctx.lang, plan_start=start, profiles=maps.profiles)
+    maps, cjm, workload = plan_workload(maps, cjm, segments, int(ctx.settings["maps"]["max_tasks_per_person_month"]))
+    tables.write_parquet(maps.checkpoints, ctx.step_dir / "checkpoints_maps.parquet")
+    tables.write_parquet(cjm.tasks, ctx.step_dir / "checkpoints_cjm.parquet")
+    save_result(ctx, "maps", maps)
+    save_result(ctx, "cjm", cjm)
+    save_findings(ctx, "maps", maps_findings(maps, ctx.lang, ctx.currency))
+    save_findings(ctx, "cjm", cjm_findings(cjm, ctx.lang))
+    return maps, cjm, workload
+
+
+def maps_step(ctx: Context) -> Any:
+    """Draft the development maps for the planning year (with the CJMs and the workload: see
+    :func:`plan_step`); keep the checkpoints."""
+    return plan_step(ctx)[0]
 
 
 # --- CJM --------------------------------------------------------------------------------
 def cjm_step(ctx: Context) -> Any:
-    """Build the CJM tables per tier and per individual-map customer; keep the task list."""
-    from workbench.cjm import build_cjms, load_cjm_templates
-    from workbench.config import TEMPLATES_DIR
-    from workbench.report.cjm_report import cjm_findings
-
-    eng = ctx.engagement
-    templates = load_cjm_templates(TEMPLATES_DIR / "cjm", eng.root, ctx.settings["cjm"]["stages"])
-    res = build_cjms(load_segments(ctx), templates, ctx.month, ctx.lang, plan_start=plan_start(ctx))
-    tables.write_parquet(res.tasks, ctx.step_dir / "checkpoints_cjm.parquet")
-    save_result(ctx, "cjm", res)
-    save_findings(ctx, "cjm", cjm_findings(res, ctx.lang))
-    return res
+    """The CJM tables per tier and per individual-map customer, from the plan this run drafted
+    (drafted again when the maps step has not run)."""
+    cjm = load_result(ctx.step_dir, "cjm")
+    if cjm is None or load_result(ctx.step_dir, "maps") is None:
+        cjm = plan_step(ctx)[1]
+    return cjm
 
 
 # --- traction -----------------------------------------------------------------------------

@@ -17,7 +17,14 @@ task lists) and ``common`` (the vocabulary).
 """
 from __future__ import annotations
 
-from workbench.cjm.build import CJMResult, add_months, build_cjms, largest_remainder
+from workbench.cjm.build import (
+    STATE_CUSTOMER,
+    CJMResult,
+    add_months,
+    build_cjms,
+    largest_remainder,
+    state_buyers,
+)
 from workbench.cjm.common import (
     COMMITTEE_ROLES,
     HOURGLASS,
@@ -27,7 +34,13 @@ from workbench.cjm.common import (
     SUBGROUPS,
     TIERS,
 )
-from workbench.cjm.templates import load_cjm_templates, validate_cjm_templates
+from workbench.cjm.templates import (
+    check_owners,
+    incentive_word,
+    load_cjm_templates,
+    tender_cells,
+    validate_cjm_templates,
+)
 
 __all__ = [
     "COMMITTEE_ROLES",
@@ -35,12 +48,17 @@ __all__ = [
     "LEVELS",
     "NURTURING",
     "OWNER_ROLES",
+    "STATE_CUSTOMER",
     "SUBGROUPS",
     "TIERS",
     "CJMResult",
     "add_months",
     "build_cjms",
+    "check_owners",
+    "incentive_word",
     "largest_remainder",
     "load_cjm_templates",
+    "state_buyers",
+    "tender_cells",
     "validate_cjm_templates",
 ]

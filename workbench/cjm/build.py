@@ -1,9 +1,11 @@
 """Building the CJMs for a client base: tidy tables, display grids, stage rules, task lists."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from workbench import columns as C
@@ -12,15 +14,19 @@ from workbench.cjm.common import (
     DROPPED_COLUMNS,
     GRID_HEAD,
     INDIVIDUAL_TEMPLATE,
-    NURTURING,
     RULE_COLUMNS,
     SEGMENT_TEMPLATES,
     TABLE_COLUMNS,
     TIERS,
 )
-from workbench.cjm.templates import _show
+from workbench.cjm.templates import _show, tender_cells
 from workbench.errors import WorkbenchError
 from workbench.i18n import LANGUAGES, t
+from workbench.maps.nurturing import readiness, readiness_counts
+
+STATE_CUSTOMER = "state_customer"  # segments column (issue 15): buys under 44-FZ / 223-FZ
+CROSS_SELL_ROWS = ("requested_tech_info", "expanded_range", "requested_demo")
+PROGRAMME_COLUMNS = ("segment", "weeks", "week", "stage", "stage_label", "role", "role_label", "content", "cta")
 
 
 # ----------------------------------------------------------------------------- result
@@ -40,7 +46,9 @@ class CJMResult:
         cjm_id -> DataFrame per stage (``RULE_COLUMNS``): month, deadline, responsible roles,
         qualification criteria, hand-off rule, number of filled cells.
     nurturing
-        One row per group CJM (``NURTURING_COLUMNS``): counts sum to the segment's customers.
+        One row per segment present: ``segment, customers`` and the customers in each
+        readiness state (:data:`workbench.maps.nurturing.READINESS`; they sum to ``customers``).
+        From the data, never from the 3 / 40 / 57 % market rule of thumb.
     tasks
         The task list, exactly ``workbench.columns.CHECKPOINT_COLUMNS``.
     meta
@@ -51,6 +59,16 @@ class CJMResult:
     dropped
         Cells and stage rules left out because the custom stage list lacks their stage
         (``DROPPED_COLUMNS``).
+    readiness
+        Each customer's readiness (:data:`workbench.maps.nurturing.READINESS_COLUMNS`).
+    programmes
+        The nurturing programme per segment (``PROGRAMME_COLUMNS``): its length, and per step
+        the week, the stage, the committee role, the content and the call to action.
+    no_content
+        Customers meant for an individual map whose data give no individual content: no
+        individual CJM, they follow their tier's CJM.
+    state_customers
+        Number of state buyers (``segments.state_customer``); their CJMs fit tender rules.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -65,6 +83,10 @@ class CJMResult:
     month: str = ""
     plan_start: str = ""
     levels: dict[str, str] = field(default_factory=dict)  # element code -> level (for colouring)
+    readiness: pd.DataFrame = field(default_factory=pd.DataFrame)
+    programmes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    no_content: list[str] = field(default_factory=list)
+    state_customers: int = 0
 
 
 def add_months(month: str, n: int) -> str:
@@ -93,15 +115,17 @@ def largest_remainder(total: int, shares: list[float]) -> list[int]:
 
 
 def build_cjms(segments: pd.DataFrame, templates: dict[str, Any], month: str, lang: str = "ru",
-               plan_start: str | None = None,
-               nurturing: tuple[tuple[str, float], ...] = NURTURING) -> CJMResult:
+               plan_start: str | None = None, profiles: Mapping[str, Mapping[str, Any]] | None = None,
+               deals: pd.DataFrame | None = None) -> CJMResult:
     """Build the CJMs for a client base (pure: ``segments`` and ``templates`` are not modified).
 
     Parameters
     ----------
     segments
         One row per customer; columns used: customer_id, customer_name, tier
-        ('vip'|'strategic'|'typical'|'ballast'), map ('individual'|'group'), manager (optional).
+        ('vip'|'strategic'|'typical'|'ballast'), map ('individual'|'group'), manager,
+        state_customer (bool; missing = False until the segmentation gives it), and for the
+        nurturing readiness orders, median_gap_days, last_purchase, revenue, lifecycle.
     templates
         The result of :func:`load_cjm_templates`.
     month
@@ -111,16 +135,22 @@ def build_cjms(segments: pd.DataFrame, templates: dict[str, Any], month: str, la
     plan_start
         First month of the plan 'YYYY-MM'; None = the month after ``month``. A task is due in
         ``plan_start + offset`` of its stage (+ ``months`` - 1 for the deadline).
-    nurturing
-        (key, share) pairs of the nurturing mix; default 3 % / 40 % / 57 %.
+    profiles
+        customer_id -> the individual facts of the development maps
+        (:func:`workbench.maps.individual.customer_profiles`): the buying committee and the
+        cross-sell candidates personalise an individual CJM. None = none known.
+    deals
+        CRM deals (customer_id, status, created) for the nurturing readiness; None = none.
 
     Returns
     -------
     CJMResult
         One group CJM per tier present (``cjm:<tier>``; its customers are all the tier's
-        customers) and one individual CJM per customer with ``map == 'individual'``
-        (``cjm:<customer_id>``; ``overrides/cjm/customers/<customer_id>.yaml`` when present,
-        else ``key_account.yaml``).
+        customers); when the tier's template has tender variants and the tier has state
+        buyers, they get ``cjm:<tier>:tender`` instead. One individual CJM per customer with
+        ``map == 'individual'`` and individual content: its own file
+        ``overrides/cjm/customers/<customer_id>.yaml``, or the committee known from the contact
+        log, or cross-sell candidates (``cjm:<customer_id>``; state buyers get the tender cells).
     """
     if lang not in LANGUAGES:
         raise WorkbenchError(t("config.unknown_value", "en", key="lang", value=_show(lang),
@@ -140,21 +170,38 @@ def build_cjms(segments: pd.DataFrame, templates: dict[str, Any], month: str, la
     missing_tpl = [x for x in SEGMENT_TEMPLATES if x not in templates["segments"]]
     if missing_tpl:
         raise WorkbenchError(t("cjm.missing_template", lang, value=", ".join(missing_tpl)))
+    state = state_buyers(segments)
 
     stages = [{"code": s["code"], "label": s[lang]} for s in templates["stages"]]
-    plans: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    plans: list[tuple[str, dict[str, Any], dict[str, Any], list[dict[str, Any]]]] = []
     for tier in TIERS:
-        n = int((tiers == tier).sum())
+        in_tier = (tiers == tier).to_numpy()
+        n = int(in_tier.sum())
         if n == 0:
             continue
         tpl = templates["segments"][tier]
-        plans.append((f"cjm:{tier}", tpl, {
-            "kind": "group", "segment": tier, "customer_id": "", "customer_name": "", "manager": "",
-            "title": tpl["title"][lang], "customers": n, "template": tpl["name"]}))
-    individual = segments[segments[C.MAP].astype("string").fillna("") == "individual"]
+        tender = tender_cells(tpl)
+        n_state = int((in_tier & state).sum()) if tender != tpl["cells"] else 0
+        info = {"kind": "group", "segment": tier, "customer_id": "", "customer_name": "", "manager": "",
+                "title": tpl["title"][lang], "customers": n - n_state, "template": tpl["name"], "tender": False,
+                "people": {}, "products": []}
+        if n - n_state:
+            plans.append((f"cjm:{tier}", tpl, info, tpl["cells"]))
+        if n_state:
+            plans.append((f"cjm:{tier}:tender", tpl, dict(info, customers=n_state, tender=True, title=t(
+                "cjm.tender_title", lang, title=tpl["title"][lang])), tender))
+    individual = segments[(segments[C.MAP].astype("string").fillna("") == "individual").to_numpy()]
     has_manager = C.MANAGER in segments.columns
+    is_state = dict(zip(segments[C.CUSTOMER_ID].astype(str), state))
+    no_content: list[str] = []
     for rec in individual.to_dict("records"):
         cid = str(rec[C.CUSTOMER_ID])
+        profile = (profiles or {}).get(cid) or {}
+        people = _people(profile.get("committee") or [], templates, lang)
+        products = [x["product"] for x in profile.get("cross_sell") or []]
+        if cid not in templates["customers"] and not people and not products:
+            no_content.append(cid)
+            continue
         name = "" if pd.isna(rec[C.CUSTOMER_NAME]) else str(rec[C.CUSTOMER_NAME])
         manager = rec.get(C.MANAGER) if has_manager else ""
         tpl = templates["customers"].get(cid, templates["segments"][INDIVIDUAL_TEMPLATE])
@@ -162,41 +209,76 @@ def build_cjms(segments: pd.DataFrame, templates: dict[str, Any], month: str, la
             "kind": "individual", "segment": str(rec[C.TIER]), "customer_id": cid, "customer_name": name,
             "manager": "" if manager is None or pd.isna(manager) else str(manager),
             "title": t("cjm.individual_title", lang, title=tpl["title"][lang], name=name),
-            "customers": 1, "template": tpl["name"]}))
+            "customers": 1, "template": tpl["name"], "tender": bool(is_state.get(cid)), "people": people,
+            "products": products}, tender_cells(tpl) if is_state.get(cid) else tpl["cells"]))
 
     tables, grids, rules, meta = {}, {}, {}, {}
     task_frames = []
-    nurt_rows = []
-    for cjm_id, tpl, info in plans:
+    for cjm_id, tpl, info, cells in plans:
         meta[cjm_id] = info
-        tables[cjm_id] = _tidy(cjm_id, tpl, templates, lang)
+        tables[cjm_id] = _tidy(cjm_id, tpl, cells, templates, lang, info["people"], info["products"])
         grids[cjm_id] = _grid(tables[cjm_id], tpl, templates, lang)
         rules[cjm_id] = _rules(cjm_id, tpl, templates, tables[cjm_id], start, lang)
         task_frames.append(_tasks(cjm_id, tpl, templates, tables[cjm_id], rules[cjm_id], info, lang))
-        if info["kind"] == "group":
-            counts = largest_remainder(info["customers"], [s for _, s in nurturing])
-            nurt_rows.append({"cjm_id": cjm_id, "segment": info["segment"], "customers": info["customers"],
-                              **{k: c for (k, _), c in zip(nurturing, counts)}})
-    nurt_cols = ("cjm_id", "segment", "customers") + tuple(k for k, _ in nurturing)
     tasks = pd.concat(task_frames, ignore_index=True) if task_frames else _empty(C.CHECKPOINT_COLUMNS)
     dropped = pd.DataFrame(templates["dropped"], columns=list(DROPPED_COLUMNS)).drop_duplicates(ignore_index=True)
+    ready = readiness(segments, month, start, deals)
     return CJMResult(
-        tables=tables, grids=grids, rules=rules,
-        nurturing=pd.DataFrame(nurt_rows, columns=list(nurt_cols)) if nurt_rows else _empty(nurt_cols),
+        tables=tables, grids=grids, rules=rules, nurturing=readiness_counts(ready),
         tasks=tasks[list(C.CHECKPOINT_COLUMNS)], meta=meta, stages=stages, dropped=dropped,
         lang=lang, month=month, plan_start=start,
-        levels={code: e["level"] for code, e in templates["elements"].items()})
+        levels={code: e["level"] for code, e in templates["elements"].items()},
+        readiness=ready, programmes=_programmes(templates, sorted(set(tiers), key=TIERS.index), lang),
+        no_content=no_content, state_customers=int(state.sum()))
+
+
+def state_buyers(segments: pd.DataFrame) -> np.ndarray:
+    """``segments.state_customer`` as booleans (buying under 44-FZ / 223-FZ); a missing column
+    or value is False (not known to be a state buyer)."""
+    if STATE_CUSTOMER not in segments.columns:
+        return np.zeros(len(segments), dtype=bool)
+    return segments[STATE_CUSTOMER].astype("boolean").fillna(False).to_numpy(dtype=bool)
+
+
+def _people(committee: Sequence[Mapping[str, str]], templates: dict[str, Any], lang: str) -> dict[str, str]:
+    """committee role -> the known people in it ("Смирнов С. (Директор)"), from a profile."""
+    out: dict[str, list[str]] = {}
+    for p in committee:
+        if p.get("role") in templates["roles"] and p.get("contact"):
+            out.setdefault(p["role"], []).append(p["contact"] + (f" ({p['position']})" if p.get("position") else ""))
+    return {role: ", ".join(names) for role, names in out.items()}
+
+
+def _programmes(templates: dict[str, Any], tiers: Sequence[str], lang: str) -> pd.DataFrame:
+    stage_label = {s["code"]: s[lang] for s in templates["stages"]}
+    hourglass = {s["code"]: s[lang] for s in templates.get("hourglass", templates["stages"])}
+    rows = []
+    for tier in tiers:
+        prog = templates["segments"][tier].get("nurturing")
+        if not prog:
+            continue
+        for step in prog["steps"]:
+            rows.append({"segment": tier, "weeks": prog["weeks"], "week": step["week"], "stage": step["stage"],
+                         "stage_label": stage_label.get(step["stage"], hourglass.get(step["stage"], step["stage"])),
+                         "role": step["role"], "role_label": templates["roles"][step["role"]][lang],
+                         "content": step["content"][lang], "cta": step["cta"][lang]})
+    return pd.DataFrame(rows, columns=list(PROGRAMME_COLUMNS))
 
 
 def _empty(cols: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
 
 
-def _tidy(cjm_id: str, tpl: dict[str, Any], templates: dict[str, Any], lang: str) -> pd.DataFrame:
+def _tidy(cjm_id: str, tpl: dict[str, Any], cells: list[dict[str, Any]], templates: dict[str, Any], lang: str,
+          people: Mapping[str, str], products: Sequence[str]) -> pd.DataFrame:
+    """One row per cell; an individual CJM names the known person in the cell's role and, in
+    the rows about a new line, the cross-sell products."""
     elements, progresses, roles = templates["elements"], templates["progresses"], templates["roles"]
     stage_label = {s["code"]: s[lang] for s in templates["stages"]}
+    offer = t("cjm.cross_sell_products", lang, products=", ".join(f"«{p}»" if lang == "ru" else f"“{p}”"
+                                                                  for p in products)) if products else ""
     rows = []
-    for cell in tpl["cells"]:
+    for cell in cells:
         code = cell["row"]
         if cell["row_kind"] == "progress":
             level, subgroup, label = "", "", progresses[code][lang]
@@ -206,7 +288,9 @@ def _tidy(cjm_id: str, tpl: dict[str, Any], templates: dict[str, Any], lang: str
         rows.append({"cjm_id": cjm_id, "row_kind": cell["row_kind"], "level": level, "subgroup": subgroup,
                      "row": code, "row_label": label, "stage": cell["stage"],
                      "stage_label": stage_label[cell["stage"]], "role": cell["role"],
-                     "role_label": roles[cell["role"]][lang], "action": cell[lang],
+                     "role_label": roles[cell["role"]][lang],
+                     "action": cell[lang] + (f" ({offer})" if offer and code in CROSS_SELL_ROWS else ""),
+                     "person": people.get(cell["role"], ""),
                      "owner": cell["owner"] or _stage_owner(tpl, cell["stage"])})
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS)) if rows else _empty(TABLE_COLUMNS)
 
@@ -219,7 +303,8 @@ def _stage_owner(tpl: dict[str, Any], stage: str) -> str:
 def _grid(tidy: pd.DataFrame, tpl: dict[str, Any], templates: dict[str, Any], lang: str) -> pd.DataFrame:
     elements, progresses = templates["elements"], templates["progresses"]
     columns = [s["code"] for s in templates["stages"]]
-    text = {(r["row"], r["stage"]): f"{r['role_label']}: {r['action']}" for r in tidy.to_dict("records")}
+    text = {(r["row"], r["stage"]): f"{r['role_label']}{' — ' + r['person'] if r['person'] else ''}: {r['action']}"
+            for r in tidy.to_dict("records")}
     used = set(tidy["row"])
     rows = []
     for code, p in progresses.items():
@@ -292,7 +377,7 @@ def _tasks(cjm_id: str, tpl: dict[str, Any], templates: dict[str, Any], tidy: pd
             C.CUSTOMER_ID: info["customer_id"],
             C.MONTH: by_stage.at[r["stage"], "month"],
             C.TRACK: "marketing" if owner == "marketing" else "sales",
-            C.ACTIVITY: r["action"],
+            C.ACTIVITY: r["action"] + (f" — {r['person']}" if r["person"] else ""),
             C.OWNER: owner, C.KPI: f"progress_{code}", C.KPI_NAME: kpi_name, C.UNIT: unit,
             C.BASELINE: 0.0, C.TARGET: float(check["target"]),
             C.DEADLINE: by_stage.at[r["stage"], "deadline"], C.KPI_SOURCE: "entered",

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 HOURGLASS = ("attention", "trust", "contact", "warmup", "sale", "after_sales", "referral")
+HOURGLASS_VERBS = ("know", "like", "trust", "try", "buy", "repeat", "refer")  # Jantsch's verbs
 LEVELS = ("table_stakes", "functional", "ease_of_doing_business", "individual", "inspirational")
 SUBGROUPS: dict[str, tuple[str, ...]] = {
     "table_stakes": ("",),
@@ -22,14 +23,13 @@ UNITS = ("share", "count")
 NURTURING: tuple[tuple[str, float], ...] = (("buy_now", 0.03), ("open_to_talk", 0.40), ("not_ready", 0.57))
 
 TABLE_COLUMNS = ("cjm_id", "row_kind", "level", "subgroup", "row", "row_label", "stage", "stage_label",
-                 "role", "role_label", "action", "owner")
+                 "role", "role_label", "action", "person", "owner")
 GRID_HEAD = ("row_kind", "level", "subgroup", "row", "row_label")
 RULE_COLUMNS = ("cjm_id", "stage", "stage_label", "month", "deadline", "owners", "owners_label",
                 "qualification", "handoff", "cells")
-NURTURING_COLUMNS = ("cjm_id", "segment", "customers") + tuple(k for k, _ in NURTURING)
 DROPPED_COLUMNS = ("file", "template", "row", "stage")
 
-_TEMPLATE_KEYS = ("segment", "title", "owner", "elements", "stages", "cells", "checkpoints")
+_TEMPLATE_KEYS = ("segment", "title", "owner", "elements", "stages", "cells", "checkpoints", "tender", "nurturing")
 _STAGE_KEYS = ("offset", "months", "owners", "qualification", "handoff")
 _CELL_KEYS = ("role", "ru", "en", "owner")
 _CHECKPOINT_KEYS = ("unit", "target")

@@ -15,6 +15,7 @@ from workbench.cjm.common import (
     _CHECKPOINT_KEYS,
     _STAGE_KEYS,
     _TEMPLATE_KEYS,
+    HOURGLASS_VERBS,
     INDIVIDUAL_TEMPLATE,
     LEVELS,
     OWNER_ROLES,
@@ -171,7 +172,19 @@ def validate_cjm_templates(sources: dict[str, dict[str, Any]], stages_override: 
         elif item["subgroup"] not in SUBGROUPS[item["level"]]:
             pr.add(src["elements"], "config.unknown_value", key=f"elements.{code}.subgroup",
                    value=_show(item["subgroup"]), allowed=", ".join(map(_show, SUBGROUPS[item["level"]])))
-    hourglass = _labelled_list(sources["stages"]["data"], "stages", src["stages"], pr, ())
+    hourglass = _labelled_list(sources["stages"]["data"], "stages", src["stages"], pr, ("verb",))
+    for i, (code, item) in enumerate(hourglass.items()):
+        # each stage names its verb of the hourglass (Jantsch: know, like, trust, try, buy, repeat,
+        # refer) in both languages, so a label cannot pair a stage with another stage's verb
+        if item["verb"] not in HOURGLASS_VERBS:
+            pr.add(src["stages"], "config.unknown_value", key=f"stages[{i}].verb", value=_show(item["verb"]),
+                   allowed=", ".join(HOURGLASS_VERBS))
+            continue
+        for lg in LANGUAGES:
+            word = str(t("cjm.verb", lg)[item["verb"]])
+            if word.casefold() not in item[lg].casefold():
+                pr.add(src["stages"], "cjm.stage_verb", key=f"stages[{i}].{lg}", value=_show(item[lg]),
+                       verb=word, stage=code)
     roles = _labelled_list(sources["roles"]["data"], "roles", src["roles"], pr, ())
     progresses = _labelled_list(sources["progresses"]["data"], "progresses", src["progresses"], pr,
                                 ("stage",))
@@ -220,7 +233,8 @@ def _segment_template(data: Any, expected: str, name: str, source: str, pr: _Pro
                       ctx: dict[str, Any]) -> dict[str, Any]:
     """Validate one segment template; return it normalised (cells as a list, dropped cells removed)."""
     out: dict[str, Any] = {"name": name, "segment": expected, "source": source, "title": {"ru": "", "en": ""},
-                           "owner": "", "elements": [], "stages": {}, "cells": [], "checkpoints": {}}
+                           "owner": "", "elements": [], "stages": {}, "cells": [], "checkpoints": {},
+                           "tender": {"drop": [], "cells": []}, "nurturing": None}
     if not isinstance(data, dict):
         pr.add(source, "config.expected_mapping", key="/", value=_show(data))
         return out
@@ -234,7 +248,7 @@ def _segment_template(data: Any, expected: str, name: str, source: str, pr: _Pro
         pr.add(source, "cjm.unknown_owner", key="owner", value=_show(owner), allowed=", ".join(OWNER_ROLES))
     else:
         out["owner"] = owner
-    elements, progresses, roles = ctx["elements"], ctx["progresses"], ctx["roles"]
+    elements, progresses = ctx["elements"], ctx["progresses"]
     chosen = data.get("elements") or []
     if not isinstance(chosen, list):
         pr.add(source, "config.expected_list", key="elements", value=_show(chosen))
@@ -245,12 +259,13 @@ def _segment_template(data: Any, expected: str, name: str, source: str, pr: _Pro
                    allowed=", ".join(elements))
     out["elements"] = [c for c in elements if c in chosen]
 
-    def stage_ok(stage: Any, path: str, row: str) -> bool:
+    def stage_ok(stage: Any, path: str, row: str, record: bool = True) -> bool:
         if stage not in ctx["known"]:
             pr.add(source, "cjm.unknown_stage", key=path, value=_show(stage), allowed=", ".join(ctx["columns"]))
             return False
         if stage not in ctx["columns"]:
-            ctx["dropped"].append({"file": source, "template": name, "row": row, "stage": str(stage)})
+            if record:  # the tender variants of cells are not reported a second time
+                ctx["dropped"].append({"file": source, "template": name, "row": row, "stage": str(stage)})
             return False
         return True
 
@@ -290,12 +305,75 @@ def _segment_template(data: Any, expected: str, name: str, source: str, pr: _Pro
                     norm[key] = text
         out["stages"][stage] = norm
 
-    cells_in = data.get("cells") or {}
+    out["cells"] = _cells(data.get("cells") or {}, "cells", source, pr, ctx, stage_ok)
+    tender = data.get("tender") or {}
+    out["tender"] = {"drop": [], "cells": []}
+    if not isinstance(tender, dict):
+        pr.add(source, "config.expected_mapping", key="tender", value=_show(tender))
+        tender = {}
+    pr.unknown_keys(source, tender, ("drop", "cells"), "tender")
+    drop = tender.get("drop") or []
+    if not isinstance(drop, list):
+        pr.add(source, "config.expected_list", key="tender.drop", value=_show(drop))
+        drop = []
+    for i, row in enumerate(drop):
+        if row not in progresses and row not in elements:
+            pr.add(source, "cjm.unknown_row", key=f"tender.drop[{i}]", value=_show(row),
+                   progresses=", ".join(progresses), elements=", ".join(elements))
+    out["tender"]["drop"] = [r for r in drop if r in progresses or r in elements]
+    out["tender"]["cells"] = _cells(tender.get("cells") or {}, "tender.cells", source, pr, ctx,
+                                    lambda stage, path, row: stage_ok(stage, path, row, record=False))
+    _check_incentives(out, source, pr)
+    out["nurturing"] = _nurturing(data.get("nurturing"), source, pr, ctx)
+
+    checks_in = data.get("checkpoints") or {}
+    if not isinstance(checks_in, dict):
+        pr.add(source, "config.expected_mapping", key="checkpoints", value=_show(checks_in))
+        checks_in = {}
+    for code, rule in checks_in.items():
+        path = f"checkpoints.{code}"
+        if code not in progresses:
+            pr.add(source, "cjm.unknown_progress", key=path, value=_show(code), allowed=", ".join(progresses))
+            continue
+        if not isinstance(rule, dict):
+            pr.add(source, "config.expected_mapping", key=path, value=_show(rule))
+            continue
+        pr.unknown_keys(source, rule, _CHECKPOINT_KEYS, path)
+        unit, target = rule.get("unit"), rule.get("target")
+        if unit not in UNITS:
+            pr.add(source, "config.unknown_value", key=f"{path}.unit", value=_show(unit), allowed=", ".join(UNITS))
+            continue
+        hi = 1.0 if unit == "share" else 1_000_000.0
+        if not isinstance(target, (int, float)) or isinstance(target, bool) or not 0 < target <= hi:
+            pr.add(source, "config.out_of_range", key=f"{path}.target", value=_show(target), lo=0, hi=hi)
+            continue
+        out["checkpoints"][code] = {"unit": unit, "target": float(target)}
+    for cell in out["cells"]:
+        if cell["row_kind"] == "progress" and cell["row"] not in checks_in:
+            pr.add(source, "cjm.no_checkpoint", key=f"checkpoints.{cell['row']}", row=cell["row"])
+    if out["cells"] and not checks_in:
+        pr.add(source, "cjm.no_checkpoints", key="checkpoints")
+    for cell in out["tender"]["cells"]:
+        if cell["row_kind"] == "progress" and cell["row"] not in checks_in:
+            pr.add(source, "cjm.no_checkpoint", key=f"checkpoints.{cell['row']}", row=cell["row"])
+    # order cells: progresses, then elements (file order), each by stage column order
+    row_order = {code: i for i, code in enumerate(list(progresses) + list(elements))}
+    col_order = {code: i for i, code in enumerate(ctx["columns"])}
+    for cells in (out["cells"], out["tender"]["cells"]):
+        cells.sort(key=lambda c: (row_order[c["row"]], col_order[c["stage"]]))
+    return out
+
+
+def _cells(cells_in: Any, prefix: str, source: str, pr: _Problems, ctx: dict[str, Any],
+           stage_ok: Any) -> list[dict[str, Any]]:
+    """Validate ``{row: {stage: {role, ru, en[, owner]}}}``; the cells inside the stage columns."""
+    elements, progresses, roles = ctx["elements"], ctx["progresses"], ctx["roles"]
+    out: list[dict[str, Any]] = []
     if not isinstance(cells_in, dict):
-        pr.add(source, "config.expected_mapping", key="cells", value=_show(cells_in))
-        cells_in = {}
+        pr.add(source, "config.expected_mapping", key=prefix, value=_show(cells_in))
+        return out
     for row, by_stage in cells_in.items():
-        path = f"cells.{row}"
+        path = f"{prefix}.{row}"
         if row in progresses:
             kind = "progress"
         elif row in elements:
@@ -328,39 +406,113 @@ def _segment_template(data: Any, expected: str, name: str, source: str, pr: _Pro
                        allowed=", ".join(OWNER_ROLES))
                 ok = False
             if ok and in_columns:
-                out["cells"].append({"row": row, "row_kind": kind, "stage": stage, "role": cell["role"],
-                                     "ru": cell["ru"], "en": cell["en"], "owner": cell.get("owner", "")})
-
-    checks_in = data.get("checkpoints") or {}
-    if not isinstance(checks_in, dict):
-        pr.add(source, "config.expected_mapping", key="checkpoints", value=_show(checks_in))
-        checks_in = {}
-    for code, rule in checks_in.items():
-        path = f"checkpoints.{code}"
-        if code not in progresses:
-            pr.add(source, "cjm.unknown_progress", key=path, value=_show(code), allowed=", ".join(progresses))
-            continue
-        if not isinstance(rule, dict):
-            pr.add(source, "config.expected_mapping", key=path, value=_show(rule))
-            continue
-        pr.unknown_keys(source, rule, _CHECKPOINT_KEYS, path)
-        unit, target = rule.get("unit"), rule.get("target")
-        if unit not in UNITS:
-            pr.add(source, "config.unknown_value", key=f"{path}.unit", value=_show(unit), allowed=", ".join(UNITS))
-            continue
-        hi = 1.0 if unit == "share" else 1_000_000.0
-        if not isinstance(target, (int, float)) or isinstance(target, bool) or not 0 < target <= hi:
-            pr.add(source, "config.out_of_range", key=f"{path}.target", value=_show(target), lo=0, hi=hi)
-            continue
-        out["checkpoints"][code] = {"unit": unit, "target": float(target)}
-    for cell in out["cells"]:
-        if cell["row_kind"] == "progress" and cell["row"] not in checks_in:
-            pr.add(source, "cjm.no_checkpoint", key=f"checkpoints.{cell['row']}", row=cell["row"])
-    if out["cells"] and not checks_in:
-        pr.add(source, "cjm.no_checkpoints", key="checkpoints")
-    # order cells: progresses, then elements (file order), each by stage column order
-    row_order = {code: i for i, code in enumerate(list(progresses) + list(elements))}
-    col_order = {code: i for i, code in enumerate(ctx["columns"])}
-    out["cells"].sort(key=lambda c: (row_order[c["row"]], col_order[c["stage"]]))
+                out.append({"row": row, "row_kind": kind, "stage": stage, "role": cell["role"],
+                            "ru": cell["ru"], "en": cell["en"], "owner": cell.get("owner", "")})
     return out
 
+
+def incentive_word(text: str) -> str:
+    """The first word of ``text`` that names a gift, bonus or informal incentive ("" for none),
+    from the catalogues' ``cjm.incentive_words`` (stems, both languages)."""
+    low = str(text).casefold().replace("ё", "е")
+    for lang in LANGUAGES:
+        for stem in t("cjm.incentive_words", lang):
+            at = low.find(str(stem))
+            if at >= 0 and (at == 0 or not low[at - 1].isalpha()):
+                end = at
+                while end < len(low) and low[end].isalpha():
+                    end += 1
+                return str(text)[at:end]
+    return ""
+
+
+def tender_cells(tpl: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cells a state buyer (44-FZ / 223-FZ) gets: the template's cells without the rows in
+    ``tender.drop``, each replaced by its ``tender.cells`` version where there is one."""
+    replaced = {(c["row"], c["stage"]): c for c in tpl["tender"]["cells"]}
+    cells = [replaced.pop((c["row"], c["stage"]), c) for c in tpl["cells"] if c["row"] not in tpl["tender"]["drop"]]
+    return cells + list(replaced.values())
+
+
+def _check_incentives(tpl: dict[str, Any], source: str, pr: _Problems) -> None:
+    """A cell whose action is a gift, a bonus or another informal incentive must be dropped or
+    replaced for state buyers (tender rules: 44-FZ / 223-FZ), and no tender cell may be one."""
+    covered = set(tpl["tender"]["drop"]) | {(c["row"], c["stage"]) for c in tpl["tender"]["cells"]}
+    for c in tpl["cells"]:
+        word = incentive_word(c["ru"]) or incentive_word(c["en"])
+        if word and c["row"] not in covered and (c["row"], c["stage"]) not in covered:
+            pr.add(source, "cjm.incentive_uncovered", key=f"cells.{c['row']}.{c['stage']}", word=word)
+    for c in tpl["tender"]["cells"]:
+        word = incentive_word(c["ru"]) or incentive_word(c["en"])
+        if word:
+            pr.add(source, "cjm.incentive_in_tender", key=f"tender.cells.{c['row']}.{c['stage']}", word=word)
+
+
+def _nurturing(data: Any, source: str, pr: _Problems, ctx: dict[str, Any]) -> dict[str, Any] | None:
+    """``nurturing: {weeks, steps: [{week, stage, role, content: {ru, en}, cta: {ru, en}}]}``."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        pr.add(source, "config.expected_mapping", key="nurturing", value=_show(data))
+        return None
+    pr.unknown_keys(source, data, ("weeks", "steps"), "nurturing")
+    weeks = data.get("weeks")
+    if not isinstance(weeks, int) or isinstance(weeks, bool) or not 1 <= weeks <= 104:
+        pr.add(source, "config.out_of_range", key="nurturing.weeks", value=_show(weeks), lo=1, hi=104)
+        weeks = 0
+    steps = []
+    raw = data.get("steps") or []
+    if not isinstance(raw, list) or not raw:
+        pr.add(source, "config.expected_list", key="nurturing.steps", value=_show(raw))
+        raw = []
+    for i, step in enumerate(raw):
+        path = f"nurturing.steps[{i}]"
+        if not isinstance(step, dict):
+            pr.add(source, "config.expected_mapping", key=path, value=_show(step))
+            continue
+        pr.unknown_keys(source, step, ("week", "stage", "role", "content", "cta"), path)
+        week = step.get("week")
+        ok = True
+        if not isinstance(week, int) or isinstance(week, bool) or not 1 <= week <= max(weeks, 1):
+            pr.add(source, "config.out_of_range", key=f"{path}.week", value=_show(week), lo=1, hi=max(weeks, 1))
+            ok = False
+        if step.get("stage") not in ctx["known"]:
+            pr.add(source, "cjm.unknown_stage", key=f"{path}.stage", value=_show(step.get("stage")),
+                   allowed=", ".join(ctx["columns"]))
+            ok = False
+        if step.get("role") not in ctx["roles"]:
+            pr.add(source, "cjm.unknown_role", key=f"{path}.role", value=_show(step.get("role")),
+                   allowed=", ".join(ctx["roles"]))
+            ok = False
+        content = _bilingual(step.get("content"), f"{path}.content", source, pr)
+        cta = _bilingual(step.get("cta"), f"{path}.cta", source, pr)
+        if ok and content and cta:
+            steps.append({"week": week, "stage": step["stage"], "role": step["role"], "content": content, "cta": cta})
+    return {"weeks": weeks, "steps": sorted(steps, key=lambda x: x["week"])}
+
+
+def check_owners(cjm_templates: dict[str, Any], map_templates: dict[str, dict[str, Any]], lang: str = "ru") -> None:
+    """One rule for who owns a segment: its development map and its CJM have the same owner
+    role (strategic: both KAM; typical: both farmer; a key account: both KAM).
+
+    A segment's map is the group template whose members are exactly that tier
+    (``members: {tier: [<tier>]}``); the individual CJM pairs with the individual map
+    template. Raises ConfigError naming both files and the rule for every pair that differs.
+    """
+    problems: list[str] = []
+    pairs: list[tuple[str, dict[str, Any]]] = []
+    for code, tpl in map_templates.items():
+        members = tpl.get("members") or {}
+        if tpl.get("kind") == "group" and list(members) == ["tier"] and len(members["tier"]) == 1:
+            pairs.append((members["tier"][0], tpl))
+        elif tpl.get("kind") == "individual" and code == INDIVIDUAL_TEMPLATE:
+            pairs.append((INDIVIDUAL_TEMPLATE, tpl))
+    for segment, map_tpl in pairs:
+        cjm = cjm_templates["segments"].get(segment)
+        if cjm is None or not cjm["owner"] or cjm["owner"] == map_tpl.get("owner"):
+            continue
+        problems.append(t("config.header", lang, file=cjm["source"]) + "\n  - " + t(
+            "cjm.owner_mismatch", lang, segment=segment, cjm_owner=cjm["owner"], map_owner=map_tpl.get("owner"),
+            map_file=map_tpl.get("source", "")))
+    if problems:
+        raise ConfigError("\n".join(problems))

@@ -40,7 +40,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "lead_months": {"release": 1, "law": 4, "conference": 2},
     "romi_lag_months": {"release": 6, "law": 4},
     "seasonal_factors": {"peak": 1.2, "holidays": 0.8, "low": 0.8},
-    "max_tasks_per_person_month": 20,
+    "max_tasks_per_person_month": 15,
 }
 DEFAULT_CAL_TARGETS: dict[str, dict[str, Any]] = {
     "budget_offers": {"rule": "reach", "value": 1.0},

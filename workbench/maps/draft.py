@@ -78,6 +78,7 @@ class MapsResult:
     contact_log : file name of the contact log ("" = none), its unmatched rows, and whether
         it has dates (the contact rules are checkable only then)
     produced : the day the report is produced, as given ("" = not given)
+    workload : the team's load after :func:`workbench.maps.workload.plan_workload` (None before)
     """
 
     maps: list[dict[str, Any]]
@@ -96,6 +97,7 @@ class MapsResult:
     dossiers: list[dict[str, Any]] = field(default_factory=list)
     contact_log: dict[str, Any] = field(default_factory=dict)
     produced: str = ""
+    workload: Any = None
 
     def map(self, map_id: str) -> dict[str, Any]:
         """The map with id ``map_id`` (KeyError listing the ids)."""

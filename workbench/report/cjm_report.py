@@ -10,6 +10,7 @@ import pandas as pd
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from workbench import columns as C
 from workbench.cjm import CJMResult
 from workbench.i18n import t
 from workbench.report import fmt
@@ -124,12 +125,7 @@ def render_cjm_html(cjm_result: CJMResult, lang: str) -> str:
     for reference, ids in same.items():
         names = ", ".join(_who(res, x, lang) for x in ids)
         parts.append(H.para(t("cjm.same_as", lang, n=len(ids), title=res.meta[reference]["title"], names=names)))
-    if len(res.nurturing):
-        nurt = res.nurturing.assign(segment=[t("cjm.tier", lang).get(s, s) for s in res.nurturing["segment"]])
-        headers = t("cjm.nurturing_headers", lang)
-        parts.append(f"<h3>{H.esc(t('cjm.nurturing_title', lang))}</h3>" + H.para(t("cjm.nurturing_intro", lang))
-                     + H.table(nurt[list(headers)], headers=headers,
-                               numeric=[c for c in headers if c != "segment"]))
+    parts.append(render_nurturing(res, lang))
     return H.section("cjm", t("cjm.title", lang), '<div class="wb-cjm">' + "".join(parts) + "</div>")
 
 
@@ -191,6 +187,56 @@ def _closest(res: CJMResult, cjm_id: str, shown: list[str], lang: str) -> tuple[
         if best[0] is None or len(rows) < len(best[1]):
             best = (other, pd.DataFrame(rows, columns=cols))
     return best
+
+
+READY_SHOWN = 25  # customers ready now listed in the report (the workbook has them all)
+
+
+def _ready_frame(res: CJMResult, lang: str) -> pd.DataFrame:
+    """Customers ready now (order due by rhythm, open deal, recent enquiry), biggest revenue first."""
+    from workbench.maps.nurturing import READY
+
+    r = res.readiness
+    if r is None or not len(r):
+        return pd.DataFrame(columns=["customer_name", "segment", "manager", "readiness", "due_date"])
+    r = r[r["readiness"].isin(list(READY))].sort_values(C.REVENUE, ascending=False, kind="stable")
+    return pd.DataFrame({
+        "customer_name": r[C.CUSTOMER_NAME].astype(str).tolist(),
+        "segment": [t("cjm.tier", lang).get(x, x) for x in r[C.TIER]],
+        "manager": r[C.MANAGER].astype(str).tolist(),
+        "readiness": [t("cjm.readiness", lang)[x] for x in r["readiness"]],
+        "due_date": [fmt.day(x, lang) if pd.notna(x) else "" for x in r["due_date"]],
+    })
+
+
+def render_nurturing(res: CJMResult, lang: str) -> str:
+    """The nurturing programme: who is ready now (from the data), the programme per segment
+    (weeks, stage, committee role, content, call to action), and the 3 / 40 / 57 % only as the
+    market's rule of thumb it is."""
+    if res.nurturing is None or not len(res.nurturing):
+        return ""
+    parts = [f"<h3>{H.esc(t('cjm.nurturing_title', lang))}</h3>", H.para(t("cjm.nurturing_intro", lang)),
+             H.callout(str(t("cjm.nurturing_rule_of_thumb", lang)), "info")]
+    headers = t("cjm.nurturing_headers", lang)
+    counts = res.nurturing.assign(segment=[t("cjm.tier", lang).get(x, x) for x in res.nurturing["segment"]])
+    parts.append(H.table(counts[list(headers)], headers=headers, numeric=[c for c in headers if c != "segment"]))
+    ready = _ready_frame(res, lang)
+    if len(ready):
+        parts.append(f"<h4>{H.esc(t('cjm.ready_title', lang))}</h4>")
+        parts.append(H.table(ready, headers=t("cjm.ready_headers", lang), max_rows=READY_SHOWN,
+                             caption=t("cjm.ready_more", lang, shown=min(READY_SHOWN, len(ready)), n=len(ready))
+                             if len(ready) > READY_SHOWN else ""))
+    prog = res.programmes
+    for segment in res.nurturing["segment"]:
+        label = t("cjm.tier", lang).get(segment, segment)
+        steps = prog[prog["segment"] == segment] if prog is not None and len(prog) else prog
+        if steps is None or not len(steps):
+            parts.append(H.para(t("cjm.programme_none", lang, segment=label), "wb-muted"))
+            continue
+        title = t("cjm.programme_title", lang, segment=label, weeks=int(steps["weeks"].iloc[0]))
+        headers = t("cjm.programme_headers", lang)
+        parts.append(f"<h4>{H.esc(title)}</h4>" + H.table(steps[list(headers)], headers=headers, numeric=("week",)))
+    return "".join(parts)
 
 
 def _anchor(cjm_id: str) -> str:
@@ -321,7 +367,20 @@ def add_cjm_sheets(book: Book, cjm_result: CJMResult, lang: str) -> None:
         nurt = res.nurturing.assign(segment=[t("cjm.tier", lang).get(s, s) for s in res.nurturing["segment"]])
         book.add_table(t("cjm.nurturing_title", lang), nurt[list(headers)], title=t("cjm.nurturing_title", lang),
                        headers=headers, kinds={c: "int" for c in headers if c != "segment"},
-                       description=t("cjm.nurturing_intro", lang))
+                       description=t("cjm.nurturing_rule_of_thumb", lang))
+        ready = _ready_frame(res, lang)
+        if len(ready):
+            book.add_table(t("cjm.ready_sheet", lang), ready, title=t("cjm.ready_title", lang),
+                           headers=t("cjm.ready_headers", lang), widths={"customer_name": 40})
+        if res.programmes is not None and len(res.programmes):
+            prog = res.programmes.assign(segment=[t("cjm.tier", lang).get(x, x) for x in res.programmes["segment"]])
+            cols = ["segment", "weeks"] + list(t("cjm.programme_headers", lang))
+            book.add_table(t("cjm.programme_sheet", lang), prog[cols], title=t("cjm.programme_sheet", lang),
+                           headers={"segment": t("cjm.nurturing_headers", lang)["segment"],
+                                    "weeks": t("cjm.programme_weeks", lang),
+                                    **t("cjm.programme_headers", lang)},
+                           kinds={"weeks": "int", "week": "int"}, widths={"content": 45, "cta": 35},
+                           wrap=("content", "cta"), landscape=True)
 
 
 # ----------------------------------------------------------------------------- findings
@@ -353,11 +412,12 @@ def cjm_findings(cjm_result: CJMResult, lang: str) -> list[dict[str, Any]]:
             out.append({"severity": "warn", "weight": 2,
                         "headline": t("cjm.f_gaps", lang, title=res.meta[cjm_id]["title"], stages=", ".join(empty)),
                         "number": fmt.number(len(empty), lang), "action": t("cjm.f_gaps_action", lang)})
-    if len(res.nurturing):
-        open_n = int(res.nurturing["open_to_talk"].sum()) if "open_to_talk" in res.nurturing else 0
-        buy_n = int(res.nurturing["buy_now"].sum()) if "buy_now" in res.nurturing else 0
-        out.append({"severity": "info", "weight": 1, "headline": t("cjm.f_open", lang, n=open_n, buy=buy_n),
-                    "number": fmt.number(open_n, lang), "action": t("cjm.f_open_action", lang)})
+    if res.readiness is not None and len(res.readiness):
+        due = int((res.readiness["readiness"] == "due").sum())
+        if due:
+            out.append({"severity": "info", "weight": 1, "headline": t("cjm.f_ready", lang, n=due),
+                        "number": fmt.number(due, lang), "action": t("cjm.f_ready_action", lang),
+                        "owner": "farmer", "due": f"{res.plan_start}-01" if res.plan_start else ""})
     if not gaps:
         out.append({"severity": "ok", "weight": 0, "headline": t("cjm.f_full", lang),
                     "number": fmt.number(len(res.tables), lang), "action": t("cjm.f_full_action", lang)})

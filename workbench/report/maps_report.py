@@ -254,6 +254,9 @@ def render_maps_html(maps_result: MapsResult, lang: str = "ru", currency: str = 
         parts.append(H.callout(str(t("maps.no_content_note", lang, names=", ".join(
             names.get(c, c) for c in res.no_content))), "info"))
     parts.append(render_key_accounts(res, lang, currency))
+    from workbench.report.workload_report import render_workload_html
+
+    parts.append(render_workload_html(getattr(res, "workload", None), lang))
     if len(res.candidates):
         cand = res.candidates
         show = pd.DataFrame({
@@ -398,6 +401,9 @@ def add_maps_sheets(book: Book, maps_result: MapsResult, lang: str = "ru", curre
                    kinds={"baseline": "decimal", "target": "decimal", "target_exact": "decimal"},
                    widths={"activity": 50, "kpi": 30, "basis": 50}, wrap=("activity", "basis"), landscape=True)
     add_dossier_sheets(book, maps_result, lang, currency)
+    from workbench.report.workload_report import add_workload_sheet
+
+    add_workload_sheet(book, getattr(maps_result, "workload", None), lang)
 
 
 # --------------------------------------------------------------------------- findings
@@ -459,6 +465,9 @@ def maps_findings(maps_result: MapsResult, lang: str = "ru", currency: str = "RU
     if shifted:
         add("info", "shifted", fmt.number(shifted, lang), 3, audience="consultant", n=shifted)
     out.extend(key_account_findings(res, lang, currency))
+    from workbench.report.workload_report import workload_findings
+
+    out.extend(workload_findings(getattr(res, "workload", None), lang, currency))
     if res.maps:
         add("ok", "summary", fmt.number(len(res.checkpoints), lang), 10, maps=len(res.maps),
             checkpoints=len(res.checkpoints))

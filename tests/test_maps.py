@@ -1205,3 +1205,61 @@ def test_the_plan_fits_the_team(templates: dict):
     assert len(results) and not set(w.moves["activity"]) & set(results["activity"]) - set(
         before.loc[before["kind"] == "task", "activity"])
     assert maps2.workload is w and res.workload is None              # the input is left as it was
+
+
+# =====================================================================================
+# the demo: a plan its team can carry out
+# =====================================================================================
+
+def test_demo_plan_is_executable(demo_run):
+    """On the demo: no target below its baseline; every salesperson within the cap (counted
+    again here from the checkpoint files); individual maps that differ from each other and from
+    their group maps; no nurturing figure from 3 / 40 / 57 %; the contact rules checked on the
+    demo's contact log."""
+    from workbench.kpis import KPIS
+    from workbench.steps import load_result
+
+    path, _ = demo_run
+    work = path / "work" / "2026-10"
+    maps, cjm = load_result(work, "maps"), load_result(work, "cjm")
+    seg = pd.read_parquet(work / "segments.parquet")
+    cp = pd.read_parquet(work / "checkpoints_maps.parquet")
+    tasks = pd.read_parquet(work / "checkpoints_cjm.parquet")
+    # 1. targets: never below the baseline where more is better
+    up = cp[C.KPI].map(lambda k: KPIS[k].direction == "up")
+    assert len(cp) and (cp.loc[up, C.TARGET] >= cp.loc[up, C.BASELINE] - 1e-9).all()
+    # 2. load: tasks (entered checkpoints and CJM tasks) per manager and month, counted with pandas
+    cap = maps.workload.cap
+    manager = seg.set_index(C.CUSTOMER_ID)[C.MANAGER].astype(str)
+    members = {m["id"]: m["members"] for m in maps.maps}
+    for cjm_id, info in cjm.meta.items():
+        members[cjm_id] = [info["customer_id"]] if info["kind"] == "individual" else \
+            seg.loc[seg[C.TIER] == info["segment"], C.CUSTOMER_ID].tolist()
+    both = pd.concat([cp, tasks], ignore_index=True)
+    work_rows = both[(both[C.KPI_SOURCE] == "entered") & both[C.OWNER].isin(["hunter", "closer", "farmer", "kam"])]
+    people = work_rows[C.MAP_ID].map(lambda mid: sorted(set(manager.reindex(members[mid]).dropna())))
+    load = work_rows.assign(person=people).explode("person").groupby(["person", C.MONTH]).size()
+    assert load.max() <= cap, load[load > cap]
+    assert maps.workload.over_before and not maps.workload.over_after   # the demo needed moves, and got them
+    # 3. individual maps: each its own content, none a copy of its group map
+    individual = [m for m in maps.maps if m["kind"] == "individual"]
+    assert len(individual) >= 3
+    contents = [frozenset(a["activity"] for a in m["activities"]) for m in individual]
+    assert len(set(contents)) == len(contents)
+    by_id = {m["id"]: m for m in maps.maps}
+    for m in individual:
+        group = {a["activity"] for a in by_id[m["group_map"]]["activities"]}
+        assert {a["activity"] for a in m["activities"]} - group and m["profile"]["content"]
+    # 4. nurturing: readiness from each customer's own rhythm, recomputed here
+    due = pd.to_datetime(seg[C.LAST_PURCHASE]) + pd.to_timedelta(seg["median_gap_days"], unit="D")
+    first_end = pd.Period(cjm.plan_start, "M").end_time.normalize()
+    late = (pd.Period("2026-10", "M").end_time.normalize() - due).dt.days
+    ready = (seg[C.ORDERS] >= 3) & (seg["median_gap_days"] > 0) & (due <= first_end) & \
+        (late <= seg["median_gap_days"]) & (seg[C.LIFECYCLE] != "lost")
+    assert int(cjm.nurturing["due"].sum()) == int(ready.sum())
+    assert not {"buy_now", "open_to_talk", "not_ready"} & set(cjm.nurturing.columns)
+    report = (path / "deliverables" / "2026-10" / "report.html").read_text(encoding="utf-8")
+    assert "Покупают сейчас (3 %)" not in report and "Ориентир рынка, а не данные о ваших клиентах" in report
+    # 5. key accounts: the contact log is read and the rules are checked month by month
+    assert maps.contact_log["dated"] and len(maps.contact_checks)
+    assert "Правило 10 дней" in report and "Нагрузка: задачи на человека в месяц" in report

@@ -4,7 +4,8 @@ About 400 customers over 24 months: a few dominant customers, steady and sporadi
 buyers, customers who bought regularly and then stopped, one-off buyers, newcomers,
 and returns. Delivered the way a real client sends it: a 1C-style cp1251 ``;`` CSV
 with decimal commas and no-break-space thousands, and a customers workbook (.xlsx)
-with a title row, industry, headcount and manager.
+with a title row, industry, headcount and manager; and a CRM activity export (the contacts
+with the largest customers over the last three months) for the key-account rules.
 
 What the segmentation's rules need is added from a second random stream, so the 24
 months of the original demo stay as they were:
@@ -60,6 +61,7 @@ _PRODUCTS = ["Бумага офисная А4", "Картриджи лазерн
 class DemoFiles:
     sales_csv: Path
     customers_xlsx: Path
+    activities_xlsx: Path | None = None
 
 
 def _month_starts() -> pd.DatetimeIndex:
@@ -245,6 +247,57 @@ def _extend(sales: pd.DataFrame, customers: pd.DataFrame, kinds: list[str], scal
     return sales, customers
 
 
+_POSITIONS = [("Генеральный директор", "ЛПР"), ("Руководитель закупок", "Чемпион"), ("Финансовый директор", "Блокер"),
+              ("Главный инженер", "Эксперт"), ("Коммерческий директор", "Влиятель"), ("Менеджер склада", "")]
+_FIRST = ["Алексей", "Елена", "Михаил", "Наталья", "Андрей", "Ирина", "Павел", "Светлана"]
+_LAST = ["Орлов", "Белова", "Зайцев", "Морозова", "Волков", "Лебедева", "Новиков", "Козлова"]
+_RESULTS = ["Позитивный", "Позитивный", "Позитивный", "Нейтральный", "Негативный"]
+_KINDS = ["Звонок", "Встреча", "Письмо"]
+
+
+def activities(sales: pd.DataFrame, rng_seed: int = SEED, top: int = 20) -> pd.DataFrame:
+    """A CRM activity export (Bitrix24-style «Дела») for the ``top`` customers by revenue over the
+    last three months: date, company, INN, manager, result, contact person, position, role in the
+    buying committee, kind of contact. Some accounts are called often, some only at the start of a
+    month, some get a call right after a negative contact: the contact rules have something to find,
+    and the accounts called every few days keep them.
+    Its own random stream: the ledger and the customers file do not change.
+    """
+    rng = np.random.default_rng(rng_seed + 7)
+    totals = sales.groupby(["customer_name", "inn", "manager"], sort=False)["amount"].sum()
+    chosen = totals.sort_values(ascending=False, kind="stable").head(top).reset_index()
+    end = pd.Period(LAST_MONTH, "M").to_timestamp(how="end").normalize()
+    start = (pd.Period(LAST_MONTH, "M") - 2).to_timestamp()
+    rows = []
+    for k, rec in enumerate(chosen.itertuples(index=False)):
+        n_people = int(rng.integers(0, 4))
+        people = []
+        for j in rng.permutation(len(_POSITIONS))[:n_people]:
+            position, role = _POSITIONS[int(j)]
+            name = f"{_LAST[int(rng.integers(0, len(_LAST)))]} {_FIRST[int(rng.integers(0, len(_FIRST)))][0]}."
+            people.append((name, position, role))
+        style = k % 3   # 0: every ~8 days, 1: bunched at the start of each month, 2: sparse
+        day = start + pd.Timedelta(days=int(rng.integers(0, 5)))
+        while day <= end:
+            person = people[int(rng.integers(0, len(people)))] if people else ("", "", "")
+            result = "Позитивный" if style == 0 and rng.random() < 0.85 else _RESULTS[int(rng.integers(0, len(_RESULTS)))]
+            rows.append((day, rec.customer_name, rec.inn, rec.manager, result, *person,
+                         _KINDS[int(rng.integers(0, len(_KINDS)))]))
+            if result == "Негативный" and rng.random() < 0.5:   # the manager calls again too soon
+                rows.append((day + pd.Timedelta(days=int(rng.integers(2, 8))), rec.customer_name, rec.inn, rec.manager,
+                             "Нейтральный", *person, "Звонок"))
+            if style == 0:
+                day += pd.Timedelta(days=int(rng.integers(3, 7)))
+            elif style == 1:
+                nxt = day + pd.Timedelta(days=1)
+                day = nxt if nxt.day <= 3 else (nxt + pd.offsets.MonthBegin(1)).normalize()
+            else:
+                day += pd.Timedelta(days=int(rng.integers(12, 25)))
+    out = pd.DataFrame(rows, columns=["date", "company", "inn", "manager", "result", "contact", "position", "role",
+                                      "kind"])
+    return out[out["date"] <= end].sort_values(["date", "company"], kind="stable").reset_index(drop=True)
+
+
 def _ru_number(values: pd.Series, decimals: int) -> pd.Series:
     """Numbers as 1C writes them: no-break-space thousands, decimal comma."""
     text = values.map(lambda v: f"{v:,.{decimals}f}")
@@ -292,7 +345,21 @@ def write_files(data_dir: Path, seed: int = SEED, margin: bool = True) -> DemoFi
             cell.number_format = "@"
     customers_path = data_dir / "customers.xlsx"
     wb.save(customers_path)
-    return DemoFiles(sales_path, customers_path)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Дела"
+    ws.append(["Дела за период"])
+    ws.append(["Дата", "Компания", "ИНН компании", "Ответственный", "Результат", "Контактное лицо", "Должность",
+               "Роль в закупке", "Тип дела"])
+    for rec in activities(sales, seed).itertuples(index=False):
+        ws.append([rec.date.strftime("%d.%m.%Y"), rec.company, rec.inn, rec.manager, rec.result, rec.contact,
+                   rec.position, rec.role, rec.kind])
+    for row in ws.iter_rows(min_row=3, min_col=3, max_col=3):
+        for cell in row:
+            cell.data_type = "s"
+    activities_path = data_dir / "activities.xlsx"
+    wb.save(activities_path)
+    return DemoFiles(sales_path, customers_path, activities_path)
 
 
 def logo_svg() -> str:
@@ -330,6 +397,9 @@ def create_demo(path: Path, seed: int = SEED, client: str = CLIENT, margin: bool
     files = write_files(path / "data", seed, margin)
     text = render_template(client, "ru", f"data/{files.sales_csv.name}", f"data/{files.customers_xlsx.name}")
     text = text.replace('  firm: ""   ', f'  firm: "{FIRM}"', 1).replace('  logo: ""   ', '  logo: "logo.svg"', 1)
+    if files.activities_xlsx is not None:  # the contact log: the key-account rules are checked on it
+        text = text.replace('    file: ""                  # "" = none, e.g. data/activities.xlsx',
+                            f'    file: "data/{files.activities_xlsx.name}"  # "" = none', 1)
     lines = text.splitlines()
     out = []
     skip = False

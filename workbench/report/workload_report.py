@@ -115,27 +115,21 @@ def add_workload_sheet(book: Book, w: Workload | None, lang: str) -> None:
 
 
 def workload_findings(w: Workload | None, lang: str, currency: str = "RUB") -> list[dict[str, Any]]:
-    """One finding per salesperson whose month went over the cap: the busiest month, how many
-    tasks moved; owner the person, due the first such month."""
+    """One finding when salespeople were over the cap: how many, the busiest person and month,
+    how many tasks moved (owner: the sales director, who agrees the schedule; due: the first
+    month over the cap); a warning when some stay over it (the consultant's own edits)."""
     if w is None or not w.over_before:
         return []
-    out = []
     load = w.load.set_index(["person", "month"])
-    by_person: dict[str, list[str]] = {}
-    for person, month in w.over_before:
-        by_person.setdefault(person, []).append(month)
-    for person, months in sorted(by_person.items()):
-        peak = max(months, key=lambda m: int(load.loc[(person, m), "before"]))
-        mine = w.moves[w.moves["persons"].str.split(", ").map(lambda ps, p=person: p in ps)]
-        out.append({
-            "severity": "warn" if w.over_after else "info", "weight": 42,
-            "headline": str(t("maps.f_workload", lang, person=person_label(person, lang),
-                              month=fmt.month(peak, lang), n=int(load.loc[(person, peak), "before"]), cap=w.cap,
-                              moved=len(mine))),
-            "number": fmt.number(len(mine), lang), "action": str(t("maps.f_workload_action", lang)),
-            "owner": person if not person.endswith("?") else person[:-1], "due": f"{min(months)}-01",
-            "audience": "management"})
-    return out
+    person, month = max(w.over_before, key=lambda pm: (int(load.loc[pm, "before"]), pm[0]))
+    people = sorted({p for p, _ in w.over_before})
+    return [{
+        "severity": "warn" if w.over_after else "info", "weight": 42,
+        "headline": str(t("maps.f_workload", lang, n_people=len(people), person=person_label(person, lang),
+                          month=fmt.month(month, lang), peak=int(load.loc[(person, month), "before"]), cap=w.cap,
+                          moved=len(w.moves))),
+        "number": fmt.number(len(w.moves), lang), "action": str(t("maps.f_workload_action", lang)),
+        "owner": "director", "due": f"{min(m for _, m in w.over_before)}-01", "audience": "management"}]
 
 
 __all__ = ["add_workload_sheet", "load_chart", "load_frame", "render_workload_html", "workload_findings"]

@@ -1263,3 +1263,22 @@ def test_demo_plan_is_executable(demo_run):
     # 5. key accounts: the contact log is read and the rules are checked month by month
     assert maps.contact_log["dated"] and len(maps.contact_checks)
     assert "Правило 10 дней" in report and "Нагрузка: задачи на человека в месяц" in report
+
+
+def test_edits_that_keep_a_salesperson_over_the_cap_are_refused(templates: dict):
+    from workbench.maps.workload import plan_workload
+
+    seg, led = individual_case()
+    # Иванова (every customer's manager) gets three added visits in February on top of her plan
+    edits = [{"map": "individual:A", "action": "add", "item": f"visit{i}", "month": "2027-02", "track": "sales",
+              "owner": "kam", "activity": f"Визит {i}", "kpi": "meetings_held", "target": 1} for i in range(3)]
+    res = draft_maps(seg, led, {"group_templates": ["typical"]}, "2026-12", templates, overrides={"edits": edits})
+    # February for Иванова: the decision-maker meeting (months 2, 5, ...), the P2 cross-sell offer
+    # (month 2) and the three visits = 5 tasks. With a cap of 3 the two drafted ones move, the edits stay
+    _, _, w = plan_workload(res, None, seg, cap=3)
+    assert not w.over_after and w.moves["month"].tolist() == ["2027-02", "2027-02"]
+    assert sorted(w.moves["activity"].str[:7]) == ["Встреча", "Предлож"]
+    with pytest.raises(ConfigError, match=r"overrides/maps\.yaml:\n  - 2027-02: individual:A · visit0 · 2027-02: у "
+                                          r"Иванова в этом месяце 3 задач при лимите 2, и правки перенести нельзя — "
+                                          r"нарушено правило «задач у продавца в месяц — не больше лимита"):
+        plan_workload(res, None, seg, cap=2)

@@ -264,7 +264,8 @@ def plan_step(ctx: Context) -> tuple[Any, Any, Any]:
                       jump_threshold=float(seg_settings["tiers"]["prospect_trend"]),
                       contacts=load_contacts(ctx, segments), window_months=int(seg_settings["window_months"]))
     cjm = build_cjms(segments, cjm_templates, ctx.month, ctx.lang, plan_start=start, profiles=maps.profiles)
-    maps, cjm, workload = plan_workload(maps, cjm, segments, int(ctx.settings["maps"]["max_tasks_per_person_month"]))
+    maps, cjm, workload = plan_workload(maps, cjm, segments, int(ctx.settings["maps"]["max_tasks_per_person_month"]),
+                                        ctx.lang)
     tables.write_parquet(maps.checkpoints, ctx.step_dir / "checkpoints_maps.parquet")
     tables.write_parquet(cjm.tasks, ctx.step_dir / "checkpoints_cjm.parquet")
     save_result(ctx, "maps", maps)

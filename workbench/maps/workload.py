@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.maps.common import SHIFT_KINDS
+from workbench.maps.common import OVERRIDES_FILE, SHIFT_KINDS
 
 SALES_ROLES = ("hunter", "closer", "farmer", "kam")
 LOAD_COLUMNS = ("person", "team", "month", "before", "after", "results")
@@ -210,12 +210,15 @@ def load_table(tasks: pd.DataFrame, where: Mapping[Any, str], months: Sequence[s
 
 
 def plan_workload(maps_result: Any, cjm_result: Any, segments: pd.DataFrame, cap: int,
-                  ledger: pd.DataFrame | None = None) -> tuple[Any, Any, Workload]:
+                  lang: str = "ru", overrides_source: str = OVERRIDES_FILE) -> tuple[Any, Any, Workload]:
     """Count the load, move what is over the cap, and return the updated maps result, CJM
     result and the :class:`Workload`. Pure: the inputs are not modified.
 
     A moved map checkpoint keeps its target and baseline (only entered KPIs move) and gets a
-    note; a moved CJM task moves its month and deadline by the same number of months.
+    note; a moved CJM task moves its month and deadline by the same number of months. The
+    consultant's edits (``overrides/maps.yaml``) are not moved: when they alone keep a
+    salesperson over the cap, the edits are refused (ConfigError naming the file, each
+    checkpoint of the edits in that month and the rule).
     """
     months = list(getattr(maps_result, "months", None) or [])
     if not months and cjm_result is not None and len(cjm_result.tasks):
@@ -231,11 +234,31 @@ def plan_workload(maps_result: Any, cjm_result: Any, segments: pd.DataFrame, cap
                         if n > cap and not tm]
     workload = Workload(cap=int(cap), months=months, load=load, moves=moves, over_before=over("before"),
                         over_after=over("after"))
+    if workload.over_after:
+        _refuse(tasks, where, workload, lang, overrides_source)
     changed = {uid: m for uid, m in where.items() if m != before_where[uid]}
     maps_out = _apply_maps(maps_result, changed)
     if maps_out is not None:
         maps_out = replace(maps_out, workload=workload)
     return maps_out, _apply_cjm(cjm_result, changed), workload
+
+
+def _refuse(tasks: pd.DataFrame, where: Mapping[Any, str], w: Workload, lang: str, source: str) -> None:
+    from workbench.errors import ConfigError
+    from workbench.i18n import t
+
+    lines = [t("maps.err_header", lang, file=source)]
+    load = w.load.set_index(["person", "month"])
+    for person, month in w.over_after:
+        mine = tasks[[bool(f) and where[u] == month and person in ps
+                      for u, f, ps in zip(tasks["uid"], tasks["fixed"], tasks["persons"])]]
+        for rec in mine.to_dict("records"):
+            lines.append("  - " + t("maps.err_rule", lang, key=month, checkpoint=f"{rec['map_id']} · {rec['key']} · "
+                                                                             f"{rec['month']}",
+                                    problem=t("maps.rule_problem.over_cap", lang, person=person,
+                                              n=int(load.loc[(person, month), "after"]), cap=w.cap),
+                                    rule=t("maps.rule.over_cap", lang)))
+    raise ConfigError("\n".join(lines))
 
 
 def _shift(month: str, old: str, new: str) -> str:

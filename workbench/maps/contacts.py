@@ -183,11 +183,12 @@ def contact_rule_check(contacts: ContactLog, key_accounts: Sequence[str], report
     last = min(pd.Period(report_month, "M"), pd.Period(contacts.end, "M"))
     if last < first:
         return empty
+    broken = _pauses_broken(log)
     rows = []
-    for cid in key_accounts:
-        own = log[log[C.CUSTOMER_ID] == cid].sort_values("date", kind="stable")
-        pos = own.loc[own["result"] == "positive", "date"].to_numpy(dtype="datetime64[D]")
-        negs = own[own["result"] == "negative"]
+    for cid in key_accounts:  # a handful of accounts x the log's months, not rows
+        own = log[log[C.CUSTOMER_ID] == cid]
+        pos = np.sort(own.loc[own["result"] == "positive", "date"].to_numpy(dtype="datetime64[D]"))
+        negs = broken[broken[C.CUSTOMER_ID] == cid]
         for period in pd.period_range(first, last, freq="M"):
             start = np.datetime64(period.start_time.date(), "D")
             end = np.datetime64(min(period.end_time.normalize(), contacts.end.normalize()).date(), "D")
@@ -196,17 +197,33 @@ def contact_rule_check(contacts: ContactLog, key_accounts: Sequence[str], report
             anchor = before[-1] if len(before) else start
             points = np.concatenate([[anchor], inside, [end]])
             gap = int(np.diff(points).astype(int).max()) if len(points) > 1 else 0
-            month_negs = negs[(negs["date"] >= period.start_time) & (negs["date"] <= period.end_time)]
-            broken = 0
-            for d, manager in zip(month_negs["date"], month_negs["manager"]):
-                later = own[(own["date"] > d) & (own["date"] <= d + pd.Timedelta(days=PAUSE_DAYS))]
-                if manager:
-                    later = later[later["manager"] == manager]
-                broken += int(len(later) > 0)
+            in_month = negs[(negs["date"] >= period.start_time) & (negs["date"] <= period.end_time)]
+            n_broken = int(in_month["broken"].sum())
             rows.append({C.CUSTOMER_ID: cid, "month": str(period), "positive": len(inside), "longest_gap_days": gap,
-                         "gap_ok": gap <= POSITIVE_GAP_DAYS, "negative": len(month_negs), "pause_broken": broken,
-                         "pause_ok": broken == 0})
+                         "gap_ok": gap <= POSITIVE_GAP_DAYS, "negative": len(in_month), "pause_broken": n_broken,
+                         "pause_ok": n_broken == 0})
     return pd.DataFrame(rows, columns=list(CHECK_COLUMNS)) if rows else empty
+
+
+def _pauses_broken(log: pd.DataFrame) -> pd.DataFrame:
+    """Each negative contact (customer_id, date) and whether the same manager (any manager when
+    the log names none) had another contact with the customer within ``PAUSE_DAYS`` after it:
+    the next such contact found with one ``merge_asof`` per key (customer, manager)."""
+    negs = log[log["result"] == "negative"][[C.CUSTOMER_ID, "manager", "date"]].reset_index(drop=True)
+    if not len(negs):
+        return negs.assign(broken=pd.Series(dtype=bool))
+    named = negs["manager"] != ""
+    later = log[[C.CUSTOMER_ID, "manager", "date"]].rename(columns={"date": "next"})
+    parts = []
+    for mask, by in ((named, [C.CUSTOMER_ID, "manager"]), (~named, [C.CUSTOMER_ID])):
+        left = negs[mask].sort_values("date", kind="stable")
+        right = later.sort_values("next", kind="stable")[by + ["next"]]
+        hit = pd.merge_asof(left, right, left_on="date", right_on="next", by=by, direction="forward",
+                            allow_exact_matches=False)
+        parts.append(hit)
+    out = pd.concat(parts, ignore_index=True)
+    out["broken"] = (out["next"] - out["date"]).dt.days.le(PAUSE_DAYS).fillna(False).astype(bool)
+    return out[[C.CUSTOMER_ID, "manager", "date", "broken"]]
 
 
 def review_dates(plan_months: Sequence[str]) -> list[str]:

@@ -205,6 +205,15 @@ def _client_strings(root: Path) -> list[str]:
                 strings(v)
 
     strings(json.loads((root / "work" / "import_report.json").read_text(encoding="utf-8")))
+    from workbench.config import load_engagement
+    from workbench.io.activitylog import read_activity_log
+
+    eng = load_engagement(root)
+    log = eng.input_path("activities")
+    if log is not None:  # the contact log: people, positions and results are the client's words
+        raw = read_activity_log(log, log.name, columns=eng.settings["inputs"]["activities"]["columns"])
+        for col in raw.columns:
+            values |= {str(v) for v in raw[col].unique() if str(v)}
     values |= {"ООО «Демо-Дистрибуция»", "Консалтинговая группа «Вектор»", "Новый каталог расходных материалов",
                "Маркировка упаковки", "ВЕКТОР"}
     return sorted(values, key=len, reverse=True)

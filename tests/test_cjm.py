@@ -476,7 +476,10 @@ def test_workbook_cells_and_styles(tpl, tmp_path):
     assert {"Цель, %", "Цель, шт."} & set(header) and "Код KPI" not in header  # values in columns of their unit
     assert tasks.cell(row=3, column=header.index("Действие менеджера") + 1).value == \
         "Договориться, чтобы эксперт запросил техническую информацию по новому продукту"
-    assert "Программа подогрева" in wb.sheetnames
+    assert {"Готовность к покупке", "Программа подогрева"} <= set(wb.sheetnames)   # nobody due: no "ready" list
+    prog = wb["Программа подогрева"]
+    head = [c.value for c in prog[2]]
+    assert head[:4] == ["Сегмент", "Длина программы, нед.", "Неделя", "Этап"]
 
 
 def test_catalogues_hold_the_same_keys():

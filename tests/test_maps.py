@@ -1131,6 +1131,22 @@ def test_key_account_rules_without_a_log_are_rules_and_with_a_log_are_checked(te
     (check,) = res.contact_checks.to_dict("records")
     assert (check["month"], check["positive"], check["longest_gap_days"], check["gap_ok"]) == ("2026-12", 2, 19, False)
     assert "committee" in res.profiles["A"]["content"]
+    # the dossier sheet: the source's contents, the known decision maker, the roles to find, reviews
+    from workbench.report.maps_report import add_maps_sheets
+    from workbench.report.xlsx import Book
+
+    book = Book("ru")
+    add_maps_sheets(book, res, "ru")
+    ws = book.workbook()["Досье ООО A"]
+    cells = {r[0]: r[1] for r in ws.iter_rows(values_only=True) if r and r[0]}
+    for section in ("Карточка", "История заказов и контактов", "Закупочный комитет и схема принятия решения",
+                    "Потребности и задачи клиента", "Прямые конкуренты", "Пересмотр досье"):
+        assert section in cells
+    assert cells["ЛПР"] == "Ли А., Директор" and cells["Блокер"] == "не известен — найти"
+    assert cells["Контакты по журналу"] == "всего 2: позитивных 2, негативных 0"
+    assert [cells[f"Пересмотр {i}"] for i in range(1, 5)] == ["январь 2027", "апрель 2027", "июль 2027",
+                                                               "октябрь 2027"]
+    assert str(ws.cell(row=2, column=1).value).startswith("Доступ: менеджер (Иванова) и его непосредственный")
 
 
 # =====================================================================================

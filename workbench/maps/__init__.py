@@ -46,16 +46,22 @@ Example
 True
 
 The package holds one module per step: ``templates`` (validation), ``calendar``,
-``targets``, ``draft`` and ``overrides``.
+``targets``, ``draft`` and ``overrides``; ``individual`` (what a customer's own data give),
+``contacts`` (the contact log, the key-account rules, dossiers), ``nurturing`` (who is
+ready now) and ``workload`` (tasks per salesperson within the cap).
 """
 from __future__ import annotations
 
-from workbench.maps.calendar import plan_months
+from workbench.maps.calendar import default_plan_start, plan_months
 from workbench.maps.common import COMMITTEE, DEFAULT_SETTINGS, ROLES, RULES, TRACKS, label
+from workbench.maps.contacts import ContactLog, contact_rule_check, dossiers, parse_activity_log
 from workbench.maps.draft import MapsResult, checkpoints_frame, draft_maps
+from workbench.maps.individual import customer_profiles
+from workbench.maps.nurturing import readiness
 from workbench.maps.overrides import apply_overrides, validate_map_overrides
-from workbench.maps.targets import baseline_window, compute_target
+from workbench.maps.targets import baseline_window, compute_target, make_target
 from workbench.maps.templates import load_map_templates, validate_template
+from workbench.maps.workload import Workload, plan_workload
 
 __all__ = [
     "COMMITTEE",
@@ -63,15 +69,25 @@ __all__ = [
     "ROLES",
     "RULES",
     "TRACKS",
+    "ContactLog",
     "MapsResult",
+    "Workload",
     "apply_overrides",
     "baseline_window",
     "checkpoints_frame",
     "compute_target",
+    "contact_rule_check",
+    "customer_profiles",
+    "default_plan_start",
+    "dossiers",
     "draft_maps",
     "label",
     "load_map_templates",
+    "make_target",
+    "parse_activity_log",
     "plan_months",
+    "plan_workload",
+    "readiness",
     "validate_map_overrides",
     "validate_template",
 ]

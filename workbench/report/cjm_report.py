@@ -365,7 +365,7 @@ def add_cjm_sheets(book: Book, cjm_result: CJMResult, lang: str) -> None:
     if len(res.nurturing):
         headers = t("cjm.nurturing_headers", lang)
         nurt = res.nurturing.assign(segment=[t("cjm.tier", lang).get(s, s) for s in res.nurturing["segment"]])
-        book.add_table(t("cjm.nurturing_title", lang), nurt[list(headers)], title=t("cjm.nurturing_title", lang),
+        book.add_table(t("cjm.readiness_sheet", lang), nurt[list(headers)], title=t("cjm.nurturing_title", lang),
                        headers=headers, kinds={c: "int" for c in headers if c != "segment"},
                        description=t("cjm.nurturing_rule_of_thumb", lang))
         ready = _ready_frame(res, lang)

@@ -162,6 +162,11 @@ def _card_value(code: str, value: Any, lang: str, currency: str) -> str:
         return fmt.day(value, lang)
     if code in (C.HEADCOUNT, C.ORDERS, "median_gap_days"):
         return fmt.number(value, lang)
+    if code in (C.TIER, C.LIFECYCLE, C.KA_GRADE):  # codes in the segmentation's words
+        from workbench.i18n import has
+
+        table = t(f"segment.{code}", lang) if has(f"segment.{code}", lang) else {}
+        return str(table.get(value, value)) if isinstance(table, dict) else str(value)
     return str(value)
 
 

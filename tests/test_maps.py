@@ -1147,6 +1147,12 @@ def test_key_account_rules_without_a_log_are_rules_and_with_a_log_are_checked(te
     assert [cells[f"Пересмотр {i}"] for i in range(1, 5)] == ["январь 2027", "апрель 2027", "июль 2027",
                                                                "октябрь 2027"]
     assert str(ws.cell(row=2, column=1).value).startswith("Доступ: менеджер (Иванова) и его непосредственный")
+    # the summary: one finding for the key accounts that broke a rule in the last month checked
+    from workbench.report.maps_report import maps_findings
+
+    (f,) = [f for f in maps_findings(res, "ru") if "правила контактов" in f["headline"]]
+    assert f["headline"].startswith("декабрь 2026: правила контактов нарушены у 1 из 1 ключевых клиентов (10 дней")
+    assert (f["owner"], f["at_stake"], f["due"], f["audience"]) == ("kam", 12000.0, "2027-01-01", "management")
 
 
 # =====================================================================================

@@ -113,7 +113,8 @@ def render_key_accounts(maps_result: MapsResult, lang: str, currency: str) -> st
     if not res.key_accounts:
         return ""
     names = {d["customer_id"]: d["customer_name"] for d in res.dossiers}
-    parts = [H.para(t("maps.ka_intro", lang, n=len(res.key_accounts)))]
+    parts = [H.para(t("maps.ka_intro", lang, n=len(res.key_accounts))),
+             H.bullets([str(x) for x in t("maps.ka_rules", lang)])]
     log = res.contact_log or {}
     if log.get("dated") and len(res.contact_checks):
         checks = res.contact_checks
@@ -134,7 +135,6 @@ def render_key_accounts(maps_result: MapsResult, lang: str, currency: str) -> st
         parts.append(H.table(frame, headers={k: str(v) for k, v in t("maps.check_headers", lang).items()},
                              numeric=("positive", "gap", "negative")))
     else:
-        parts.append(H.bullets([str(x) for x in t("maps.ka_rules", lang)]))
         parts.append(H.callout(str(t("maps.ka_no_log", lang)), "info"))
     rows = []
     for d in res.dossiers:
@@ -233,8 +233,9 @@ def add_dossier_sheets(book: Book, maps_result: MapsResult, lang: str = "ru", cu
 
 
 def key_account_findings(maps_result: MapsResult, lang: str, currency: str) -> list[dict[str, Any]]:
-    """Findings on the contact rules: each key account that broke a rule in the latest checked
-    month (owner: its manager; at stake: its revenue), or one consultant note without a log."""
+    """Findings on the contact rules: the key accounts that broke a rule in the latest checked
+    month, most valuable first (owner: the KAMs; at stake: their revenue), or one note for the
+    consultant when there is no contact log."""
     res = maps_result
     out: list[dict[str, Any]] = []
     if not res.key_accounts:
@@ -247,24 +248,25 @@ def key_account_findings(maps_result: MapsResult, lang: str, currency: str) -> l
                     "audience": "consultant", "owner": "kam"})
         return out
     checks = res.contact_checks
-    last = checks[checks["month"] == checks["month"].max()]
+    month = checks["month"].max()
+    last = checks[checks["month"] == month]
     broken = last[~(last["gap_ok"].astype(bool) & last["pause_ok"].astype(bool))]
+    if not len(broken):
+        return out
     info = {d["customer_id"]: d for d in res.dossiers}
-    for rec in broken.to_dict("records"):
-        d = info.get(rec[C.CUSTOMER_ID], {})
-        revenue = next((v for k, v in d.get("card", []) if k == C.REVENUE), None)
-        rules = []
-        if not rec["gap_ok"]:
-            rules.append(str(t("maps.f_gap_rule", lang, days=int(rec["longest_gap_days"]))))
-        if not rec["pause_ok"]:
-            rules.append(str(t("maps.f_pause_rule", lang)))
-        out.append({"severity": "warn", "weight": 40 + (float(revenue or 0) > 0),
-                    "headline": str(t("maps.f_contact_rules", lang, name=d.get("customer_name", ""),
-                                      month=fmt.month(rec["month"], lang), rules="; ".join(rules))),
-                    "number": fmt.money(revenue, lang, currency) if revenue else "",
-                    "action": str(t("maps.f_contact_rules_action", lang)),
-                    "at_stake": float(revenue) if revenue else None, "owner": d.get("manager") or "kam",
-                    "due": due})
+
+    def revenue(cid: str) -> float:
+        return float(next((v for k, v in info.get(cid, {}).get("card", []) if k == C.REVENUE), 0.0) or 0.0)
+
+    ids = sorted(broken[C.CUSTOMER_ID], key=lambda c: -revenue(c))
+    at_stake = sum(revenue(c) for c in ids)
+    names = ", ".join(info.get(c, {}).get("customer_name", c) for c in ids[:3])
+    out.append({"severity": "warn", "weight": 41,
+                "headline": str(t("maps.f_contact_rules", lang, n=len(ids), total=len(last),
+                                  month=fmt.month(month, lang), gap=int((~broken["gap_ok"].astype(bool)).sum()),
+                                  pause=int((~broken["pause_ok"].astype(bool)).sum()), names=names)),
+                "number": fmt.money(at_stake, lang, currency), "action": str(t("maps.f_contact_rules_action", lang)),
+                "at_stake": at_stake, "owner": "kam", "due": due, "audience": "management"})
     return out
 
 

@@ -78,7 +78,8 @@ class MapsResult:
     contact_log : file name of the contact log ("" = none), its unmatched rows, and whether
         it has dates (the contact rules are checkable only then)
     produced : the day the report is produced, as given ("" = not given)
-    workload : the team's load after :func:`workbench.maps.workload.plan_workload` (None before)
+    workload : the team's load after :func:`workbench.maps.workload.plan_workload`, as plain data
+        (None before; :func:`workbench.maps.workload.workload_of` gives the Workload)
     """
 
     maps: list[dict[str, Any]]

@@ -23,6 +23,7 @@ listed with its reason.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -238,9 +239,19 @@ def plan_workload(maps_result: Any, cjm_result: Any, segments: pd.DataFrame, cap
         _refuse(tasks, where, workload, lang, overrides_source)
     changed = {uid: m for uid, m in where.items() if m != before_where[uid]}
     maps_out = _apply_maps(maps_result, changed)
-    if maps_out is not None:
-        maps_out = replace(maps_out, workload=workload)
+    if maps_out is not None:  # kept as plain data: a result is stored as JSON and Parquet
+        maps_out = replace(maps_out, workload=dataclasses.asdict(workload))
     return maps_out, _apply_cjm(cjm_result, changed), workload
+
+
+def workload_of(maps_result: Any) -> Workload | None:
+    """The :class:`Workload` a maps result carries (None before :func:`plan_workload`)."""
+    data = getattr(maps_result, "workload", None)
+    if data is None or isinstance(data, Workload):
+        return data
+    return Workload(cap=int(data["cap"]), months=list(data["months"]), load=data["load"], moves=data["moves"],
+                    over_before=[tuple(x) for x in data.get("over_before") or []],
+                    over_after=[tuple(x) for x in data.get("over_after") or []])
 
 
 def _refuse(tasks: pd.DataFrame, where: Mapping[Any, str], w: Workload, lang: str, source: str) -> None:
@@ -306,5 +317,14 @@ def _apply_cjm(cjm_result: Any, changed: Mapping[Any, str]) -> Any:
     return replace(cjm_result, tasks=tasks[keep].reset_index(drop=True))
 
 
-__all__ = ["LOAD_COLUMNS", "MOVE_COLUMNS", "SALES_ROLES", "Workload", "balance", "load_table", "plan_workload",
-           "task_table"]
+__all__ = [
+    "LOAD_COLUMNS",
+    "MOVE_COLUMNS",
+    "SALES_ROLES",
+    "Workload",
+    "balance",
+    "load_table",
+    "plan_workload",
+    "task_table",
+    "workload_of",
+]

@@ -15,6 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from workbench import columns as C
 from workbench.i18n import t
 from workbench.maps import TRACKS, MapsResult, label
+from workbench.maps.workload import workload_of
 from workbench.report import fmt
 from workbench.report import html as H
 from workbench.report.xlsx import BORDER, HEADER_FILL, HEADER_FONT, TITLE_FONT, Book, set_value
@@ -256,7 +257,7 @@ def render_maps_html(maps_result: MapsResult, lang: str = "ru", currency: str = 
     parts.append(render_key_accounts(res, lang, currency))
     from workbench.report.workload_report import render_workload_html
 
-    parts.append(render_workload_html(getattr(res, "workload", None), lang))
+    parts.append(render_workload_html(workload_of(res), lang))
     if len(res.candidates):
         cand = res.candidates
         show = pd.DataFrame({
@@ -403,7 +404,7 @@ def add_maps_sheets(book: Book, maps_result: MapsResult, lang: str = "ru", curre
     add_dossier_sheets(book, maps_result, lang, currency)
     from workbench.report.workload_report import add_workload_sheet
 
-    add_workload_sheet(book, getattr(maps_result, "workload", None), lang)
+    add_workload_sheet(book, workload_of(maps_result), lang)
 
 
 # --------------------------------------------------------------------------- findings
@@ -467,7 +468,7 @@ def maps_findings(maps_result: MapsResult, lang: str = "ru", currency: str = "RU
     out.extend(key_account_findings(res, lang, currency))
     from workbench.report.workload_report import workload_findings
 
-    out.extend(workload_findings(getattr(res, "workload", None), lang, currency))
+    out.extend(workload_findings(workload_of(res), lang, currency))
     if res.maps:
         add("ok", "summary", fmt.number(len(res.checkpoints), lang), 10, maps=len(res.maps),
             checkpoints=len(res.checkpoints))

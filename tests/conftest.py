@@ -1,12 +1,17 @@
 """Shared fixtures: the demo engagement, generated and run once per test session."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Runs in the tests are produced "on" 31 October 2026, whatever today is: the plan's default
+# start is the first full month after the report is produced (workbench.steps.production_date),
+# so the demo's plan starts in November 2026 on any day the suite runs.
+os.environ.setdefault("WORKBENCH_TODAY", "2026-10-31")
 
 
 @pytest.fixture(scope="session")

@@ -790,6 +790,21 @@ def test_default_plan_start_is_the_first_full_month_after_production(templates: 
     assert fixed.months[0] == "2027-01"
 
 
+def test_the_production_date_can_be_passed_in(monkeypatch):
+    import datetime as dt
+
+    from workbench.errors import WorkbenchError
+    from workbench.steps import production_date
+
+    monkeypatch.setenv("WORKBENCH_TODAY", "2026-11-30")
+    assert production_date() == dt.date(2026, 11, 30)
+    monkeypatch.setenv("WORKBENCH_TODAY", "30.11.2026")
+    with pytest.raises(WorkbenchError, match=r"WORKBENCH_TODAY: ожидалась дата ГГГГ-ММ-ДД, получено 30\.11\.2026"):
+        production_date()
+    monkeypatch.delenv("WORKBENCH_TODAY")
+    assert production_date() == dt.date.today()
+
+
 def test_targets_by_hand():
     from workbench.maps.targets import make_target
 

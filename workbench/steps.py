@@ -208,19 +208,35 @@ def plan_start(ctx: Context, produced: Any = None) -> str:
     first commit (it moves only by ``workbench history plan-start``, so the plan stays put
     from month to month and its checkpoints fall due, whatever month is run); otherwise, on
     the first run, the first full month after the report is produced (``produced``, default
-    today), never before the month after the reporting month
+    today, see :func:`production_date`), never before the month after the reporting month
     (``workbench.maps.calendar.default_plan_start``).
     """
     configured = str(ctx.settings["maps"]["start_month"] or "")
     if configured:
         return configured
     from workbench.history import plan_start as pinned
-
-    import datetime as _dt
-
     from workbench.maps.calendar import default_plan_start
 
-    return pinned(ctx.engagement.history_path, ctx.lang) or default_plan_start(ctx.month, produced or _dt.date.today())
+    return pinned(ctx.engagement.history_path, ctx.lang) or default_plan_start(ctx.month, produced or production_date())
+
+
+PRODUCTION_DATE_ENV = "WORKBENCH_TODAY"
+
+
+def production_date() -> Any:
+    """The day the deliverables are produced: today, or ``WORKBENCH_TODAY`` (YYYY-MM-DD) when
+    set, so that a run can be reproduced as of a given day (the tests pin it; the plan's
+    default start depends on it). A malformed value is refused naming the variable."""
+    import datetime as _dt
+    import os
+
+    value = os.environ.get(PRODUCTION_DATE_ENV, "").strip()
+    if not value:
+        return _dt.date.today()
+    try:
+        return _dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise WorkbenchError(t("config.expected_date", "ru", key=PRODUCTION_DATE_ENV, value=value)) from exc
 
 
 def load_contacts(ctx: Context, segments: pd.DataFrame) -> Any:

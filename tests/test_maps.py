@@ -1323,3 +1323,14 @@ def test_edits_that_keep_a_salesperson_over_the_cap_are_refused(templates: dict)
                                           r"Иванова в этом месяце 3 задач при лимите 2, и правки перенести нельзя — "
                                           r"нарушено правило «задач у продавца в месяц — не больше лимита"):
         plan_workload(res, None, seg, cap=2)
+
+
+def test_the_contact_log_is_an_input_never_a_sales_file(demo_run):
+    from workbench.config import load_engagement
+    from workbench.ingest.sources import plan_sales
+
+    path, _ = demo_run
+    eng = load_engagement(path)
+    assert eng.input_path("activities") == path / "data" / "activities.xlsx"
+    specs, others = plan_sales(eng)   # data/* finds it, yet it is neither read as sales nor listed as unknown
+    assert [s.rel for s in specs] == ["data/sales_1c.csv"] and others == []

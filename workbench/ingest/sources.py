@@ -87,7 +87,7 @@ def _name(eng: Any, path: Path) -> str:
 
 def plan_sales(eng: Any) -> tuple[list[FileSpec], list[Path]]:
     """The sales files to read, in order (``file``, then the items of ``files``), and the
-    other data files of ``data/`` (neither sales, customers nor ignored).
+    other data files of ``data/`` (neither sales, customers, the contact log nor ignored).
 
     A file is read once: with the settings of ``file`` or of the item naming its path,
     else of the first pattern finding it.
@@ -95,8 +95,9 @@ def plan_sales(eng: Any) -> tuple[list[FileSpec], list[Path]]:
     spec = eng.settings["inputs"]["sales"]
     ignored = {p.resolve() for pat in file_patterns(eng.settings["inputs"]["ignore"])
                for p in inputs.expand(eng.root, pat)}
-    cust = eng.input_path("customers")
-    taken: set[Path] = {cust.resolve()} if cust is not None else set()
+    # the other inputs (customers file, contact log) are never sales
+    taken: set[Path] = {p.resolve() for p in (eng.input_path("customers"), eng.input_path("activities"))
+                        if p is not None}
     out: list[FileSpec] = []
 
     def add(path: Path, sheet: str, columns: dict[str, str], found_by: str) -> None:

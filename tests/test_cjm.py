@@ -635,3 +635,33 @@ def test_individual_cjm_names_the_committee_and_the_new_line(tpl):
     # two individual CJMs built from different facts differ in their content
     assert set(res.tasks.loc[res.tasks[C.MAP_ID] == "cjm:7701", C.ACTIVITY]) != \
         set(res.tasks.loc[res.tasks[C.MAP_ID] == "cjm:7704", C.ACTIVITY])
+
+
+def test_lost_customers_are_in_no_cjm_and_the_maps_choose_the_individual_ones(tpl):
+    from workbench.cjm import group_members
+    from workbench.report.cjm_report import render_cjm_html
+
+    # Дельта, the only ballast customer, and one typical customer are lost (silent over a year)
+    seg = segments_frame().assign(**{C.LIFECYCLE: ["active"] * 4 + ["lost", "lost", "active", "active"]},
+                                  state_customer=[True, False, False, False, False, False, False, True])
+    res = build_cjms(seg, tpl, "2026-11", "ru", profiles=PROFILES, individual_ids=["7701"])
+    assert "cjm:ballast" not in res.meta and res.meta["cjm:typical"]["customers"] == 2 and res.lost == 2
+    # the VIP tier is split between the two VIP CJMs; the typical state buyer keeps the typical CJM
+    # (it holds no gift), counted as served as it is
+    assert (res.meta["cjm:vip"]["customers"], res.meta["cjm:vip:tender"]["customers"]) == (1, 1)
+    assert res.meta["cjm:typical"]["state"] == 1 and res.meta["cjm:vip"]["state"] == 0
+    assert group_members(seg, res.meta) == {
+        "cjm:vip": ["7702"], "cjm:vip:tender": ["7701"], "cjm:strategic": ["7703", "7704"],
+        "cjm:typical": ["8001", "8002"], "cjm:7701": ["7701"]}
+    # 7704 is meant for an individual map, but the maps did not pass it (no KAM carries it)
+    assert "cjm:7704" not in res.meta and res.no_content == []
+    # the nurturing readiness leaves the lost out too
+    assert int(res.nurturing["customers"].sum()) == 6
+    html = render_cjm_html(res, "ru")
+    assert ('В групповой CJM — клиенты своего уровня, кроме ушедших: ушедших (<span class="wb-count" '
+            'data-count="cjm.lost">2</span>) нет ни в одной CJM') in html
+    assert 'Клиентов: <span class="wb-count" data-count="cjm.vip.tender">1</span>' in html
+    assert ("VIP — отдельная CJM по правилам торгов (клиентов: 1); индивидуальных CJM по правилам торгов: 1; "
+            "CJM уровней «Типовые» без подарков и неформальных стимулов, госзаказчики этих уровней (1) идут по ним "
+            "как есть.") in html
+    assert "госзаказчик: ячейки по правилам торгов (44-ФЗ / 223-ФЗ)" in html

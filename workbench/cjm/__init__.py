@@ -22,7 +22,9 @@ from workbench.cjm.build import (
     CJMResult,
     add_months,
     build_cjms,
+    group_members,
     largest_remainder,
+    lost_customers,
     state_buyers,
 )
 from workbench.cjm.common import (
@@ -55,9 +57,11 @@ __all__ = [
     "add_months",
     "build_cjms",
     "check_owners",
+    "group_members",
     "incentive_word",
     "largest_remainder",
     "load_cjm_templates",
+    "lost_customers",
     "state_buyers",
     "tender_cells",
     "validate_cjm_templates",

@@ -53,7 +53,8 @@ class CJMResult:
         The task list, exactly ``workbench.columns.CHECKPOINT_COLUMNS``.
     meta
         cjm_id -> {kind "group"|"individual", segment, customer_id, customer_name, manager,
-        title, customers, template}.
+        title, customers, template, tender (bool: the cells of the tender rules), state (state
+        buyers it serves)}.
     stages
         The columns: list of {code, label} in the result's language.
     dropped
@@ -69,6 +70,8 @@ class CJMResult:
         individual CJM, they follow their tier's CJM.
     state_customers
         Number of state buyers (``segments.state_customer``); their CJMs fit tender rules.
+    lost
+        Number of lost customers (``lifecycle == 'lost'``): in no CJM.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -87,6 +90,7 @@ class CJMResult:
     programmes: pd.DataFrame = field(default_factory=pd.DataFrame)
     no_content: list[str] = field(default_factory=list)
     state_customers: int = 0
+    lost: int = 0
 
 
 def add_months(month: str, n: int) -> str:
@@ -116,7 +120,7 @@ def largest_remainder(total: int, shares: list[float]) -> list[int]:
 
 def build_cjms(segments: pd.DataFrame, templates: dict[str, Any], month: str, lang: str = "ru",
                plan_start: str | None = None, profiles: Mapping[str, Mapping[str, Any]] | None = None,
-               deals: pd.DataFrame | None = None) -> CJMResult:
+               deals: pd.DataFrame | None = None, individual_ids: Sequence[str] | None = None) -> CJMResult:
     """Build the CJMs for a client base (pure: ``segments`` and ``templates`` are not modified).
 
     Parameters
@@ -141,13 +145,19 @@ def build_cjms(segments: pd.DataFrame, templates: dict[str, Any], month: str, la
         cross-sell candidates personalise an individual CJM. None = none known.
     deals
         CRM deals (customer_id, status, created) for the nurturing readiness; None = none.
+    individual_ids
+        The customers that may get an individual CJM (the development maps pass the key
+        accounts a KAM carries, :mod:`workbench.maps.kam`); None = every customer with
+        ``map == 'individual'``.
 
     Returns
     -------
     CJMResult
-        One group CJM per tier present (``cjm:<tier>``; its customers are all the tier's
-        customers); when the tier's template has tender variants and the tier has state
-        buyers, they get ``cjm:<tier>:tender`` instead. One individual CJM per customer with
+        One group CJM per tier present (``cjm:<tier>``; its customers are the tier's
+        customers except the lost ones, see :func:`group_members`); when the tier's template
+        has tender variants and the tier has state buyers, they get ``cjm:<tier>:tender``
+        instead. Lost customers (silent for more than a year) are in no CJM, as in no
+        development map: ``lost`` counts them. One individual CJM per customer with
         ``map == 'individual'`` and individual content: its own file
         ``overrides/cjm/customers/<customer_id>.yaml``, or the committee known from the contact
         log, or cross-sell candidates (``cjm:<customer_id>``; state buyers get the tender cells).
@@ -171,26 +181,32 @@ def build_cjms(segments: pd.DataFrame, templates: dict[str, Any], month: str, la
     if missing_tpl:
         raise WorkbenchError(t("cjm.missing_template", lang, value=", ".join(missing_tpl)))
     state = state_buyers(segments)
+    lost = lost_customers(segments)
 
     stages = [{"code": s["code"], "label": s[lang]} for s in templates["stages"]]
     plans: list[tuple[str, dict[str, Any], dict[str, Any], list[dict[str, Any]]]] = []
     for tier in TIERS:
-        in_tier = (tiers == tier).to_numpy()
+        in_tier = (tiers == tier).to_numpy() & ~lost
         n = int(in_tier.sum())
         if n == 0:
             continue
         tpl = templates["segments"][tier]
         tender = tender_cells(tpl)
-        n_state = int((in_tier & state).sum()) if tender != tpl["cells"] else 0
+        state_in_tier = int((in_tier & state).sum())
+        n_state = state_in_tier if tender != tpl["cells"] else 0
+        # state: the state buyers this CJM serves as it is (its cells hold no gift or incentive)
         info = {"kind": "group", "segment": tier, "customer_id": "", "customer_name": "", "manager": "",
                 "title": tpl["title"][lang], "customers": n - n_state, "template": tpl["name"], "tender": False,
-                "people": {}, "products": []}
+                "people": {}, "products": [], "state": state_in_tier - n_state}
         if n - n_state:
             plans.append((f"cjm:{tier}", tpl, info, tpl["cells"]))
         if n_state:
-            plans.append((f"cjm:{tier}:tender", tpl, dict(info, customers=n_state, tender=True, title=t(
+            plans.append((f"cjm:{tier}:tender", tpl, dict(info, customers=n_state, tender=True, state=n_state, title=t(
                 "cjm.tender_title", lang, title=tpl["title"][lang])), tender))
-    individual = segments[(segments[C.MAP].astype("string").fillna("") == "individual").to_numpy()]
+    indiv = (segments[C.MAP].astype("string").fillna("") == "individual").to_numpy()
+    if individual_ids is not None:
+        indiv &= segments[C.CUSTOMER_ID].astype(str).isin(list(individual_ids)).to_numpy()
+    individual = segments[indiv]
     has_manager = C.MANAGER in segments.columns
     is_state = dict(zip(segments[C.CUSTOMER_ID].astype(str), state))
     no_content: list[str] = []
@@ -210,7 +226,7 @@ def build_cjms(segments: pd.DataFrame, templates: dict[str, Any], month: str, la
             "manager": "" if manager is None or pd.isna(manager) else str(manager),
             "title": t("cjm.individual_title", lang, title=tpl["title"][lang], name=name),
             "customers": 1, "template": tpl["name"], "tender": bool(is_state.get(cid)), "people": people,
-            "products": products}, tender_cells(tpl) if is_state.get(cid) else tpl["cells"]))
+            "products": products, "state": int(bool(is_state.get(cid)))}, tender_cells(tpl) if is_state.get(cid) else tpl["cells"]))
 
     tables, grids, rules, meta = {}, {}, {}, {}
     task_frames = []
@@ -229,7 +245,34 @@ def build_cjms(segments: pd.DataFrame, templates: dict[str, Any], month: str, la
         lang=lang, month=month, plan_start=start,
         levels={code: e["level"] for code, e in templates["elements"].items()},
         readiness=ready, programmes=_programmes(templates, sorted(set(tiers), key=TIERS.index), lang),
-        no_content=no_content, state_customers=int(state.sum()))
+        no_content=no_content, state_customers=int(state.sum()), lost=int(lost.sum()))
+
+
+def lost_customers(segments: pd.DataFrame) -> np.ndarray:
+    """``segments.lifecycle == 'lost'`` as booleans (a missing column: none is lost). Lost
+    customers keep the tier code ballast but are in no group CJM and no development map."""
+    if C.LIFECYCLE not in segments.columns:
+        return np.zeros(len(segments), dtype=bool)
+    return (segments[C.LIFECYCLE].astype("string") == "lost").fillna(False).to_numpy(dtype=bool)
+
+
+def group_members(segments: pd.DataFrame, meta: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+    """cjm_id -> the customer ids it serves: an individual CJM its customer; a group CJM the
+    customers of its tier who are not lost, split between ``cjm:<tier>`` and
+    ``cjm:<tier>:tender`` by ``state_customer`` where the tier has a tender variant."""
+    ids = segments[C.CUSTOMER_ID].astype(str)
+    tiers = segments[C.TIER].astype("string").fillna("")
+    state, active = state_buyers(segments), ~lost_customers(segments)
+    out: dict[str, list[str]] = {}
+    for cjm_id, info in meta.items():
+        if info["kind"] == "individual":
+            out[cjm_id] = [str(info["customer_id"])]
+            continue
+        mask = (tiers == info["segment"]).to_numpy() & active
+        if f"cjm:{info['segment']}:tender" in meta:
+            mask &= state if info.get("tender") else ~state
+        out[cjm_id] = ids[mask].tolist()
+    return out
 
 
 def state_buyers(segments: pd.DataFrame) -> np.ndarray:

@@ -69,13 +69,24 @@ def _groups(grid: pd.DataFrame) -> list[tuple[str, str, list[dict[str, Any]]]]:
     return [(_group_key(first), first, recs) for _, first, recs in out]
 
 
-def _note(res: CJMResult, cjm_id: str, lang: str, legend: bool = True) -> str:
+def _note(res: CJMResult, cjm_id: str, lang: str, html: bool = True, legend: bool = True) -> str:
+    """The line under a CJM's title: a group CJM's customers (tagged for the count
+    reconciliation in HTML), an individual CJM's manager and, for a state buyer, the tender
+    rules, and the legend unless ``legend=False``. ``html=False``: plain text (the workbook)."""
     info = res.meta[cjm_id]
-    parts = [t("cjm.customers_note", lang, n=info["customers"])] if info["kind"] == "group" else []
+    esc = H.esc if html else str
+    parts = []
+    if info["kind"] == "group":
+        key = f"cjm.{info['segment']}" + (".tender" if info.get("tender") else "")
+        parts.append(H.counted(lambda **x: str(t("cjm.customers_note", lang, **x)),
+                               {"n": (key, fmt.number(info["customers"], lang))}) if html
+                     else str(t("cjm.customers_note", lang, n=info["customers"])))
     if info["kind"] == "individual" and info["manager"]:
-        parts.append(t("cjm.manager_note", lang, manager=info["manager"]))
+        parts.append(esc(t("cjm.manager_note", lang, manager=info["manager"])))
+    if info["kind"] == "individual" and info.get("tender"):
+        parts.append(esc(t("cjm.tender_individual", lang)))
     if legend:
-        parts.append(t("cjm.legend", lang))
+        parts.append(esc(t("cjm.legend", lang)))
     return " · ".join(parts)
 
 
@@ -86,6 +97,31 @@ def _who(res: CJMResult, cjm_id: str, lang: str) -> str:
     return f"{name} ({info['manager']})" if info.get("manager") else name
 
 
+def population_note(res: CJMResult, lang: str) -> str:
+    """Who the CJMs serve (HTML): the lost are in none; the state buyers get tender rules where a
+    template has them and the other CJMs as they are (no gift or incentive in them)."""
+    lost = H.counted(lambda **x: str(t("cjm.population", lang, **x)),
+                     {"lost": ("cjm.lost", fmt.number(res.lost, lang))})
+    out = f"<p>{lost}</p>"
+    if not res.state_customers:
+        return out
+    groups = [m for m in res.meta.values() if m["kind"] == "group"]
+    tier = t("cjm.tier", lang)
+    pieces = [t("cjm.state_variant", lang, tier=tier.get(m["segment"], m["segment"]), n=m["customers"])
+              for m in groups if m.get("tender")]
+    n_ind = sum(1 for m in res.meta.values() if m["kind"] == "individual" and m.get("tender"))
+    if n_ind:
+        pieces.append(t("cjm.state_individual", lang, n=n_ind))
+    as_is = [m for m in groups if not m.get("tender") and m.get("state")]
+    if as_is:
+        names = [tier.get(m["segment"], m["segment"]) for m in as_is]
+        pieces.append(t("cjm.state_as_is", lang, n=sum(int(m["state"]) for m in as_is),
+                        tiers=", ".join(f"«{x}»" if lang == "ru" else f"“{x}”" for x in names)))
+    state = H.counted(lambda **x: str(t("cjm.state_note", lang, **x)),
+                      {"n": ("cjm.state", fmt.number(res.state_customers, lang))})
+    return out + f"<p>{state} {H.esc('; '.join(str(p) for p in pieces))}.</p>"
+
+
 def render_cjm_html(cjm_result: CJMResult, lang: str) -> str:
     """The report section ``<section id="cjm">``: per CJM its stage rules (who, when, how a
     customer is qualified and handed on); its grid (only the filled rows, on a landscape page)
@@ -94,7 +130,7 @@ def render_cjm_html(cjm_result: CJMResult, lang: str) -> str:
     res = cjm_result
     if not res.tables:
         return H.section("cjm", t("cjm.title", lang), H.para(t("cjm.empty", lang)))
-    parts = [_CSS, H.para(t("cjm.intro", lang))]
+    parts = [_CSS, H.para(t("cjm.intro", lang)), population_note(res, lang)]
     shown: list[str] = []  # CJMs drawn in full so far: an individual CJM is told as its difference
     same: dict[str, list[str]] = {}  # reference -> the individual CJMs identical to it
     for cjm_id, grid in res.grids.items():
@@ -121,7 +157,7 @@ def render_cjm_html(cjm_result: CJMResult, lang: str) -> str:
             formats={"month": lambda m: fmt.month(m, lang, short=True),
                      "deadline": lambda m: fmt.month(m, lang, short=True)})
         parts.append(f'<h3 id="{H.esc(_anchor(cjm_id))}">{H.esc(res.meta[cjm_id]["title"])}</h3>'
-                     f'<p class="wb-cjm-note">{H.esc(_note(res, cjm_id, lang, legend=False))}</p>{table}{rules_html}')
+                     f'<p class="wb-cjm-note">{_note(res, cjm_id, lang, legend=False)}</p>{table}{rules_html}')
     for reference, ids in same.items():
         names = ", ".join(_who(res, x, lang) for x in ids)
         parts.append(H.para(t("cjm.same_as", lang, n=len(ids), title=res.meta[reference]["title"], names=names)))
@@ -277,7 +313,7 @@ def add_cjm_sheets(book: Book, cjm_result: CJMResult, lang: str) -> None:
         ws = book.add_sheet(_sheet_name(res, cjm_id, lang), title=info["title"])
         set_value(ws.cell(row=1, column=1), info["title"])
         ws.cell(row=1, column=1).font = TITLE_FONT
-        set_value(ws.cell(row=2, column=1), _note(res, cjm_id, lang))
+        set_value(ws.cell(row=2, column=1), _note(res, cjm_id, lang, html=False))
         ws.cell(row=2, column=1).font = Font(italic=True, color="555555")
         header = [t("cjm.row_header", lang)] + [s["label"] for s in res.stages]
         for j, text in enumerate(header, start=1):

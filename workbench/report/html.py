@@ -40,6 +40,17 @@ def para(text: str, cls: str = "") -> str:
     return f'<p class="{esc(cls)}">{esc(text)}</p>' if cls else f"<p>{esc(text)}</p>"
 
 
+def counted(fill: Callable[..., str], counts: Mapping[str, tuple[str, str]]) -> str:
+    """Text holding counts a test can find: ``fill(**marks)`` returns the message with a mark
+    in place of each count; each becomes ``<span class="wb-count" data-count="key">shown</span>``
+    (``counts``: name -> (count key, shown text)); everything else is escaped."""
+    marks = {name: f"\x00{i}\x00" for i, name in enumerate(counts)}
+    text = esc(fill(**marks))
+    for name, (key, shown) in counts.items():
+        text = text.replace(marks[name], f'<span class="wb-count" data-count="{esc(key)}">{esc(shown)}</span>')
+    return text
+
+
 def bullets(items: Sequence[str]) -> str:
     return "<ul>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>"
 

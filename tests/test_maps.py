@@ -1246,6 +1246,105 @@ def test_the_plan_fits_the_team(templates: dict):
     assert workload_of(maps2).over_before == w.over_before and res.workload is None   # the input is left as it was
 
 
+def kam_case() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """individual_case with five key accounts: Иванова's A (individual map), B, C, D (values
+    .40, .30, .20, .10 of the base), and E, the best of them by value (.50) and meant for an
+    individual map, with no manager."""
+    seg, led = individual_case()
+    seg[C.KEY_ACCOUNT] = [True, True, True, True, True, False, False]
+    seg["ka_value_share"] = [0.40, 0.30, 0.20, 0.10, 0.50, 0.0, 0.0]
+    seg[C.MAP] = ["individual", "group", "group", "group", "individual", "group", "group"]
+    seg[C.MANAGER] = ["Иванова"] * 4 + ["", "Иванова", "Иванова"]
+    return seg, led
+
+
+def test_key_accounts_a_kam_can_carry_and_those_waiting_for_one(templates: dict, tmp_path: Path):
+    from workbench.io.activitylog import read_activity_log
+    from workbench.maps import WAITING_COLUMNS, kam_capacity
+    from workbench.maps.contacts import parse_activity_log
+    from workbench.segment.key_accounts import kam_load
+
+    seg, led = kam_case()
+    # Иванова carries 3 (source 002: a KAM handles 1-3): A first (its individual map), then by value
+    # B (.30) and C (.20); D (.10) waits. E has no manager: nobody carries it, however valuable.
+    carried, waiting = kam_capacity(seg, 3)
+    assert carried == ["A", "B", "C"]
+    assert list(waiting.columns) == list(WAITING_COLUMNS)
+    # most valuable first by revenue: E and D both 800; ties by customer_id
+    assert waiting[[C.CUSTOMER_ID, "reason", "deserves_map"]].values.tolist() == [
+        ["D", "over", False], ["E", "no_manager", True]]
+    # as many as the segmentation counts over the KAM norm
+    assert len(waiting) == kam_load(seg, 3)[1]["over_limit"] == 2
+    assert kam_capacity(seg, 1)[0] == ["A"] and kam_capacity(seg, None)[0] == ["E", "A", "B", "C", "D"]
+    # the maps: dossiers and contact checks only for the carried; E gets no individual map
+    rows = [("01.12.2026 10:00", "ООО A", "", "Иванова", "позитивный", "", "", ""),
+            ("02.12.2026 10:00", "ООО D", "", "Иванова", "позитивный", "", "", "")]
+    log = parse_activity_log(read_activity_log(write_log_csv(tmp_path / "a.csv", rows), "data/a.csv"), seg)
+    res = draft_maps(seg, led, {"group_templates": ["typical"]}, "2026-12", templates, contacts=log, kam_max=3)
+    assert res.key_accounts == ["A", "B", "C", "D", "E"] and res.kam_accounts == ["A", "B", "C"]
+    assert [d["customer_id"] for d in res.dossiers] == ["A", "B", "C"]
+    # every carried account is checked (B and C with no contact break the 10-day rule); D, which
+    # waits, is not, though the log holds a contact with it
+    assert set(res.contact_checks[C.CUSTOMER_ID]) == {"A", "B", "C"}
+    assert [m["customer_id"] for m in res.maps if m["kind"] == "individual"] == ["A"]
+    assert res.no_content == [] and res.waiting[C.CUSTOMER_ID].tolist() == ["D", "E"]
+    # without the norm every key account is carried, as before: E is meant for an individual map
+    # but its data hold nothing individual
+    old = draft_maps(seg, led, {"group_templates": ["typical"]}, "2026-12", templates)
+    assert len(old.dossiers) == 5 and old.no_content == ["E"] and old.waiting.empty
+
+
+def test_dossier_reviews_are_tasks_of_the_kam_and_move_with_the_load(templates: dict):
+    from workbench.maps.workload import plan_workload, task_table, workload_of
+
+    seg, led = kam_case()
+    res = draft_maps(seg, led, {"group_templates": ["typical"]}, "2026-12", templates, kam_max=3)
+    tasks = task_table(res, None, seg)
+    # B and C (no individual map) are reviewed in the plan's months 1, 4, 7, 10; A's review is a
+    # checkpoint of its individual map
+    reviews = tasks[tasks["source"] == "dossier"]
+    assert reviews[["map_id", "month"]].values.tolist() == [
+        [f"dossier:{c}", m] for c in "BC" for m in ("2027-01", "2027-04", "2027-07", "2027-10")]
+    assert reviews["persons"].tolist() == [["Иванова"]] * 8 and reviews["value"].tolist() == [{"Иванова": 800.0}] * 8
+    assert reviews["activity"].tolist()[0] == "Пересмотр досье: ООО B"
+    # January, April, July and October for Иванова: A's dossier checkpoint, the two reviews and the
+    # typical map's calls (16 000 of her customers' revenue) = 4 tasks each; with a cap of 3 the
+    # least valuable goes: a review (800; B before C on the tie), to the next month, which holds 2
+    # (February: A's offer and meeting) or 1 (May, August, November: A's meeting)
+    mine = tasks[(tasks["kind"] == "task") & tasks["persons"].map(lambda p: "Иванова" in p)]
+    assert mine.groupby("month").size()[["2027-01", "2027-04", "2027-07", "2027-10"]].tolist() == [4, 4, 4, 4]
+    maps2, _, w = plan_workload(res, None, seg, cap=3)
+    assert w.moves[["map_id", "month", "how", "to"]].values.tolist() == [
+        ["dossier:B", m, "later", to] for m, to in (("2027-01", "2027-02"), ("2027-04", "2027-05"),
+                                                    ("2027-07", "2027-08"), ("2027-10", "2027-11"))]
+    b = next(d for d in maps2.dossiers if d["customer_id"] == "B")
+    assert b["reviews"] == ["2027-02", "2027-05", "2027-08", "2027-11"] and b["next_review"] == "2027-02"
+    assert b["deferred"][0] == {"month": "2027-01", "to": "2027-02"} and len(b["deferred"]) == 4
+    assert next(d for d in res.dossiers if d["customer_id"] == "B")["reviews"][0] == "2027-01"   # input kept
+    assert not workload_of(maps2).over_after
+
+
+def test_waiting_key_accounts_in_the_report_and_the_workload_finding(templates: dict):
+    from workbench.report.keyaccounts_report import render_key_accounts
+    from workbench.report.workload_report import workload_findings
+
+    seg, led = kam_case()
+    res = draft_maps(seg, led, {"group_templates": ["typical"]}, "2026-12", templates, kam_max=3)
+    html = render_key_accounts(res, "ru", "RUB")
+    assert re.search(r'Ключевых \(золотых\) клиентов: <span class="wb-count" data-count="kam.key_accounts">5</span>'
+                     r'\. KAM ведёт 1–3 ключевых \(источник 002\), поэтому в плане — <span class="wb-count" '
+                     r'data-count="kam.carried">3</span>', html)
+    assert 'data-count="kam.over_limit">2</span> ждут KAM' in html
+    assert "Ждут KAM" in html and "менеджер не назначен" in html and "у менеджера уже 3 ключевых" in html
+    (f,) = workload_findings(None, "ru", "RUB", waiting=res.waiting, kam_max=3)
+    assert f["headline"] == ("Ключевых клиентов, ожидающих KAM: 2 — в план не вошли (у менеджеров уже по 3 ключевых "
+                             "или менеджер не назначен) и идут по групповым картам")
+    assert f["at_stake"] == 1600.0 and f["owner"] == "director" and f["severity"] == "warn"
+    en = render_key_accounts(draft_maps(seg, led, {"group_templates": ["typical"]}, "2026-12", templates, "en",
+                                        kam_max=3), "en", "RUB")
+    assert "Waiting for a KAM" in en and "no manager assigned" in en
+
+
 # =====================================================================================
 # the demo: a plan its team can carry out
 # =====================================================================================
@@ -1273,15 +1372,49 @@ def test_demo_plan_is_executable(demo_run):
     cap = workload_of(maps).cap
     manager = seg.set_index(C.CUSTOMER_ID)[C.MANAGER].astype(str)
     members = {m["id"]: m["members"] for m in maps.maps}
+    # a group CJM serves its tier's customers but the lost; state customers of a tier with a
+    # tender variant are served by that variant instead (the demo's VIPs: 3 of 4)
+    served = seg[seg[C.LIFECYCLE] != "lost"]
     for cjm_id, info in cjm.meta.items():
-        members[cjm_id] = [info["customer_id"]] if info["kind"] == "individual" else \
-            seg.loc[seg[C.TIER] == info["segment"], C.CUSTOMER_ID].tolist()
+        if info["kind"] == "individual":
+            members[cjm_id] = [info["customer_id"]]
+            continue
+        mine = served[served[C.TIER] == info["segment"]]
+        if f"cjm:{info['segment']}:tender" in cjm.meta:
+            mine = mine[mine["state_customer"] == bool(info["tender"])]
+        members[cjm_id] = mine[C.CUSTOMER_ID].tolist()
+    assert "cjm:vip:tender" in cjm.meta and len(members["cjm:vip:tender"]) == 3
     both = pd.concat([cp, tasks], ignore_index=True)
     work_rows = both[(both[C.KPI_SOURCE] == "entered") & both[C.OWNER].isin(["hunter", "closer", "farmer", "kam"])]
     people = work_rows[C.MAP_ID].map(lambda mid: sorted(set(manager.reindex(members[mid]).dropna())))
-    load = work_rows.assign(person=people).explode("person").groupby(["person", C.MONTH]).size()
+    load = work_rows.assign(person=people).explode("person")[["person", C.MONTH]]
+    # the dossier reviews of the carried key accounts without an individual map are the KAM's tasks too
+    with_map = {m["customer_id"] for m in maps.maps if m["kind"] == "individual"}
+    reviews = pd.DataFrame([(d["manager"], month) for d in maps.dossiers if d["customer_id"] not in with_map
+                            for month in d["reviews"]], columns=["person", C.MONTH])
+    assert len(reviews)
+    load = pd.concat([load, reviews], ignore_index=True).groupby(["person", C.MONTH]).size()
     assert load.max() <= cap, load[load > cap]
     assert workload_of(maps).over_before and not workload_of(maps).over_after   # the demo needed moves, and got them
+    # key accounts: a KAM carries at most 3 (source 002); the rest wait, as many as the
+    # segmentation counts over the norm; dossiers, contact checks and individual maps only for the carried
+    key = seg[seg[C.KEY_ACCOUNT]]
+    per_manager = key.groupby(C.MANAGER).size()
+    assert len(key) == 40 and (per_manager > 3).all()          # every manager of the demo is over the norm
+    carried = set(maps.kam_accounts)
+    assert len(carried) == int(per_manager.clip(upper=3).sum()) == 18
+    assert key[key[C.CUSTOMER_ID].isin(carried)].groupby(C.MANAGER).size().max() == 3
+    assert len(maps.waiting) == int((per_manager - 3).sum()) == 22
+    assert set(maps.waiting[C.CUSTOMER_ID]) == set(key[C.CUSTOMER_ID]) - carried
+    assert {d["customer_id"] for d in maps.dossiers} == carried
+    assert set(maps.contact_checks[C.CUSTOMER_ID]) <= carried
+    individual_ids = {m["customer_id"] for m in maps.maps if m["kind"] == "individual"}
+    assert individual_ids <= carried and individual_ids == set(seg.loc[seg["map"] == "individual", C.CUSTOMER_ID])
+    # within a manager, the carried ones are the individual-map ones, then the most valuable
+    for name, grp in key.groupby(C.MANAGER):
+        ranked = grp.assign(ind=grp["map"] == "individual").sort_values(
+            ["ind", "ka_value_share", C.CUSTOMER_ID], ascending=[False, False, True])
+        assert set(ranked[C.CUSTOMER_ID].head(3)) == set(grp[C.CUSTOMER_ID]) & carried, name
     # 3. individual maps: each its own content, none a copy of its group map
     individual = [m for m in maps.maps if m["kind"] == "individual"]
     assert len(individual) >= 3
@@ -1304,6 +1437,7 @@ def test_demo_plan_is_executable(demo_run):
     # 5. key accounts: the contact log is read and the rules are checked month by month
     assert maps.contact_log["dated"] and len(maps.contact_checks)
     assert "Правило 10 дней" in report and "Нагрузка: задачи на человека в месяц" in report
+    assert "Ждут KAM" in report and "Ключевых клиентов, ожидающих KAM: 22" in report   # list and workload finding
 
 
 def test_edits_that_keep_a_salesperson_over_the_cap_are_refused(templates: dict):

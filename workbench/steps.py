@@ -253,8 +253,10 @@ def load_contacts(ctx: Context, segments: pd.DataFrame) -> Any:
 
 
 def plan_step(ctx: Context) -> tuple[Any, Any, Any]:
-    """Draft the plan a team can carry out: the development maps, the CJMs (personalised from
-    the maps' customer facts), one owner per segment checked, and the workload within
+    """Draft the plan a team can carry out: the development maps (dossiers, contact checks and
+    individual maps only for the key accounts a KAM can carry, ``segmentation.key_accounts.kam_max``
+    each; the rest listed as waiting for a KAM), the CJMs (personalised from the maps' customer
+    facts), one owner per segment checked, and the workload within
     ``maps.max_tasks_per_person_month``. Keeps the checkpoints of both, their results and
     findings; returns (maps result, CJM result, workload)."""
     from workbench.cjm import build_cjms, check_owners, load_cjm_templates
@@ -278,8 +280,10 @@ def plan_step(ctx: Context) -> tuple[Any, Any, Any]:
     maps = draft_maps(segments, ledger, settings, ctx.month, templates,
                       ctx.lang, overrides=overrides,
                       jump_threshold=float(seg_settings["tiers"]["prospect_trend"]),
-                      contacts=load_contacts(ctx, segments), window_months=int(seg_settings["window_months"]))
-    cjm = build_cjms(segments, cjm_templates, ctx.month, ctx.lang, plan_start=start, profiles=maps.profiles)
+                      contacts=load_contacts(ctx, segments), window_months=int(seg_settings["window_months"]),
+                      kam_max=int(seg_settings["key_accounts"]["kam_max"]))
+    cjm = build_cjms(segments, cjm_templates, ctx.month, ctx.lang, plan_start=start, profiles=maps.profiles,
+                     individual_ids=maps.kam_accounts)
     maps, cjm, workload = plan_workload(maps, cjm, segments, int(ctx.settings["maps"]["max_tasks_per_person_month"]),
                                         ctx.lang)
     tables.write_parquet(maps.checkpoints, ctx.step_dir / "checkpoints_maps.parquet")

@@ -11,9 +11,10 @@ Decisions (documented here, tested in ``tests/test_maps.py``)
 ---------------------------------------------------------------
 * **Planning year**: ``months`` months from ``start_month`` ('' = the month after the
   reporting month).
-* **Membership**: a customer is in at most one map. Customers with
-  ``segments.map == 'individual'`` get an individual map and are taken out of the
-  group maps. Group templates claim customers by ``priority`` (lower first, then the
+* **Membership**: a customer is in at most one group map. Customers with
+  ``segments.map == 'individual'`` stay in their group map and get an individual map on
+  top (what their own data add), when a KAM can carry them (``kam``; the key accounts over
+  the KAM norm wait for a KAM). Group templates claim customers by ``priority`` (lower first, then the
   order of ``group_templates``): the reactivation of sleeping customers (priority 10)
   comes before their tier's map. Lost customers (silent > a year) are in no shipped
   map (``exclude: {lifecycle: [lost]}``); a finding counts them. An empty segment
@@ -47,8 +48,9 @@ True
 
 The package holds one module per step: ``templates`` (validation), ``calendar``,
 ``targets``, ``draft`` and ``overrides``; ``individual`` (what a customer's own data give),
-``contacts`` (the contact log, the key-account rules, dossiers), ``nurturing`` (who is
-ready now) and ``workload`` (tasks per salesperson within the cap).
+``contacts`` (the contact log, the key-account rules, dossiers), ``kam`` (which key accounts
+a KAM can carry, which wait for one), ``nurturing`` (who is ready now) and ``workload`` (tasks
+per salesperson within the cap).
 """
 from __future__ import annotations
 
@@ -57,6 +59,7 @@ from workbench.maps.common import COMMITTEE, DEFAULT_SETTINGS, ROLES, RULES, TRA
 from workbench.maps.contacts import ContactLog, contact_rule_check, dossiers, parse_activity_log
 from workbench.maps.draft import MapsResult, checkpoints_frame, draft_maps
 from workbench.maps.individual import customer_profiles
+from workbench.maps.kam import WAITING_COLUMNS, kam_capacity
 from workbench.maps.nurturing import readiness
 from workbench.maps.overrides import apply_overrides, validate_map_overrides
 from workbench.maps.targets import baseline_window, compute_target, make_target
@@ -69,6 +72,7 @@ __all__ = [
     "ROLES",
     "RULES",
     "TRACKS",
+    "WAITING_COLUMNS",
     "ContactLog",
     "MapsResult",
     "Workload",
@@ -81,6 +85,7 @@ __all__ = [
     "default_plan_start",
     "dossiers",
     "draft_maps",
+    "kam_capacity",
     "label",
     "load_map_templates",
     "make_target",

@@ -240,7 +240,7 @@ def dossiers(segments: pd.DataFrame, key_accounts: Sequence[str], plan_months: S
     and their direct supervisor only), and the review dates (every 3 months).
 
     Returns a list of dicts: customer_id, customer_name, manager, card (list of (label
-    code, value)), committee (rows of ``committees``), missing_roles (codes), contacts
+    code, value)), activity (the review as a task, in ``lang``), committee (rows of ``committees``), missing_roles (codes), contacts
     ({total, positive, negative, last_positive, last_negative} or None without a log),
     reviews (months), next_review (month).
     """
@@ -277,6 +277,7 @@ def dossiers(segments: pd.DataFrame, key_accounts: Sequence[str], plan_months: S
         manager = get(C.MANAGER)
         out.append({"customer_id": cid, "customer_name": "" if name is None else str(name),
                     "manager": "" if manager is None else str(manager), "card": card,
+                    "activity": t("maps.dossier_task", lang, name="" if name is None else str(name)),
                     "committee": mine.to_dict("records"),
                     "missing_roles": [r for r in ("champion", "decision_maker", "blocker", "influencer")
                                       if r not in known],

@@ -6,6 +6,10 @@ Membership: a customer is in at most one *group* map (templates claim customers 
 ``priority``). A customer with ``segments.map == 'individual'`` stays in its group map and
 gets an individual map on top, holding only what its own data and the key-account duties
 add (:mod:`workbench.maps.individual`); without individual content it gets none.
+
+Key accounts: with ``kam_max`` given, only those a KAM can carry (:mod:`workbench.maps.kam`)
+get a dossier, the contact checks and an individual map; the rest are listed as waiting for
+a KAM and follow their group map.
 """
 from __future__ import annotations
 
@@ -46,6 +50,7 @@ from workbench.maps.individual import (
     own_trend,
     rhythm_orders,
 )
+from workbench.maps.kam import kam_capacity
 from workbench.maps.targets import _baseline, group_jump, make_target, rule_value, temper_growth
 from workbench.maps.templates import _settings
 
@@ -66,15 +71,22 @@ class MapsResult:
     empty : codes of group templates whose segment is empty (no map drafted)
     template_names : template code -> its name in ``lang``
     unmapped_lost : number of lost customers in no map
+    unmapped_other : number of customers, not lost, in no group map (none with the shipped
+        group templates: a template left out of ``maps.group_templates`` leaves its customers out)
     lang : language of the texts
     profiles : customer_id -> the individual facts of each customer meant for an individual
         map (:func:`workbench.maps.individual.customer_profiles`)
     no_content : customer ids meant for an individual map whose data give no individual
         content (they follow their group map)
     key_accounts : customer ids of the key accounts (``segments.key_account``)
-    contact_checks : the contact rules per key account and month
+    kam_accounts : the key accounts a KAM carries in this plan (:mod:`workbench.maps.kam`): their
+        dossiers, contact checks and individual maps are drafted
+    waiting : key accounts waiting for a KAM (``workbench.maps.kam.WAITING_COLUMNS``): over
+        ``kam_max`` per manager or without a manager; they follow their tier's group map
+    kam_max : key accounts one manager carries (None: no limit was applied)
+    contact_checks : the contact rules per carried key account and month
         (:data:`workbench.maps.contacts.CHECK_COLUMNS`); empty without a dated contact log
-    dossiers : one dossier per key account (:func:`workbench.maps.contacts.dossiers`)
+    dossiers : one dossier per carried key account (:func:`workbench.maps.contacts.dossiers`)
     contact_log : file name of the contact log ("" = none), its unmatched rows, and whether
         it has dates (the contact rules are checkable only then)
     produced : the day the report is produced, as given ("" = not given)
@@ -89,11 +101,15 @@ class MapsResult:
     report_month: str
     empty: list[str] = field(default_factory=list)
     unmapped_lost: int = 0
+    unmapped_other: int = 0
     lang: str = "ru"
     template_names: dict[str, str] = field(default_factory=dict)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     no_content: list[str] = field(default_factory=list)
     key_accounts: list[str] = field(default_factory=list)
+    kam_accounts: list[str] = field(default_factory=list)
+    waiting: pd.DataFrame = field(default_factory=pd.DataFrame)
+    kam_max: int | None = None
     contact_checks: pd.DataFrame = field(default_factory=pd.DataFrame)
     dossiers: list[dict[str, Any]] = field(default_factory=list)
     contact_log: dict[str, Any] = field(default_factory=dict)
@@ -113,7 +129,7 @@ def draft_maps(segments: pd.DataFrame, ledger: pd.DataFrame, settings: Mapping[s
                overrides: Mapping[str, Any] | None = None,
                overrides_source: str = OVERRIDES_FILE, produced: Any = None,
                jump_threshold: float = 0.30, contacts: ContactLog | None = None,
-               window_months: int = 12) -> MapsResult:
+               window_months: int = 12, kam_max: int | None = None) -> MapsResult:
     """Draft group maps per segment and individual maps for key accounts.
 
     Parameters
@@ -136,6 +152,9 @@ def draft_maps(segments: pd.DataFrame, ledger: pd.DataFrame, settings: Mapping[s
     contacts : the parsed contact log (:func:`workbench.maps.contacts.parse_activity_log`) or
         None: committees, the contact rules checked per key account and month, dossiers
     window_months : the segmentation's analysis window (cross-sell candidates)
+    kam_max : key accounts one manager carries (``segmentation.key_accounts.kam_max``): dossiers,
+        contact checks and individual maps only for those (:func:`workbench.maps.kam.kam_capacity`),
+        the rest listed as waiting for a KAM. None: every key account is carried
 
     Returns
     -------
@@ -190,6 +209,9 @@ def draft_maps(segments: pd.DataFrame, ledger: pd.DataFrame, settings: Mapping[s
 
     key_accounts = ids[(seg[C.KEY_ACCOUNT].astype("boolean").fillna(False)).to_numpy(dtype=bool)].tolist() \
         if C.KEY_ACCOUNT in seg.columns else []
+    carried, waiting = kam_capacity(seg, kam_max)
+    if kam_max is not None:   # an individual map needs a KAM to carry it
+        is_indiv &= ids.isin(carried).fillna(False)
     log = contacts.log if contacts is not None else None
     people = committees(log, ids.tolist()) if log is not None else None
     rows = seg[is_indiv.to_numpy(dtype=bool)]
@@ -211,16 +233,20 @@ def draft_maps(segments: pd.DataFrame, ledger: pd.DataFrame, settings: Mapping[s
                                          by_id.get(group_of.get(cid, ""))))
 
     lost = 0
+    is_lost = pd.Series(False, index=seg.index)
     if C.LIFECYCLE in seg.columns:
-        lost = int(((seg[C.LIFECYCLE].astype("string") == "lost").fillna(False) & ~claimed).sum())
-    checks = contact_rule_check(contacts, key_accounts, month) if contacts is not None \
+        is_lost = (seg[C.LIFECYCLE].astype("string") == "lost").fillna(False)
+        lost = int((is_lost & ~claimed).sum())
+    checks = contact_rule_check(contacts, carried, month) if contacts is not None \
         else contact_rule_check(ContactLog(log=pd.DataFrame()), [], month)
     result = MapsResult(maps=maps, checkpoints=checkpoints_frame(maps, lang),
                         candidates=_candidates(seg), months=months, report_month=month,
-                        empty=empty, unmapped_lost=lost, lang=lang,
+                        empty=empty, unmapped_lost=lost, unmapped_other=int((~is_lost & ~claimed).sum()),
+                        lang=lang,
                         template_names={c: _text(tpl["name"], lang) for c, tpl in templates.items()},
                         profiles=profiles, no_content=no_content, key_accounts=key_accounts,
-                        contact_checks=checks, dossiers=dossiers(seg, key_accounts, months, contacts, lang),
+                        kam_accounts=carried, waiting=waiting, kam_max=kam_max,
+                        contact_checks=checks, dossiers=dossiers(seg, carried, months, contacts, lang),
                         contact_log={"file": contacts.file, "unmatched": contacts.unmatched, "dated": contacts.dated,
                                      "rows": len(contacts.log)} if contacts is not None else {},
                         produced=str(produced or ""))

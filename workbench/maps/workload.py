@@ -12,7 +12,9 @@ of the tasks). The cap applies to tasks; results are counted and shown beside th
   (``segments.manager``) of the customers it serves: a group map's or a group CJM's task to
   each manager with customers in it, an individual one to the customer's manager (a task
   with no known manager to its role, marked unassigned);
-* a task owned by marketing or pre-sale belongs to that team: counted and shown, not capped.
+* a task owned by marketing or pre-sale belongs to that team: counted and shown, not capped;
+* the dossier reviews (every 3 months) of the key accounts a KAM carries without an individual
+  map are the KAM's tasks too (an individual map holds its own review checkpoint).
 
 Above ``maps.max_tasks_per_person_month`` tasks a salesperson keeps the highest-value ones of the
 month (value: the revenue of that person's customers the task serves, in the analysis
@@ -81,10 +83,6 @@ def task_table(maps_result: Any, cjm_result: Any, segments: pd.DataFrame) -> pd.
         if C.MANAGER in segments.columns else {}
     revenue = dict(zip(seg_ids, pd.to_numeric(segments.get(C.REVENUE, 0.0), errors="coerce").fillna(0.0)
                        .clip(lower=0.0))) if C.REVENUE in segments.columns else {}
-    tiers = segments[C.TIER].astype("string").fillna("") if C.TIER in segments.columns else pd.Series("", index=seg_ids.index)
-    from workbench.cjm.build import state_buyers
-
-    state = state_buyers(segments)
     rows: list[dict[str, Any]] = []
 
     def value_by_person(persons: list[str], members: Sequence[str]) -> dict[str, float]:
@@ -109,18 +107,25 @@ def task_table(maps_result: Any, cjm_result: Any, segments: pd.DataFrame) -> pd.
                          "value": value_by_person(persons, m["members"]),
                          "kind": "result" if a["kpi_source"] == "computed" else "task",
                          "fixed": a.get("origin") == "override"})
+    # dossier reviews of the key accounts a KAM carries without an individual map (an individual
+    # map holds its own review checkpoint): the KAM's work as much as any checkpoint
+    with_map = {m["customer_id"] for m in getattr(maps_result, "maps", None) or [] if m["kind"] == "individual"}
+    for i, d in enumerate(getattr(maps_result, "dossiers", None) or []):
+        cid = str(d["customer_id"])
+        if cid in with_map:
+            continue
+        persons = _persons("kam", [cid], manager)
+        for j, month in enumerate(d["reviews"]):
+            rows.append({"uid": ("dossier", i, j), "source": "dossier", "map_id": f"dossier:{cid}", "key": "review",
+                         "activity": d["activity"], "owner": "kam", "month": month, "deadline": month,
+                         "persons": persons, "value": value_by_person(persons, [cid]), "kind": "task",
+                         "fixed": False})
     tasks = getattr(cjm_result, "tasks", None)
     meta = getattr(cjm_result, "meta", None) or {}
     if tasks is not None and len(tasks):
-        members_of: dict[str, list[str]] = {}
-        for cjm_id, info in meta.items():
-            if info["kind"] == "individual":
-                members_of[cjm_id] = [info["customer_id"]]
-            else:
-                mask = (tiers == info["segment"]).to_numpy()
-                if any(k == f"cjm:{info['segment']}:tender" for k in meta):
-                    mask = mask & (state if info.get("tender") else ~state)
-                members_of[cjm_id] = seg_ids[mask].tolist()
+        from workbench.cjm.build import group_members
+
+        members_of = group_members(segments, meta)
         for j, r in enumerate(tasks.to_dict("records")):
             members = members_of.get(str(r[C.MAP_ID]), [])
             persons = _persons(str(r[C.OWNER]), members, manager)
@@ -280,8 +285,11 @@ def _shift(month: str, old: str, new: str) -> str:
 def _apply_maps(maps_result: Any, changed: Mapping[Any, str]) -> Any:
     from workbench.maps.draft import checkpoints_frame
 
+    if maps_result is None:
+        return maps_result
+    maps_result = _apply_dossiers(maps_result, changed)
     hits = {(u[1], u[2]): m for u, m in changed.items() if u[0] == "maps"}
-    if maps_result is None or not hits:
+    if not hits:
         return maps_result
     maps = []
     for i, m in enumerate(maps_result.maps):
@@ -299,6 +307,25 @@ def _apply_maps(maps_result: Any, changed: Mapping[Any, str]) -> Any:
         acts.sort(key=lambda a: (a["month"], a["track"], a["key"]))
         maps.append(dict(m, activities=acts, notes=notes))
     return replace(maps_result, maps=maps, checkpoints=checkpoints_frame(maps, maps_result.lang))
+
+
+def _apply_dossiers(maps_result: Any, changed: Mapping[Any, str]) -> Any:
+    """A moved dossier review takes its new month; one deferred past the plan leaves the list
+    (``deferred`` names it)."""
+    hits = {(u[1], u[2]): m for u, m in changed.items() if u[0] == "dossier"}
+    if not hits:
+        return maps_result
+    out = []
+    for i, d in enumerate(maps_result.dossiers):
+        moved = {j: hits[(i, j)] for j in range(len(d["reviews"])) if (i, j) in hits}
+        if not moved:
+            out.append(d)
+            continue
+        reviews = sorted({moved.get(j, m) for j, m in enumerate(d["reviews"])} - {""})
+        deferred = [{"month": d["reviews"][j], "to": to} for j, to in moved.items()]
+        out.append(dict(d, reviews=reviews, next_review=reviews[0] if reviews else "",
+                        deferred=list(d.get("deferred") or []) + deferred))
+    return replace(maps_result, dossiers=out)
 
 
 def _apply_cjm(cjm_result: Any, changed: Mapping[Any, str]) -> Any:

@@ -113,8 +113,7 @@ def render_key_accounts(maps_result: MapsResult, lang: str, currency: str) -> st
     if not res.key_accounts:
         return ""
     names = {d["customer_id"]: d["customer_name"] for d in res.dossiers}
-    parts = [H.para(t("maps.ka_intro", lang, n=len(res.key_accounts))),
-             H.bullets([str(x) for x in t("maps.ka_rules", lang)])]
+    parts = [f"<p>{ka_intro(res, lang)}</p>", H.bullets([str(x) for x in t("maps.ka_rules", lang)])]
     log = res.contact_log or {}
     if log.get("dated") and len(res.contact_checks):
         checks = res.contact_checks
@@ -132,8 +131,11 @@ def render_key_accounts(maps_result: MapsResult, lang: str, currency: str) -> st
         })
         parts.append(H.para(t("maps.ka_checked", lang, file=log.get("file", ""), rows=log.get("rows", 0),
                               unmatched=log.get("unmatched", 0))))
-        parts.append(H.table(frame, headers={k: str(v) for k, v in t("maps.check_headers", lang).items()},
-                             numeric=("positive", "gap", "negative")))
+        # one row per account and month: collapsed, the finding in the summary says who broke a rule
+        parts.append(H.details(str(t("maps.check_title", lang, n=view[C.CUSTOMER_ID].nunique(),
+                                     months=len(shown_months))),
+                               H.table(frame, headers={k: str(v) for k, v in t("maps.check_headers", lang).items()},
+                                       numeric=("positive", "gap", "negative")), open_=False))
     else:
         parts.append(H.callout(str(t("maps.ka_no_log", lang)), "info"))
     rows = []
@@ -147,7 +149,53 @@ def render_key_accounts(maps_result: MapsResult, lang: str, currency: str) -> st
     parts.append(f"<h4>{H.esc(t('maps.sec_dossiers', lang))}</h4>" + H.para(t("maps.dossier_intro", lang), "wb-muted"))
     parts.append(H.table(pd.DataFrame(rows, columns=["customer", "manager", "committee", "missing", "reviews"]),
                          headers={k: str(v) for k, v in t("maps.dossier_headers", lang).items()}))
+    if len(res.waiting):
+        parts.append(f"<h4>{H.esc(t('maps.sec_waiting', lang))}</h4>"
+                     + H.para(t("maps.waiting_intro", lang, kam_max=res.kam_max), "wb-muted"))
+        parts.append(H.table(waiting_frame(res, lang, currency), headers=dict(t("maps.waiting_headers", lang)),
+                             numeric=("revenue",)))
     return H.section("maps-key-accounts", str(t("maps.sec_key_accounts", lang)), "".join(parts), level=3)
+
+
+def ka_intro(res: MapsResult, lang: str) -> str:
+    """The section's first sentence (HTML): how many key accounts, how many a KAM carries in the
+    plan and how many wait for one, the counts tagged for the reconciliation test."""
+    counts = {"n": ("kam.key_accounts", fmt.number(len(res.key_accounts), lang))}
+    if res.kam_max is None:
+        return H.counted(lambda **x: str(t("maps.ka_intro", lang, **x)), counts)
+    counts.update(carried=("kam.carried", fmt.number(len(res.kam_accounts), lang)),
+                  waiting=("kam.over_limit", fmt.number(len(res.waiting), lang)))
+    key = "maps.ka_intro_carried" if len(res.waiting) else "maps.ka_intro_all"
+    return H.counted(lambda **x: str(t(key, lang, kam_max=res.kam_max, **x)), counts)
+
+
+def waiting_frame(res: MapsResult, lang: str, currency: str) -> pd.DataFrame:
+    """The key accounts waiting for a KAM as shown: customer, manager, tier, revenue, why they
+    wait, whether an individual map is due once a KAM takes them, state customer."""
+    w = res.waiting
+    yes = str(t("maps.mark_yes", lang))
+    from workbench.report.maps_report import _tier
+
+    return pd.DataFrame({
+        "customer": w[C.CUSTOMER_NAME].where(w[C.CUSTOMER_NAME] != "", w[C.CUSTOMER_ID]).astype(str).tolist(),
+        "manager": w[C.MANAGER].replace("", "—").astype(str).tolist(),
+        "tier": [_tier(x, lang) for x in w[C.TIER]],
+        "revenue": [fmt.money(v, lang, currency) for v in w[C.REVENUE]],
+        "reason": [str(t(f"maps.waiting_reason.{r}", lang, kam_max=res.kam_max)) for r in w["reason"]],
+        "map": [yes if x else "" for x in w["deserves_map"]],
+        "state": [yes if x else "" for x in w["state_customer"]],
+    }, columns=["customer", "manager", "tier", "revenue", "reason", "map", "state"])
+
+
+def add_waiting_sheet(book: Book, maps_result: MapsResult, lang: str = "ru", currency: str = "RUB") -> None:
+    """The key accounts waiting for a KAM, one row each (nothing when none waits)."""
+    if not len(maps_result.waiting):
+        return
+    frame = waiting_frame(maps_result, lang, currency).assign(revenue=maps_result.waiting[C.REVENUE].astype(float))
+    book.add_table(str(t("maps.waiting_sheet", lang)), frame, kinds={"revenue": "money"},
+                   title=str(t("maps.sec_waiting", lang)), headers=dict(t("maps.waiting_headers", lang)),
+                   description=str(t("maps.waiting_intro", lang, kam_max=maps_result.kam_max)),
+                   widths={"customer": 40, "reason": 40}, wrap=("reason",))
 
 
 # --------------------------------------------------------------------------- workbook
@@ -270,5 +318,5 @@ def key_account_findings(maps_result: MapsResult, lang: str, currency: str) -> l
     return out
 
 
-__all__ = ["add_dossier_sheets", "difference_frame", "key_account_findings", "profile_lines", "render_individual",
-           "render_key_accounts"]
+__all__ = ["add_dossier_sheets", "add_waiting_sheet", "difference_frame", "ka_intro", "key_account_findings",
+           "profile_lines", "render_individual", "render_key_accounts", "waiting_frame"]

@@ -231,12 +231,23 @@ def render_maps_html(maps_result: MapsResult, lang: str = "ru", currency: str = 
     ]))
     if not res.maps:
         parts.append(H.callout(str(t("maps.no_maps", lang)), "warn"))
+    else:
+        counts = {"lost": ("maps.lost", fmt.number(res.unmapped_lost, lang))}
+        key = "maps.population"
+        if res.unmapped_other:   # a group template left out of maps.group_templates
+            key, counts["other"] = "maps.population_gaps", ("maps.unmapped", fmt.number(res.unmapped_other, lang))
+        parts.append(f"<p>{H.counted(lambda **x: str(t(key, lang, **x)), counts)}</p>")
     from workbench.report.keyaccounts_report import render_individual, render_key_accounts
 
     for i, m in enumerate(res.maps):
-        body = [H.para(label("kind", m["kind"], lang) + " · " + t("maps.members", lang, n=len(m["members"]))
-                       + " · " + t("maps.owner_line", lang, owner=label("owner", m["owner"], lang))
-                       + (" · " + t("maps.manager_line", lang, manager=m["manager"]) if m["manager"] else ""))]
+        # a group map's member count is tagged: tests reconcile it with the segmentation's counts
+        members = H.counted(lambda **x: str(t("maps.members", lang, **x)),
+                            {"n": (f"map.{m['template']}", fmt.number(len(m["members"]), lang))}) \
+            if m["kind"] == "group" else H.esc(t("maps.members", lang, n=len(m["members"])))
+        head = H.esc(label("kind", m["kind"], lang)) + " · " + members + " · " + H.esc(
+            t("maps.owner_line", lang, owner=label("owner", m["owner"], lang))
+            + (" · " + t("maps.manager_line", lang, manager=m["manager"]) if m["manager"] else ""))
+        body = [f"<p>{head}</p>"]
         if m["kind"] == "individual":
             body.append(render_individual(m, res, lang, currency))
         else:
@@ -390,9 +401,9 @@ def add_map_sheet(book: Book, m: Mapping[str, Any], lang: str = "ru") -> Any:
 
 
 def add_maps_sheets(book: Book, maps_result: MapsResult, lang: str = "ru", currency: str = "RUB") -> None:
-    """Add one month-grid sheet per map, the tidy ``checkpoints`` sheet and one dossier sheet
-    per key account to ``book``."""
-    from workbench.report.keyaccounts_report import add_dossier_sheets
+    """Add one month-grid sheet per map, the tidy ``checkpoints`` sheet, one dossier sheet per
+    key account a KAM carries, the key accounts waiting for a KAM and the workload to ``book``."""
+    from workbench.report.keyaccounts_report import add_dossier_sheets, add_waiting_sheet
 
     for m in maps_result.maps:
         add_map_sheet(book, m, lang)
@@ -402,6 +413,7 @@ def add_maps_sheets(book: Book, maps_result: MapsResult, lang: str = "ru", curre
                    kinds={"baseline": "decimal", "target": "decimal", "target_exact": "decimal"},
                    widths={"activity": 50, "kpi": 30, "basis": 50}, wrap=("activity", "basis"), landscape=True)
     add_dossier_sheets(book, maps_result, lang, currency)
+    add_waiting_sheet(book, maps_result, lang, currency)
     from workbench.report.workload_report import add_workload_sheet
 
     add_workload_sheet(book, workload_of(maps_result), lang)
@@ -468,7 +480,7 @@ def maps_findings(maps_result: MapsResult, lang: str = "ru", currency: str = "RU
     out.extend(key_account_findings(res, lang, currency))
     from workbench.report.workload_report import workload_findings
 
-    out.extend(workload_findings(workload_of(res), lang, currency))
+    out.extend(workload_findings(workload_of(res), lang, currency, waiting=res.waiting, kam_max=res.kam_max))
     if res.maps:
         add("ok", "summary", fmt.number(len(res.checkpoints), lang), 10, maps=len(res.maps),
             checkpoints=len(res.checkpoints))

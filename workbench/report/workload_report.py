@@ -114,22 +114,41 @@ def add_workload_sheet(book: Book, w: Workload | None, lang: str) -> None:
                        widths={"activity": 60}, wrap=("activity",))
 
 
-def workload_findings(w: Workload | None, lang: str, currency: str = "RUB") -> list[dict[str, Any]]:
-    """One finding when salespeople were over the cap: how many, the busiest person and month,
-    how many tasks moved (owner: the sales director, who agrees the schedule; due: the first
-    month over the cap); a warning when some stay over it (the consultant's own edits)."""
-    if w is None or not w.over_before:
+def workload_findings(w: Workload | None, lang: str, currency: str = "RUB", waiting: pd.DataFrame | None = None,
+                      kam_max: int | None = None) -> list[dict[str, Any]]:
+    """One finding on what the team can carry (owner: the sales director, who agrees the
+    schedule): when salespeople were over the cap, how many, the busiest person and month, how
+    many tasks moved and how many were deferred past the plan (due: the first month over the
+    cap); when key accounts wait for a KAM (``waiting``, :mod:`workbench.maps.kam`), how many
+    (at stake: their revenue). A warning when someone stays over the cap or key accounts wait."""
+    n_wait = 0 if waiting is None else len(waiting)
+    over = w is not None and bool(w.over_before)
+    if not over and not n_wait:
         return []
-    load = w.load.set_index(["person", "month"])
-    person, month = max(w.over_before, key=lambda pm: (int(load.loc[pm, "before"]), pm[0]))
-    people = sorted({p for p, _ in w.over_before})
-    return [{
-        "severity": "warn" if w.over_after else "info", "weight": 42,
-        "headline": str(t("maps.f_workload", lang, n_people=len(people), person=person_label(person, lang),
-                          month=fmt.month(month, lang), peak=int(load.loc[(person, month), "before"]), cap=w.cap,
-                          moved=len(w.moves))),
-        "number": fmt.number(len(w.moves), lang), "action": str(t("maps.f_workload_action", lang)),
-        "owner": "director", "due": f"{min(m for _, m in w.over_before)}-01", "audience": "management"}]
+    parts, actions = [], []
+    f: dict[str, Any] = {"owner": "director", "audience": "management", "weight": 42}
+    if over:
+        load = w.load.set_index(["person", "month"])
+        person, month = max(w.over_before, key=lambda pm: (int(load.loc[pm, "before"]), pm[0]))
+        people = sorted({p for p, _ in w.over_before})
+        parts.append(str(t("maps.f_workload", lang, n_people=len(people), person=person_label(person, lang),
+                           month=fmt.month(month, lang), peak=int(load.loc[(person, month), "before"]), cap=w.cap,
+                           moved=len(w.moves))))
+        past = int((w.moves["how"] == "past_plan").sum()) if len(w.moves) else 0
+        if past:
+            parts.append(str(t("maps.f_workload_past", lang, n=past)))
+        actions.append(str(t("maps.f_workload_action", lang)))
+        f.update(number=fmt.number(len(w.moves), lang), due=f"{min(m for _, m in w.over_before)}-01")
+    if n_wait:
+        parts.append(str(t("maps.f_workload_waiting" if over else "maps.f_waiting", lang, n=n_wait, kam_max=kam_max)))
+        actions.append(str(t("maps.f_waiting_action", lang)))
+        at_stake = float(pd.to_numeric(waiting["revenue"], errors="coerce").fillna(0.0).sum())
+        f["at_stake"] = at_stake
+        if not over:
+            f["number"] = fmt.number(n_wait, lang)
+    f.update(severity="warn" if n_wait or (w is not None and w.over_after) else "info",
+             headline=". ".join(p.rstrip(".") for p in parts), action=". ".join(a.rstrip(".") for a in actions))
+    return [f]
 
 
 __all__ = ["add_workload_sheet", "load_chart", "load_frame", "render_workload_html", "workload_findings"]

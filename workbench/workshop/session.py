@@ -209,8 +209,10 @@ class Workshop:
         if key is not None and key in self._maps_cache:
             return self._maps_cache[key]
         over = {"edits": self.saved_map_edits() if edits is None else edits}
+        kam_max = (getattr(result, "thresholds", None) or {}).get("key_accounts.kam_max")
         res = draft_maps(result.customers, self.ledger, self._engagement.settings["maps"], self.month,
-                         self.map_templates(), self.lang, overrides=over if over["edits"] else None)
+                         self.map_templates(), self.lang, overrides=over if over["edits"] else None,
+                         kam_max=None if kam_max is None else int(kam_max))
         if key is not None:
             self._maps_cache = {key: res}
         return res

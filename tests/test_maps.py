@@ -1345,6 +1345,40 @@ def test_waiting_key_accounts_in_the_report_and_the_workload_finding(templates: 
     assert "Waiting for a KAM" in en and "no manager assigned" in en
 
 
+def test_the_sleeping_map_lists_whom_to_call_first(templates: dict):
+    seg, led = synthetic()
+    sleeping = seg[C.LIFECYCLE] == "sleeping"           # customers 5, 15, 20, 45
+    seg["wake_value"] = 0.0
+    seg.loc[sleeping, "wake_value"] = [500.0, 900.0, 100.0, 300.0]
+    seg["near_lost"] = False
+    seg.loc[seg.index[45], "near_lost"] = True           # close to the lost line: first, whatever it is worth
+    seg["days_to_lost"] = 200
+    res = draft_maps(seg, led, {}, "2026-12", templates)
+    ranking = res.map("group:sleeping_reactivation")["ranking"]
+    assert [r["customer_id"] for r in ranking] == [f"77{i:08d}" for i in (45, 15, 5, 20)]
+    assert [r["first"] for r in ranking] == [True, False, False, False] and ranking[1]["value"] == 900.0
+    assert res.map("group:typical")["ranking"] == []
+    from workbench.report.maps_report import render_maps_html
+
+    html = render_maps_html(res, "ru")
+    assert 'сначала те, кто в шаге от ухода (<span class="wb-count" data-count="map.sleeping_reactivation.first">1' in html
+    # a template's rank is checked like every key
+    from workbench.maps import validate_template
+
+    data = yaml_of("sleeping_reactivation")
+    data["rank"] = {"by": "profit", "first": "lost"}
+    with pytest.raises(ConfigError, match=r"(?s)rank\.by: значение \"profit\" недопустимо; допустимые значения: "
+                                          r"wake_value, revenue.*rank\.first: значение \"lost\" недопустимо; "
+                                          r"допустимые значения: near_lost"):
+        validate_template("sleeping_reactivation", data, "templates/maps/sleeping_reactivation.yaml")
+
+
+def yaml_of(name: str) -> dict:
+    import yaml
+
+    return yaml.safe_load((TEMPLATES / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
 # =====================================================================================
 # the demo: a plan its team can carry out
 # =====================================================================================

@@ -356,15 +356,44 @@ def _draft_one(tpl: dict[str, Any], members: list[str], ctx: _Context,
         manager = "" if manager is None or pd.isna(manager) else str(manager)
         map_id, kind, segment = f"individual:{cid}", "individual", ""
         name = f"{_text(tpl['name'], lang)}: {cname or cid}"
+    ranking = member_ranking(ctx.segments, members, tpl.get("rank")) \
+        if customer is None and ctx.segments is not None else []
     return {
         "id": map_id, "kind": kind, "template": tpl["code"], "segment": segment, "customer_id": cid,
-        "customer_name": cname, "manager": manager, "name": name,
+        "customer_name": cname, "manager": manager, "name": name, "ranking": ranking,
+        "rank": dict(tpl.get("rank") or {}),
         "description": _text(tpl["description"], lang), "owner": tpl["owner"], "members": list(members),
         "committee": [{"role": r, "label": label("committee", r, lang), "name": "", "note": ""}
                       for r in tpl["committee"]] if kind == "individual" else [],
         "months": list(months), "flags": flags, "activities": activities, "notes": notes,
         "jump": jump,
     }
+
+
+def member_ranking(segments: pd.DataFrame, members: Sequence[str], rank: Mapping[str, str] | None
+                   ) -> list[dict[str, Any]]:
+    """A group map's members in the order to work them (template key ``rank``): those flagged
+    ``rank.first`` (e.g. near_lost: silent close to the lost line) first, then by ``rank.by``
+    (e.g. wake_value: what can realistically come back per month) desc, then customer_id.
+    Each: customer_id, customer_name, manager, value, first (bool), recency_days, days_to_lost
+    (None where the segmentation has no such column). Empty without ``rank`` or its column."""
+    if not rank or rank.get("by") not in segments.columns:
+        return []
+    seg = segments[segments[C.CUSTOMER_ID].astype("string").isin(list(members)).to_numpy(dtype=bool)]
+
+    def col(name: str, default: Any) -> pd.Series:
+        return seg[name] if name in seg.columns else pd.Series(default, index=seg.index)
+
+    first = col(rank.get("first") or "_none", False).astype("boolean").fillna(False).astype(bool)
+    frame = pd.DataFrame({
+        "customer_id": seg[C.CUSTOMER_ID].astype(str), "customer_name": col(C.CUSTOMER_NAME, "").astype("string")
+        .fillna("").astype(str), "manager": col(C.MANAGER, "").astype("string").fillna("").astype(str),
+        "value": pd.to_numeric(seg[rank["by"]], errors="coerce").fillna(0.0).astype(float), "first": first,
+        "recency_days": pd.to_numeric(col("recency_days", None), errors="coerce"),
+        "days_to_lost": pd.to_numeric(col("days_to_lost", None), errors="coerce"),
+    }).sort_values(["first", "value", "customer_id"], ascending=[False, False, True], kind="stable")
+    frame = frame.astype(object).where(frame.notna(), None)
+    return frame.to_dict("records")
 
 
 def draft_individual(tpl: dict[str, Any], customer: Mapping[str, Any], profile: Mapping[str, Any],

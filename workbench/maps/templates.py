@@ -39,7 +39,10 @@ from workbench.maps.common import (
 )
 
 _TEMPLATE_KEYS = ("name", "kind", "description", "members", "exclude", "priority", "owner",
-                  "committee", "calendar", "calendar_targets", "activities", "checkpoints")
+                  "committee", "calendar", "calendar_targets", "activities", "checkpoints", "rank")
+# a group map's members in the order to work them: by a segmentation column, some flagged first
+RANK_BY = ("wake_value", "revenue")
+RANK_FIRST = ("near_lost",)
 _ITEM_KEYS = ("id", "track", "owner", "text", "when", "kpi", "target")
 _TARGET_KEYS = ("rule", "value", "baseline", "min")
 
@@ -75,6 +78,24 @@ def _check_filter(value: Any, key: str, file: str, p: _Problems) -> dict[str, li
             continue
         out[str(k)] = [str(x) for x in vals]
     return out
+
+
+def _check_rank(value: Any, file: str, p: _Problems) -> dict[str, str] | None:
+    """``rank: {by: wake_value, first: near_lost}``: the members in the order to work them."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        p.add(file, "rank", "config.expected_mapping", value=_show(value))
+        return None
+    _check_keys(value, ("by", "first"), "rank", file, p)
+    if "by" not in value:
+        p.add(file, "rank.by", "config.missing_key")
+        return None
+    ok = _check_enum(value["by"], RANK_BY, "rank.by", file, p)
+    first = value.get("first", "")
+    if first != "":
+        ok = _check_enum(first, RANK_FIRST, "rank.first", file, p) and ok
+    return {"by": str(value["by"]), "first": str(first or "")} if ok else None
 
 
 def _check_when(value: Any, key: str, file: str, p: _Problems, nested: bool = False) -> dict[str, Any]:
@@ -259,6 +280,7 @@ def _check_template(code: str, data: Any, file: str, p: _Problems) -> dict[str, 
         p.add(file, "priority", "config.expected_integer", value=_show(prio))
         prio = 100
     out["priority"] = int(prio)
+    out["rank"] = _check_rank(data.get("rank"), file, p)
     committee = data.get("committee", list(COMMITTEE) if kind == "individual" else [])
     if not isinstance(committee, list):
         p.add(file, "committee", "config.expected_list", value=_show(committee))

@@ -253,6 +253,8 @@ def render_maps_html(maps_result: MapsResult, lang: str = "ru", currency: str = 
         else:
             if m["description"]:
                 body.append(H.para(m["description"], "wb-muted"))
+            if m.get("ranking"):
+                body.append(render_ranking(m, lang, currency))
             body.append(calendar_chart(m, lang))
         cp = _checkpoint_display(m, lang, currency)
         body.append(H.details(f"{t('maps.sec_checkpoints', lang)} ({len(cp)})",
@@ -282,6 +284,38 @@ def render_maps_html(maps_result: MapsResult, lang: str = "ru", currency: str = 
         parts.append(H.section("maps-candidates", str(t("maps.sec_candidates", lang)),
                                H.table(show, headers=hd, numeric=("revenue", "potential")), level=3))
     return H.section("maps", str(t("maps.title", lang)), "".join(parts))
+
+
+RANK_SHOWN = 15  # members of a ranked group map listed in the report
+
+
+def render_ranking(m: Mapping[str, Any], lang: str, currency: str) -> str:
+    """A ranked group map's members in the order to work them (template key ``rank``): the
+    flagged ones first (their number tagged for the count reconciliation), then by value; the
+    first ``RANK_SHOWN``."""
+    ranking, rank = m["ranking"], m.get("rank") or {}
+    by, first = rank.get("by", ""), rank.get("first", "")
+    n_first = sum(1 for r in ranking if r["first"])
+    lead = ""
+    if first and n_first:
+        lead = H.counted(lambda **x: str(t(f"maps.ranking_first.{first}", lang, **x)),
+                         {"n": (f"map.{m['template']}.first", fmt.number(n_first, lang))})
+    intro = H.esc(t(f"maps.ranking_intro.{by}", lang, shown=min(RANK_SHOWN, len(ranking)),
+                    n=len(ranking))).replace("\x01", lead)
+    yes = str(t("maps.mark_yes", lang))
+    shown = ranking[:RANK_SHOWN]
+    frame = pd.DataFrame({
+        "customer": [r["customer_name"] or r["customer_id"] for r in shown],
+        "manager": [r["manager"] for r in shown],
+        "value": [fmt.money(r["value"], lang, currency) for r in shown],
+        "first": [yes if r["first"] else "" for r in shown],
+        "recency": [fmt.number(r["recency_days"], lang) if r["recency_days"] is not None else "" for r in shown],
+        "to_lost": [fmt.number(r["days_to_lost"], lang) if r["days_to_lost"] is not None else "" for r in shown],
+    }, columns=["customer", "manager", "value", "first", "recency", "to_lost"])
+    headers = dict(t("maps.ranking_headers", lang))
+    headers["value"] = headers[f"value_{by}"]
+    headers["first"] = headers.get(f"first_{first}", "")
+    return f"<p>{intro}</p>" + H.table(frame, headers=headers, numeric=("value", "recency", "to_lost"))
 
 
 def _tier(code: Any, lang: str) -> str:

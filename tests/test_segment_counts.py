@@ -273,6 +273,90 @@ def test_every_count_agrees_on_a_second_client(tmp_path):
     check_workbook(tmp_path / "workbook.xlsx", csv, "en")
 
 
+# ------------------------------------------------------------------------------ the plan's counts
+class _Tagged(HTMLParser):
+    """Every ``<span data-count="key">`` inside the sections with the given ids."""
+
+    def __init__(self, ids: tuple[str, ...]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ids, self.depth, self.spans = ids, 0, []
+        self._span: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "section" and (self.depth or a.get("id") in self.ids):
+            self.depth += 1
+        elif self.depth and tag == "span" and "data-count" in a:
+            self._span, self._text = a["data-count"], []
+
+    def handle_endtag(self, tag):
+        if tag == "section" and self.depth:
+            self.depth -= 1
+        elif tag == "span" and self._span is not None:
+            self.spans.append((self._span, "".join(self._text)))
+            self._span = None
+
+    def handle_data(self, data):
+        if self._span is not None:
+            self._text.append(data)
+
+
+def plan_counts(csv: pd.DataFrame) -> dict[str, int]:
+    """Every count the maps and CJM sections may tag, recounted from segments.csv."""
+    from workbench.cjm import load_cjm_templates, tender_cells
+    from workbench.config import TEMPLATES_DIR
+
+    life, tier, state = csv["lifecycle"], csv["tier"], csv["state_customer"]
+    lost, sleeping = life == "lost", life == "sleeping"
+    out = {f"map.{x}": int(((tier == x) & ~lost & ~sleeping).sum()) for x in ("vip", "strategic", "typical")}
+    out["map.ballast_reactivation"] = int(((tier == "ballast") & ~lost & ~sleeping).sum())
+    out["map.sleeping_reactivation"] = int(sleeping.sum())
+    out["map.sleeping_reactivation.first"] = int((sleeping & csv["near_lost"]).sum())
+    out["maps.lost"] = out["cjm.lost"] = int(lost.sum())
+    key = csv[csv["key_account"]]
+    per = key.groupby("manager").size()
+    named = per[per.index != ""]
+    out["kam.key_accounts"] = len(key)
+    out["kam.carried"] = int(named.clip(upper=KAM_MAX).sum())
+    out["kam.over_limit"] = len(key) - out["kam.carried"]
+    cjm = load_cjm_templates(TEMPLATES_DIR / "cjm", None, [])
+    split = {x for x, tpl in cjm["segments"].items() if x in TIERS and tender_cells(tpl) != tpl["cells"]}
+    assert split == {"vip"}     # the shipped templates: only the VIP CJM holds cells a state buyer cannot get
+    for x in TIERS:
+        mine = (tier == x) & ~lost
+        out[f"cjm.{x}"] = int((mine & ~state).sum()) if x in split else int(mine.sum())
+        out[f"cjm.{x}.tender"] = int((mine & state).sum())
+    out["cjm.state"] = int(state.sum())
+    return out
+
+
+def test_the_plans_counts_agree_with_the_segmentation(demo):
+    """The maps and CJM sections count their members from the same segmentation: each tagged
+    count recounted from segments.csv, and the differences from the tier table are the sleeping
+    (their own map) and the lost (no map, no CJM), as the texts say."""
+    _, _, out, csv, _ = demo
+    html = (out / "report.html").read_text(encoding="utf-8")
+    tagged = _Tagged(("maps", "cjm"))
+    tagged.feed(html)
+    want = plan_counts(csv)
+    keys = [k for k, _ in tagged.spans]
+    for k, text in tagged.spans:
+        assert k in want, f"the plan shows a count {k!r} this test cannot recount"
+        assert number(text) == want[k], f"{k}: report {text!r}, segments.csv {want[k]}"
+    # every group map and CJM of the demo is there, the VIP tender CJM included
+    assert {"map.vip", "map.strategic", "map.typical", "map.ballast_reactivation", "map.sleeping_reactivation",
+            "maps.lost", "kam.key_accounts", "kam.carried", "kam.over_limit", "cjm.vip", "cjm.vip.tender",
+            "cjm.strategic", "cjm.typical", "cjm.ballast", "cjm.lost", "cjm.state"} <= set(keys)
+    # the demo's numbers, in the words of the sales director's questions
+    buy = csv["orders"] > 0
+    assert want["cjm.vip"] + want["cjm.vip.tender"] == int(((csv["tier"] == "vip") & buy).sum()) == 4
+    assert want["cjm.vip.tender"] == 3 and want["kam.carried"] == 18 and want["kam.over_limit"] == 22
+    for x in ("strategic", "typical", "ballast"):     # a CJM serves the tier as the tier table counts it
+        assert want[f"cjm.{x}"] == int(((csv["tier"] == x) & buy).sum())
+    assert want["map.typical"] == want["cjm.typical"] - int(((csv["tier"] == "typical") & (csv["lifecycle"] == "sleeping")).sum())
+
+
 # ------------------------------------------------------------------------------ what the demo must show
 def _millions(x: float) -> str:
     return f"{x / 1e6:.1f}".replace(".", ",") + "\u00a0млн\u00a0₽"

@@ -1230,8 +1230,14 @@ def test_the_plan_fits_the_team(templates: dict):
     # what moved is said: a note in the map, and the checkpoints follow it
     moved = w.moves[(w.moves["source"] == "maps") & (w.moves["how"] == "later")]
     assert len(moved)
-    notes = [n for m in maps2.maps for n in m["notes"] if n["code"] in ("deferred", "deferred_out")]
+    notes = [n for m in maps2.maps for n in m["notes"] if n["code"] in ("deferred", "deferred_merged", "deferred_out")]
     assert len(notes) == len(w.moves[w.moves["source"] == "maps"])
+    # a task merged into its next occurrence says so, and where (not "deferred past the plan")
+    merged = w.moves[(w.moves["source"] == "maps") & (w.moves["how"] == "merged")]
+    assert sorted((n["month"], n["to"]) for n in notes if n["code"] == "deferred_merged") == \
+        sorted(zip(merged["month"], merged["to"]))
+    assert len([n for n in notes if n["code"] == "deferred_out"]) == int(
+        ((w.moves["source"] == "maps") & (w.moves["how"] == "past_plan")).sum())
     assert len(maps2.checkpoints) == len(res.checkpoints) - len(w.moves[(w.moves["source"] == "maps")
                                                                            & (w.moves["how"] != "later")])
     assert len(cjm2.tasks) == len(cjm.tasks) - len(w.moves[(w.moves["source"] == "cjm") & (w.moves["how"] != "later")])

@@ -309,9 +309,13 @@ def plan_counts(csv: pd.DataFrame) -> dict[str, int]:
 
     life, tier, state = csv["lifecycle"], csv["tier"], csv["state_customer"]
     lost, sleeping = life == "lost", life == "sleeping"
-    out = {f"map.{x}": int(((tier == x) & ~lost & ~sleeping).sum()) for x in ("vip", "strategic", "typical")}
-    out["map.ballast_reactivation"] = int(((tier == "ballast") & ~lost & ~sleeping).sum())
-    out["map.sleeping_reactivation"] = int(sleeping.sum())
+    members = {x: (tier == x) & ~lost & ~sleeping for x in ("vip", "strategic", "typical")}
+    members["ballast_reactivation"] = (tier == "ballast") & ~lost & ~sleeping
+    members["sleeping_reactivation"] = sleeping
+    out = {}
+    for code, mask in members.items():
+        out[f"map.{code}"] = int(mask.sum())
+        out[f"map.{code}.new_one_off"] = int((mask & csv["new_one_off"]).sum())   # onboarding, in the typical map
     out["map.sleeping_reactivation.first"] = int((sleeping & csv["near_lost"]).sum())
     out["maps.lost"] = out["cjm.lost"] = int(lost.sum())
     key = csv[csv["key_account"]]
@@ -354,6 +358,7 @@ def test_the_plans_counts_agree_with_the_segmentation(demo):
     assert want["cjm.vip.tender"] == 3 and want["kam.carried"] == 18 and want["kam.over_limit"] == 22
     for x in ("strategic", "typical", "ballast"):     # a CJM serves the tier as the tier table counts it
         assert want[f"cjm.{x}"] == int(((csv["tier"] == x) & buy).sum())
+    assert want["map.typical.new_one_off"] == int((buy & csv["new_one_off"]).sum()) > 0 and "map.typical.new_one_off" in keys
     assert want["map.typical"] == want["cjm.typical"] - int(((csv["tier"] == "typical") & (csv["lifecycle"] == "sleeping")).sum())
 
 

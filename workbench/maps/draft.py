@@ -160,6 +160,8 @@ def draft_maps(segments: pd.DataFrame, ledger: pd.DataFrame, settings: Mapping[s
     -------
     MapsResult. Each map dict: id ('group:vip' | 'individual:<customer_id>'), kind,
     template, segment, customer_id, customer_name, manager, name, description, owner,
+    new_one_off (members who are new customers with one order: onboarding), ranking and rank
+    (:func:`member_ranking`),
     members (customer ids), committee (list of {role, label, name, note} to fill),
     months, flags ({month: [{kind, name}]}), activities (list of {key, month, track,
     activity, owner, kpi, kpi_name, unit, baseline, target, deadline, kpi_source,
@@ -358,9 +360,15 @@ def _draft_one(tpl: dict[str, Any], members: list[str], ctx: _Context,
         name = f"{_text(tpl['name'], lang)}: {cname or cid}"
     ranking = member_ranking(ctx.segments, members, tpl.get("rank")) \
         if customer is None and ctx.segments is not None else []
+    # new customers with one order (segmentation: onboarding, typical rather than ballast)
+    onboarding = 0
+    if customer is None and ctx.segments is not None and "new_one_off" in ctx.segments.columns:
+        seg = ctx.segments
+        onboarding = int((seg["new_one_off"].astype("boolean").fillna(False)
+                          & seg[C.CUSTOMER_ID].astype("string").isin(list(members)).fillna(False)).sum())
     return {
         "id": map_id, "kind": kind, "template": tpl["code"], "segment": segment, "customer_id": cid,
-        "customer_name": cname, "manager": manager, "name": name, "ranking": ranking,
+        "customer_name": cname, "manager": manager, "name": name, "ranking": ranking, "new_one_off": onboarding,
         "rank": dict(tpl.get("rank") or {}),
         "description": _text(tpl["description"], lang), "owner": tpl["owner"], "members": list(members),
         "committee": [{"role": r, "label": label("committee", r, lang), "name": "", "note": ""}

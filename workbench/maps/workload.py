@@ -147,6 +147,15 @@ def balance(tasks: pd.DataFrame, months: Sequence[str], cap: int,
     (``MOVE_COLUMNS``). Deterministic: persons in name order, ties by the task's place.
     Results (``kind == "result"``) are neither counted nor moved.
     """
+    where, moves, _ = _balance(tasks, months, cap, blocked)
+    return where, moves
+
+
+def _balance(tasks: pd.DataFrame, months: Sequence[str], cap: int,
+             blocked: Sequence[str]) -> tuple[dict[Any, str], pd.DataFrame, dict[Any, str]]:
+    """:func:`balance`, plus uid -> the month of the occurrence a merged task joined (its map
+    note names it)."""
+    merged_into: dict[Any, str] = {}
     months = list(months)
     results = {uid: m for uid, m, k in zip(tasks["uid"], tasks["month"], tasks["kind"]) if k == "result"}
     tasks = tasks[tasks["kind"] != "result"]
@@ -191,11 +200,13 @@ def balance(tasks: pd.DataFrame, months: Sequence[str], cap: int,
                 if to:
                     at[(keys[uid], to)] = at.get((keys[uid], to), 0) + 1
                 where[uid] = to
+                if how == "merged":
+                    merged_into[uid] = shown
                 source, map_id, activity, owner = info[uid]
                 moves.append({"source": source, "map_id": map_id, "activity": activity, "owner": owner,
                               "persons": ", ".join(persons[uid]), "month": month, "to": shown,
                               "value": float(values[uid].get(person, 0.0)), "how": how})
-    return {**where, **results}, pd.DataFrame(moves, columns=list(MOVE_COLUMNS))
+    return {**where, **results}, pd.DataFrame(moves, columns=list(MOVE_COLUMNS)), merged_into
 
 
 def load_table(tasks: pd.DataFrame, where: Mapping[Any, str], months: Sequence[str]) -> pd.DataFrame:
@@ -233,7 +244,7 @@ def plan_workload(maps_result: Any, cjm_result: Any, segments: pd.DataFrame, cap
     before_where = dict(zip(tasks["uid"], tasks["month"]))
     blocked = sorted({mo for m in getattr(maps_result, "maps", None) or [] for mo, fl in m["flags"].items()
                       if any(f["kind"] in SHIFT_KINDS for f in fl)})
-    where, moves = balance(tasks, months, cap, blocked)
+    where, moves, merged = _balance(tasks, months, cap, blocked)
     load = load_table(tasks, where, months)
     team = load["team"].astype(bool)
     over = lambda col: [(p, m) for p, m, n, tm in zip(load["person"], load["month"], load[col], team)
@@ -243,7 +254,7 @@ def plan_workload(maps_result: Any, cjm_result: Any, segments: pd.DataFrame, cap
     if workload.over_after:
         _refuse(tasks, where, workload, lang, overrides_source)
     changed = {uid: m for uid, m in where.items() if m != before_where[uid]}
-    maps_out = _apply_maps(maps_result, changed)
+    maps_out = _apply_maps(maps_result, changed, merged)
     if maps_out is not None:  # kept as plain data: a result is stored as JSON and Parquet
         maps_out = replace(maps_out, workload=dataclasses.asdict(workload))
     return maps_out, _apply_cjm(cjm_result, changed), workload
@@ -282,13 +293,14 @@ def _shift(month: str, old: str, new: str) -> str:
     return str(pd.Period(month, "M") + delta)
 
 
-def _apply_maps(maps_result: Any, changed: Mapping[Any, str]) -> Any:
+def _apply_maps(maps_result: Any, changed: Mapping[Any, str], merged: Mapping[Any, str] | None = None) -> Any:
     from workbench.maps.draft import checkpoints_frame
 
     if maps_result is None:
         return maps_result
     maps_result = _apply_dossiers(maps_result, changed)
     hits = {(u[1], u[2]): m for u, m in changed.items() if u[0] == "maps"}
+    joined = {(u[1], u[2]): m for u, m in (merged or {}).items() if u[0] == "maps"}
     if not hits:
         return maps_result
     maps = []
@@ -299,7 +311,8 @@ def _apply_maps(maps_result: Any, changed: Mapping[Any, str]) -> Any:
                 acts.append(a)
                 continue
             to = hits[(i, j)]
-            notes.append({"code": "deferred" if to else "deferred_out", "month": a["month"], "to": to,
+            code = "deferred" if to else "deferred_merged" if (i, j) in joined else "deferred_out"
+            notes.append({"code": code, "month": a["month"], "to": to or joined.get((i, j), ""),
                           "activity": a["activity"]})
             if to:
                 acts.append(dict(a, month=to, deadline=_shift(a["deadline"] or a["month"], a["month"], to),

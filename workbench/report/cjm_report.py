@@ -117,6 +117,9 @@ def population_note(res: CJMResult, lang: str) -> str:
         names = [tier.get(m["segment"], m["segment"]) for m in as_is]
         pieces.append(t("cjm.state_as_is", lang, n=sum(int(m["state"]) for m in as_is),
                         tiers=", ".join(f"«{x}»" if lang == "ru" else f"“{x}”" for x in names)))
+    outside = res.state_customers - sum(int(m.get("state") or 0) for m in groups)
+    if outside > 0:    # the lost ones: in no CJM
+        pieces.append(t("cjm.state_lost", lang, n=outside))
     state = H.counted(lambda **x: str(t("cjm.state_note", lang, **x)),
                       {"n": ("cjm.state", fmt.number(res.state_customers, lang))})
     return out + f"<p>{state} {H.esc('; '.join(str(p) for p in pieces))}.</p>"

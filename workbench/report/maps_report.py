@@ -244,6 +244,9 @@ def render_maps_html(maps_result: MapsResult, lang: str = "ru", currency: str = 
         members = H.counted(lambda **x: str(t("maps.members", lang, **x)),
                             {"n": (f"map.{m['template']}", fmt.number(len(m["members"]), lang))}) \
             if m["kind"] == "group" else H.esc(t("maps.members", lang, n=len(m["members"])))
+        if m.get("new_one_off"):
+            members += " · " + H.counted(lambda **x: str(t("maps.members_onboarding", lang, **x)),
+                                         {"n": (f"map.{m['template']}.new_one_off", fmt.number(m["new_one_off"], lang))})
         head = H.esc(label("kind", m["kind"], lang)) + " · " + members + " · " + H.esc(
             t("maps.owner_line", lang, owner=label("owner", m["owner"], lang))
             + (" · " + t("maps.manager_line", lang, manager=m["manager"]) if m["manager"] else ""))

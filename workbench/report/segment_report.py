@@ -66,6 +66,8 @@ def _translate_codes(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     for col, key in names.items():
         if col in out.columns:
             out[col] = out[col].map(_tr(key, lang)).fillna(out[col])
+    if "bridge" in out.columns:  # no purchase in either window: in no group of the bridge, an empty cell
+        out["bridge"] = out["bridge"].replace("none", "")
     for col in ("key_account", "map_candidate", "near_lost", "state_customer", "in_mix", "new_one_off"):
         if col in out.columns:
             out[col] = out[col].map({True: t("segment.flag_yes", lang), False: t("segment.flag_no", lang)})

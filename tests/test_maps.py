@@ -687,7 +687,7 @@ def test_workbook_sheets(templates: dict):
     book = Book("ru")
     add_maps_sheets(book, res, "ru")
     wb = book.workbook()
-    assert "checkpoints" in wb.sheetnames
+    assert "Контрольные точки" in wb.sheetnames and "checkpoints" not in wb.sheetnames
     assert "VIP-клиенты" in wb.sheetnames
     ws = wb["VIP-клиенты"]
     header = [ws.cell(row=3, column=j).value for j in range(1, 17)]
@@ -702,11 +702,22 @@ def test_workbook_sheets(templates: dict):
     assert ws.cell(row=r, column=7).value == expected                      # March holds the target
     assert ws.cell(row=r, column=7).fill.fill_type == "solid"
     assert ws.cell(row=r, column=5).value is None                          # no checkpoint in January
-    cp = wb["checkpoints"]
-    head = [cp.cell(row=2, column=j).value for j in range(1, 14)]
-    assert head == ["Карта", "Сегмент или клиент", "Месяц", "Направление", "Активность", "Ответственный",
-                    "Показатель", "Ед.", "База", "Цель", "Цель точно", "Как получена цель", "Срок"]
+    cp = wb["Контрольные точки"]
+    head = [cp.cell(row=2, column=j).value for j in range(1, cp.max_column + 1)]
+    # values in columns of their unit (money, share, count), maps and tiers by name, never a code
+    assert head[:7] == ["Карта", "Сегмент или клиент", "Месяц", "Направление", "Активность", "Ответственный",
+                        "Показатель"]
+    assert [h for h in head if h.startswith("База")] == ["База, ₽", "База, %", "База, шт."]
+    assert head[-2:] == ["Как получена цель", "Срок"]
     assert cp.max_row == 2 + len(res.checkpoints)
+    maps_col = {cp.cell(row=r, column=1).value for r in range(3, cp.max_row + 1)}
+    assert maps_col == {m["name"] for m in res.maps if any(a["kpi"] for a in m["activities"])}
+    row = next(r for r in range(3, cp.max_row + 1) if cp.cell(row=r, column=5).value == "Выручка VIP-сегмента: рост на 10 %"
+               and cp.cell(row=r, column=3).value == "мар 2027")
+    assert cp.cell(row=row, column=2).value == "VIP-клиенты"   # the group map by its short name
+    money_target = head.index("Цель, ₽") + 1
+    assert cp.cell(row=row, column=money_target).value == expected
+    assert "₽" in cp.cell(row=row, column=money_target).number_format
     hostile = [c for row in cp.iter_rows(min_row=3) for c in row if c.value == '=HYPERLINK("http://x")']
     assert hostile and all(c.data_type == "s" for c in hostile)
 
@@ -1166,7 +1177,8 @@ def test_key_account_rules_without_a_log_are_rules_and_with_a_log_are_checked(te
     from workbench.report.maps_report import maps_findings
 
     (f,) = [f for f in maps_findings(res, "ru") if "правила контактов" in f["headline"]]
-    assert f["headline"].startswith("декабрь 2026: правила контактов нарушены у 1 из 1 ключевых клиентов (10 дней")
+    assert f["headline"] == "декабрь 2026: правила контактов нарушены у 1 из 1 ключевых клиентов"
+    assert f["number"] == "1 / 1"   # the money is the finding's stake
     assert (f["owner"], f["at_stake"], f["due"], f["audience"]) == ("kam", 12000.0, "2027-01-01", "management")
 
 
@@ -1343,8 +1355,7 @@ def test_waiting_key_accounts_in_the_report_and_the_workload_finding(templates: 
     assert 'data-count="kam.over_limit">2</span> ждут KAM' in html
     assert "Ждут KAM" in html and "менеджер не назначен" in html and "у менеджера уже 3 ключевых" in html
     (f,) = workload_findings(None, "ru", "RUB", waiting=res.waiting, kam_max=3)
-    assert f["headline"] == ("Ключевых клиентов, ожидающих KAM: 2 — в план не вошли (у менеджеров уже по 3 ключевых "
-                             "или менеджер не назначен) и идут по групповым картам")
+    assert f["headline"] == "Ждут KAM 2 ключевых клиента: у их менеджеров уже по 3 ключевых"
     assert f["at_stake"] == 1600.0 and f["owner"] == "director" and f["severity"] == "warn"
     en = render_key_accounts(draft_maps(seg, led, {"group_templates": ["typical"]}, "2026-12", templates, "en",
                                         kam_max=3), "en", "RUB")
@@ -1477,7 +1488,9 @@ def test_demo_plan_is_executable(demo_run):
     # 5. key accounts: the contact log is read and the rules are checked month by month
     assert maps.contact_log["dated"] and len(maps.contact_checks)
     assert "Правило 10 дней" in report and "Нагрузка: задачи на человека в месяц" in report
-    assert "Ждут KAM" in report and "Ключевых клиентов, ожидающих KAM: 22" in report   # list and workload finding
+    assert "Ждут KAM 22 ключевых клиента" in report   # the finding of its own; the list is in the appendix
+    appendix = report[report.index('id="appendix"'):]
+    assert "Ждут KAM" in appendix and "Правило 10 дней" in appendix and "Досье ключевых клиентов" in appendix
 
 
 def test_edits_that_keep_a_salesperson_over_the_cap_are_refused(templates: dict):
@@ -1494,8 +1507,8 @@ def test_edits_that_keep_a_salesperson_over_the_cap_are_refused(templates: dict)
     assert not w.over_after and w.moves["month"].tolist() == ["2027-02", "2027-02"]
     assert sorted(w.moves["activity"].str[:7]) == ["Встреча", "Предлож"]
     with pytest.raises(ConfigError, match=r"overrides/maps\.yaml:\n  - 2027-02: individual:A · visit0 · 2027-02: у "
-                                          r"Иванова в этом месяце 3 задач при лимите 2, и правки перенести нельзя — "
-                                          r"нарушено правило «задач у продавца в месяц — не больше лимита"):
+                                          r"Иванова в этом месяце 3 задачи при лимите 2, и правки перенести нельзя — "
+                                          r"нарушено правило «задач у менеджера в месяц — не больше лимита"):
         plan_workload(res, None, seg, cap=2)
 
 

@@ -136,21 +136,24 @@ def render_cjm_html(cjm_result: CJMResult, lang: str) -> str:
     parts = [_CSS, H.para(t("cjm.intro", lang)), population_note(res, lang)]
     shown: list[str] = []  # CJMs drawn in full so far: an individual CJM is told as its difference
     same: dict[str, list[str]] = {}  # reference -> the individual CJMs identical to it
+    individual_ids: list[str] = []
     for cjm_id, grid in res.grids.items():
         reference, diff = _closest(res, cjm_id, shown, lang)
         if reference is not None and diff.empty:
             same.setdefault(reference, []).append(cjm_id)
             continue
+        individual = res.meta[cjm_id]["kind"] == "individual"
         if reference is not None and len(diff) <= DIFF_MAX:
             table = (H.para(t("cjm.differs_from", lang, title=res.meta[reference]["title"], n=len(diff)), "wb-cjm-note")
                      + H.table(diff, headers=t("cjm.diff_headers", lang)))
         else:
             shown.append(cjm_id)
             sheet = _sheet_name(res, cjm_id, lang)[:31]
-            table = (H.para(t("cjm.grid_where", lang, sheet=sheet), "wb-cjm-note")
-                     + H.appendix(H.landscape(f"<h4>{H.esc(res.meta[cjm_id]['title'])}</h4>"
-                                              + H.para(t("cjm.legend", lang), "wb-cjm-note")
-                                              + _grid_html(res, cjm_id, grid, lang))))
+            grid_html = H.landscape(f"<h4>{H.esc(res.meta[cjm_id]['title'])}</h4>"
+                                    + H.para(t("cjm.legend", lang), "wb-cjm-note") + _grid_html(res, cjm_id, grid, lang))
+            # an individual CJM goes to the appendix whole (blocks are not nested)
+            table = H.para(t("cjm.grid_where", lang, sheet=sheet), "wb-cjm-note") + (
+                grid_html if individual else H.appendix(grid_html))
         rules = res.rules[cjm_id]
         headers = t("cjm.rules_headers", lang)
         same_rules = reference is not None and rules[list(headers)].reset_index(drop=True).equals(
@@ -159,8 +162,17 @@ def render_cjm_html(cjm_result: CJMResult, lang: str) -> str:
             rules[list(headers)], headers=headers, numeric=("cells",), caption=t("cjm.rules_title", lang),
             formats={"month": lambda m: fmt.month(m, lang, short=True),
                      "deadline": lambda m: fmt.month(m, lang, short=True)})
-        parts.append(f'<h3 id="{H.esc(_anchor(cjm_id))}">{H.esc(res.meta[cjm_id]["title"])}</h3>'
-                     f'<p class="wb-cjm-note">{_note(res, cjm_id, lang, legend=False)}</p>{table}{rules_html}')
+        block = (f'<h3 id="{H.esc(_anchor(cjm_id))}">{H.esc(res.meta[cjm_id]["title"])}</h3>'
+                 f'<p class="wb-cjm-note">{_note(res, cjm_id, lang, legend=False)}</p>{table}{rules_html}')
+        if individual:
+            individual_ids.append(cjm_id)
+        elif rules_html:  # the stage rules are the team's reference: the appendix, under the CJM's title
+            block = block.replace(rules_html, H.appendix(f"<h4>{H.esc(res.meta[cjm_id]['title'])}</h4>" + rules_html))
+        # an individual CJM is reference: the section names them in one line, the appendix holds each
+        parts.append(H.appendix(block) if individual else block)
+    if individual_ids:
+        parts.append(H.para(t("cjm.individual_list", lang, n=len(individual_ids),
+                              names=", ".join(_who(res, x, lang) for x in individual_ids))))
     for reference, ids in same.items():
         names = ", ".join(_who(res, x, lang) for x in ids)
         parts.append(H.para(t("cjm.same_as", lang, n=len(ids), title=res.meta[reference]["title"], names=names)))
@@ -228,7 +240,7 @@ def _closest(res: CJMResult, cjm_id: str, shown: list[str], lang: str) -> tuple[
     return best
 
 
-READY_SHOWN = 25  # customers ready now listed in the report (the workbook has them all)
+READY_SHOWN = 10  # customers ready now listed in the report (the workbook has them all)
 
 
 def _ready_frame(res: CJMResult, lang: str) -> pd.DataFrame:
@@ -263,18 +275,21 @@ def render_nurturing(res: CJMResult, lang: str) -> str:
     if len(ready):
         parts.append(f"<h4>{H.esc(t('cjm.ready_title', lang))}</h4>")
         parts.append(H.table(ready, headers=t("cjm.ready_headers", lang), max_rows=READY_SHOWN,
-                             caption=t("cjm.ready_more", lang, shown=min(READY_SHOWN, len(ready)), n=len(ready))
-                             if len(ready) > READY_SHOWN else ""))
+                             sheet=str(t("cjm.ready_sheet", lang)), lang=lang))
     prog = res.programmes
+    programmes: list[str] = []
     for segment in res.nurturing["segment"]:
         label = t("cjm.tier", lang).get(segment, segment)
         steps = prog[prog["segment"] == segment] if prog is not None and len(prog) else prog
         if steps is None or not len(steps):
-            parts.append(H.para(t("cjm.programme_none", lang, segment=label), "wb-muted"))
+            programmes.append(H.para(t("cjm.programme_none", lang, segment=label), "wb-muted"))
             continue
         title = t("cjm.programme_title", lang, segment=label, weeks=int(steps["weeks"].iloc[0]))
         headers = t("cjm.programme_headers", lang)
-        parts.append(f"<h4>{H.esc(title)}</h4>" + H.table(steps[list(headers)], headers=headers, numeric=("week",)))
+        programmes.append(f"<h4>{H.esc(title)}</h4>" + H.table(steps[list(headers)], headers=headers, numeric=("week",)))
+    # the programmes' week-by-week steps are reference: the appendix and the workbook hold them
+    parts.append(H.para(t("cjm.programme_where", lang, sheet=t("cjm.programme_sheet", lang)), "wb-muted"))
+    parts.append(H.appendix("".join(programmes)))
     return "".join(parts)
 
 
@@ -300,7 +315,8 @@ def _sheet_name(res: CJMResult, cjm_id: str, lang: str) -> str:
     info = res.meta[cjm_id]
     prefix = t("cjm.sheet_prefix", lang)
     if info["kind"] == "group":
-        return f"{prefix} {t('cjm.tier', lang).get(info['segment'], info['segment'])}"
+        name = f"{prefix} {t('cjm.tier', lang).get(info['segment'], info['segment'])}"
+        return name + " " + str(t("cjm.sheet_tender", lang)) if info.get("tender") else name
     return f"{prefix} {info['customer_name'] or info['customer_id']}"
 
 

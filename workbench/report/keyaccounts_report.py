@@ -7,6 +7,7 @@ Render only; every client string (names, products, contacts) is escaped by
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -43,26 +44,29 @@ def _item_text(a: Mapping[str, Any], months: Sequence[str], lang: str, currency:
 
 def profile_lines(p: Mapping[str, Any], lang: str, currency: str) -> list[str]:
     """The customer's own facts, one line each (only those the data hold)."""
-    tr = t("maps.profile", lang)
-    out = [tr["revenue"].format(revenue=fmt.money(p["revenue"], lang, currency))]
+    def tr(key: str, **kw: Any) -> str:  # catalogue lines with plural forms
+        return str(t(f"maps.profile.{key}", lang, **kw))
+
+    out = [tr("revenue", revenue=fmt.money(p["revenue"], lang, currency))]
     if p.get("trend") is not None:
         sign = "+" if p["trend"] >= 0 else ""
-        out.append(tr["trend"].format(trend=sign + fmt.pct(p["trend"], lang, 0)))
+        out.append(tr("trend", trend=sign + fmt.pct(p["trend"], lang, 0)))
     if p.get("gap_days"):
-        out.append(tr["rhythm"].format(orders=p["orders"], days=fmt.number(p["gap_days"], lang),
-                                       last=fmt.day(p["last_purchase"], lang), due=fmt.day(p["next_due"], lang)))
+        out.append(tr("rhythm", orders=p["orders"], days=fmt.number(p["gap_days"], lang),
+                      last=fmt.day(p["last_purchase"], lang), due=fmt.day(p["next_due"], lang)))
     if p.get("potential_share") is not None:
-        out.append(tr["potential"].format(potential=fmt.money(p["potential"], lang, currency),
-                                          share=fmt.pct(p["potential_share"], lang, 0)))
+        out.append(tr("potential", potential=fmt.money(p["potential"], lang, currency),
+                      share=fmt.pct(p["potential_share"], lang, 0)))
     if p.get("cross_sell"):
         products = ", ".join(f"«{x['product']}» ({fmt.pct(x['peer_share'], lang, 0)})" for x in p["cross_sell"])
-        out.append(tr["cross_sell"].format(products=products, peers=p["cross_sell"][0]["peers"]))
+        out.append(tr("cross_sell", products=products, peers=p["cross_sell"][0]["peers"]))
     if p.get("committee"):
         people = ", ".join(f"{label('committee_role', x['role'], lang) + ': ' if x['role'] else ''}{x['contact']}"
                            for x in p["committee"])
-        out.append(tr["committee"].format(people=people))
-    if p.get("missing_roles") and p.get("committee"):
-        out.append(tr["missing"].format(roles=", ".join(label("committee_role", r, lang) for r in p["missing_roles"])))
+        out.append(tr("committee", people=people))
+    roles = ", ".join(label("committee_role", r, lang) for r in p.get("missing_roles") or [])
+    if roles:  # whom to find; the committee form itself is the dossier's, in the workbook
+        out.append(tr("missing" if p.get("committee") else "committee_none", roles=roles))
     return out
 
 
@@ -86,8 +90,9 @@ def difference_frame(m: Mapping[str, Any], maps_result: MapsResult, lang: str, c
 
 
 def render_individual(m: Mapping[str, Any], maps_result: MapsResult, lang: str, currency: str) -> str:
-    """The body of an individual map: the customer's facts, the difference from its group map,
-    the buying committee."""
+    """The body of an individual map: the customer's facts (the buying committee known from the
+    contact log and the roles to find among them), the difference from its group map. The
+    committee form to fill in is the dossier's, in the workbook: the report holds no empty table."""
     p = m.get("profile") or {}
     group = next((g for g in maps_result.maps if g["id"] == m.get("group_map")), None)
     parts = [H.bullets(profile_lines(p, lang, currency))] if p else []
@@ -95,14 +100,6 @@ def render_individual(m: Mapping[str, Any], maps_result: MapsResult, lang: str, 
     parts.append(f"<h4>{H.esc(t('maps.sec_difference', lang))}</h4>" + H.para(note, "wb-muted"))
     hd = {k: str(v) for k, v in t("maps.diff_headers", lang).items()}
     parts.append(H.table(difference_frame(m, maps_result, lang, currency), headers=hd))
-    if m.get("committee"):
-        com = pd.DataFrame([{"slot": c["label"], "name": c["name"], "note": c["note"]} for c in m["committee"]],
-                           columns=["slot", "name", "note"])
-        title = t("maps.sec_committee_known" if any(c["name"] for c in m["committee"]) else "maps.sec_committee",
-                  lang)
-        parts.append(f"<h4>{H.esc(title)}</h4>" + H.table(com, headers={
-            "slot": t("maps.col_slot", lang), "name": t("maps.col_name", lang), "note": t("maps.col_note", lang)},
-            drop_empty=False))
     return "".join(parts)
 
 
@@ -129,13 +126,14 @@ def render_key_accounts(maps_result: MapsResult, lang: str, currency: str) -> st
             "negative": view["negative"].astype(int).tolist(),
             "pause_ok": [yes if ok else no for ok in view["pause_ok"]],
         })
-        parts.append(H.para(t("maps.ka_checked", lang, file=log.get("file", ""), rows=log.get("rows", 0),
+        parts.append(H.para(t("maps.ka_checked", lang, file=Path(str(log.get("file", ""))).name, rows=log.get("rows", 0),
                               unmatched=log.get("unmatched", 0))))
         # one row per account and month: collapsed, the finding in the summary says who broke a rule
-        parts.append(H.details(str(t("maps.check_title", lang, n=view[C.CUSTOMER_ID].nunique(),
-                                     months=len(shown_months))),
-                               H.table(frame, headers={k: str(v) for k, v in t("maps.check_headers", lang).items()},
-                                       numeric=("positive", "gap", "negative")), open_=False))
+        # one row per account and month: reference for the appendix; the summary's finding says
+        # who broke a rule in the last month
+        parts.append(H.appendix(f"<h4>{H.esc(t('maps.check_title', lang, n=view[C.CUSTOMER_ID].nunique(), months=len(shown_months)))}</h4>"
+                                + H.table(frame, headers={k: str(v) for k, v in t("maps.check_headers", lang).items()},
+                                          numeric=("positive", "gap", "negative"))))
     else:
         parts.append(H.callout(str(t("maps.ka_no_log", lang)), "info"))
     rows = []
@@ -146,14 +144,14 @@ def render_key_accounts(maps_result: MapsResult, lang: str, currency: str) -> st
                                             for c in known) or "—",
                      "missing": ", ".join(label("committee_role", r, lang) for r in d["missing_roles"]),
                      "reviews": ", ".join(fmt.month(x, lang, short=True) for x in d["reviews"])})
-    parts.append(f"<h4>{H.esc(t('maps.sec_dossiers', lang))}</h4>" + H.para(t("maps.dossier_intro", lang), "wb-muted"))
-    parts.append(H.table(pd.DataFrame(rows, columns=["customer", "manager", "committee", "missing", "reviews"]),
-                         headers={k: str(v) for k, v in t("maps.dossier_headers", lang).items()}))
+    parts.append(H.para(t("maps.dossier_intro", lang), "wb-muted"))
+    parts.append(H.appendix(f"<h4>{H.esc(t('maps.sec_dossiers', lang))}</h4>" + H.table(
+        pd.DataFrame(rows, columns=["customer", "manager", "committee", "missing", "reviews"]),
+        headers={k: str(v) for k, v in t("maps.dossier_headers", lang).items()})))
     if len(res.waiting):
-        parts.append(f"<h4>{H.esc(t('maps.sec_waiting', lang))}</h4>"
-                     + H.para(t("maps.waiting_intro", lang, kam_max=res.kam_max), "wb-muted"))
-        parts.append(H.table(waiting_frame(res, lang, currency), headers=dict(t("maps.waiting_headers", lang)),
-                             numeric=("revenue",)))
+        parts.append(H.para(t("maps.waiting_intro", lang, kam_max=res.kam_max), "wb-muted"))
+        parts.append(H.appendix(f"<h4>{H.esc(t('maps.sec_waiting', lang))}</h4>" + H.table(
+            waiting_frame(res, lang, currency), headers=dict(t("maps.waiting_headers", lang)), numeric=("revenue",))))
     return H.section("maps-key-accounts", str(t("maps.sec_key_accounts", lang)), "".join(parts), level=3)
 
 
@@ -313,7 +311,8 @@ def key_account_findings(maps_result: MapsResult, lang: str, currency: str) -> l
                 "headline": str(t("maps.f_contact_rules", lang, n=len(ids), total=len(last),
                                   month=fmt.month(month, lang), gap=int((~broken["gap_ok"].astype(bool)).sum()),
                                   pause=int((~broken["pause_ok"].astype(bool)).sum()), names=names)),
-                "number": fmt.money(at_stake, lang, currency), "action": str(t("maps.f_contact_rules_action", lang)),
+                "number": f"{fmt.number(len(ids), lang)} / {fmt.number(len(last), lang)}",  # at stake shows the money
+                "action": str(t("maps.f_contact_rules_action", lang)),
                 "at_stake": at_stake, "owner": "kam", "due": due, "audience": "management"})
     return out
 

@@ -6,6 +6,7 @@ Every client string (customer names, consultant-edited activity texts) is escape
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -224,11 +225,11 @@ def render_maps_html(maps_result: MapsResult, lang: str = "ru", currency: str = 
     res = maps_result
     hd = _headers(lang)
     parts = [H.para(str(t("maps.intro", lang)))]
-    parts.append(H.kpi_tiles([
-        (str(t("maps.tile_maps", lang)), fmt.number(len(res.maps), lang), ""),
-        (str(t("maps.tile_checkpoints", lang)), fmt.number(len(res.checkpoints), lang), ""),
-        (str(t("maps.tile_candidates", lang)), fmt.number(len(res.candidates), lang), ""),
-    ]))
+    tiles = [(str(t("maps.tile_maps", lang)), fmt.number(len(res.maps), lang), ""),
+             (str(t("maps.tile_checkpoints", lang)), fmt.number(len(res.checkpoints), lang), "")]
+    if len(res.candidates):  # a zero tile says nothing
+        tiles.append((str(t("maps.tile_candidates", lang)), fmt.number(len(res.candidates), lang), ""))
+    parts.append(H.kpi_tiles(tiles))
     if not res.maps:
         parts.append(H.callout(str(t("maps.no_maps", lang)), "warn"))
     else:
@@ -239,6 +240,7 @@ def render_maps_html(maps_result: MapsResult, lang: str = "ru", currency: str = 
         parts.append(f"<p>{H.counted(lambda **x: str(t(key, lang, **x)), counts)}</p>")
     from workbench.report.keyaccounts_report import render_individual, render_key_accounts
 
+    sheet = str(t("maps.sheet_checkpoints", lang))
     for i, m in enumerate(res.maps):
         # a group map's member count is tagged: tests reconcile it with the segmentation's counts
         members = H.counted(lambda **x: str(t("maps.members", lang, **x)),
@@ -257,15 +259,25 @@ def render_maps_html(maps_result: MapsResult, lang: str = "ru", currency: str = 
             if m["description"]:
                 body.append(H.para(m["description"], "wb-muted"))
             if m.get("ranking"):
-                body.append(render_ranking(m, lang, currency))
+                body.append(H.appendix(render_ranking(m, lang, currency)))
             body.append(calendar_chart(m, lang))
         cp = _checkpoint_display(m, lang, currency)
-        body.append(H.details(f"{t('maps.sec_checkpoints', lang)} ({len(cp)})",
-                              H.table(cp, headers=hd, numeric=("baseline", "target"))))
+        # the checkpoints are the team's working list: the notebook shows them, the workbook holds
+        # them all; the report says where (its calendar picture is the plan at a glance)
+        body.append(H.para(t("maps.checkpoints_where", lang, n=len(cp), sheet=sheet), "wb-muted"))
+        body.append(H.notebook_only(H.details(f"{t('maps.sec_checkpoints', lang)} ({len(cp)})",
+                                              H.table(cp, headers=hd, numeric=("baseline", "target")))))
         if m["notes"]:
-            body.append(f"<h4>{H.esc(t('maps.sec_notes', lang))}</h4>"
-                        + H.bullets([_note_text(n, lang) for n in m["notes"]]))
-        parts.append(H.section(f"maps-{i + 1}", m["name"], "".join(body), level=3))
+            notes = f"<h4>{H.esc(t('maps.sec_notes', lang))}</h4>" + H.bullets([_note_text(n, lang) for n in m["notes"]])
+            # the calendar's moves are reference; an individual map goes to the appendix whole
+            body.append(notes if m["kind"] == "individual" else H.appendix(
+                f"<h4>{H.esc(t('maps.sec_notes', lang))}: {H.esc(m['name'])}</h4>"
+                + H.bullets([_note_text(n, lang) for n in m["notes"]])))
+        block = H.section(f"maps-{i + 1}", m["name"], "".join(body), level=3)
+        # an individual map in full is reference: the section lists them in one table
+        parts.append(H.appendix(block) if m["kind"] == "individual" else block)
+        if m["kind"] == "individual" and not any(x["kind"] == "individual" for x in res.maps[:i]):
+            parts.append(render_individual_overview(res, lang, currency))
     if res.no_content:
         names = {p["customer_id"]: p["customer_name"] for p in res.profiles.values()}
         parts.append(H.callout(str(t("maps.no_content_note", lang, names=", ".join(
@@ -287,6 +299,34 @@ def render_maps_html(maps_result: MapsResult, lang: str = "ru", currency: str = 
         parts.append(H.section("maps-candidates", str(t("maps.sec_candidates", lang)),
                                H.table(show, headers=hd, numeric=("revenue", "potential")), level=3))
     return H.section("maps", str(t("maps.title", lang)), "".join(parts))
+
+
+def render_individual_overview(res: MapsResult, lang: str, currency: str) -> str:
+    """The individual maps in one table (customer, manager, revenue, trend, next order by the
+    customer's rhythm, buying committee known, what the map adds to its group map); each map
+    in full is in the appendix and on its own workbook sheet."""
+    rows = []
+    for m in res.maps:
+        if m["kind"] != "individual":
+            continue
+        p = m.get("profile") or {}
+        known = [x for x in p.get("committee") or [] if x.get("role")]
+        trend = p.get("trend")
+        rows.append({
+            "customer": m["customer_name"] or m["customer_id"], "manager": m["manager"] or "—",
+            "revenue": fmt.money(p["revenue"], lang, currency) if p.get("revenue") is not None else "—",
+            "trend": ("+" if trend >= 0 else "") + fmt.pct(trend, lang, 0) if trend is not None else "—",
+            "next": fmt.day(p["next_due"], lang) if p.get("next_due") else "—",
+            "committee": fmt.number(len(known), lang) + " / " + fmt.number(len(known) + len(p.get("missing_roles") or []), lang),
+            # what the map adds: counts by kind (the items themselves are in the appendix)
+            "own": ", ".join(f"{t(f'maps.diff_kind.{k}', lang)}: {n}" for k, n in
+                             Counter(d["kind"] for d in m.get("difference", [])).items()) or "—",
+        })
+    headers = {k: str(v) for k, v in t("maps.overview_headers", lang).items()}
+    frame = pd.DataFrame(rows, columns=list(headers))
+    return (f"<h3>{H.esc(t('maps.overview_title', lang, n=len(rows)))}</h3>"
+            + H.para(t("maps.overview_intro", lang), "wb-muted")
+            + H.table(frame, headers=headers, numeric=("revenue", "trend")))
 
 
 RANK_SHOWN = 15  # members of a ranked group map listed in the report
@@ -338,20 +378,22 @@ def checkpoints_sheet_frame(maps_result: MapsResult, lang: str = "ru", currency:
     deadline (labels in ``lang``; baseline and target in the KPI's unit)."""
     rows = []
     for m in maps_result.maps:
-        who = (m["customer_name"] or m["customer_id"]) if m["kind"] == "individual" else m["segment"]
+        # names in the reader's words: the map's name, the tier or the customer (never a code)
+        who = (m["customer_name"] or m["customer_id"]) if m["kind"] == "individual" else sheet_name(m)
         for a in m["activities"]:
             if not a["kpi"]:
                 continue
             rows.append({
-                "map": m["id"], "who": who, "month": a["month"], "track": label("track", a["track"], lang),
+                "map": m["name"], "who": who, "month": fmt.month(a["month"], lang, short=True), "track": label("track", a["track"], lang),
                 "activity": a["activity"], "owner": label("owner", a["owner"], lang),
                 "kpi": label("kpi", a["kpi"], lang), "unit": label("unit", a["unit"], lang),
                 "baseline": float(a["baseline"]), "target": float(a["target"]),
                 "target_exact": float(a["target_exact"]) if a.get("target_exact") is not None else float(a["target"]),
-                "basis": target_basis(a, m["months"], lang, currency), "deadline": a["deadline"],
+                "basis": target_basis(a, m["months"], lang, currency),
+                "deadline": fmt.month(a["deadline"], lang, short=True), "unit_code": a["unit"],
             })
     return pd.DataFrame(rows, columns=["map", "who", "month", "track", "activity", "owner", "kpi", "unit", "baseline",
-                                       "target", "target_exact", "basis", "deadline"])
+                                       "target", "target_exact", "basis", "deadline", "unit_code"])
 
 
 def sheet_name(m: Mapping[str, Any]) -> str:
@@ -444,11 +486,16 @@ def add_maps_sheets(book: Book, maps_result: MapsResult, lang: str = "ru", curre
 
     for m in maps_result.maps:
         add_map_sheet(book, m, lang)
+    from workbench.report.xlsx import split_by_unit
+
     hd = _headers(lang)
-    book.add_table("checkpoints", checkpoints_sheet_frame(maps_result, lang, currency),
-                   title=str(t("maps.sheet_checkpoints_title", lang)), headers=hd,
-                   kinds={"baseline": "decimal", "target": "decimal", "target_exact": "decimal"},
-                   widths={"activity": 50, "kpi": 30, "basis": 50}, wrap=("activity", "basis"), landscape=True)
+    # values stand in columns of their unit (money, share, count), each formatted as such
+    frame, unit_headers, kinds = split_by_unit(checkpoints_sheet_frame(maps_result, lang, currency),
+                                               ["baseline", "target", "target_exact"], "unit_code", hd, lang, currency)
+    book.add_table(str(t("maps.sheet_checkpoints", lang)), frame.drop(columns=["unit_code", "unit"]),
+                   title=str(t("maps.sheet_checkpoints_title", lang)), headers={**hd, **unit_headers}, kinds=kinds,
+                   widths={"map": 28, "activity": 50, "kpi": 30, "basis": 50}, wrap=("map", "activity", "basis"),
+                   landscape=True)
     add_dossier_sheets(book, maps_result, lang, currency)
     add_waiting_sheet(book, maps_result, lang, currency)
     from workbench.report.workload_report import add_workload_sheet
@@ -519,7 +566,7 @@ def maps_findings(maps_result: MapsResult, lang: str = "ru", currency: str = "RU
 
     out.extend(workload_findings(workload_of(res), lang, currency, waiting=res.waiting, kam_max=res.kam_max))
     if res.maps:
-        add("ok", "summary", fmt.number(len(res.checkpoints), lang), 10, maps=len(res.maps),
+        add("ok", "summary", fmt.number(len(res.checkpoints), lang), 10, audience="consultant", maps=len(res.maps),
             checkpoints=len(res.checkpoints))
     return sorted(out, key=lambda f: -f["weight"])
 

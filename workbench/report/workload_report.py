@@ -49,7 +49,7 @@ def load_chart(w: Workload, lang: str) -> str:
 
     sales = w.load[~w.load["team"].astype(bool)]
     with charts.style():
-        fig, ax = charts.figure(9.0, 3.6)
+        fig, ax = charts.figure(8.0, 3.0)
         x = range(len(w.months))
         for person, grp in sales.groupby("person", sort=True):
             ax.plot(list(x), grp.set_index("month").reindex(w.months)["after"].tolist(), marker="o", linewidth=1.6,
@@ -77,8 +77,8 @@ def moves_frame(w: Workload, lang: str) -> pd.DataFrame:
 
 
 def render_workload_html(w: Workload | None, lang: str) -> str:
-    """The section ``maps-workload``: the rule, the table and chart of the load per person,
-    and the tasks moved (collapsed)."""
+    """The section ``maps-workload``: the rule and the chart of the load per person; the
+    person x month table and the tasks moved go to the appendix (and the workbook)."""
     if w is None or not len(w.load):
         return ""
     parts = [H.para(t("maps.workload_intro", lang, cap=w.cap))]
@@ -90,11 +90,15 @@ def render_workload_html(w: Workload | None, lang: str) -> str:
     frame = load_frame(w, lang)
     headers = {"person": t("maps.workload_person", lang), "results": t("maps.workload_results", lang),
                **{m: fmt.month(m, lang, short=True) for m in w.months}}
-    parts.append(H.table(frame, headers=headers, numeric=list(w.months) + ["results"], drop_empty=False))
     parts.append(load_chart(w, lang))
+    # the month-by-month table is wide (a landscape page) and the moves a long list: reference
+    # for the appendix; the chart above carries the message
+    parts.append(H.appendix(H.landscape(
+        f"<h4>{H.esc(t('maps.workload_title', lang))}</h4>"
+        + H.table(frame, headers=headers, numeric=list(w.months) + ["results"], drop_empty=False))))
     if len(w.moves):
-        parts.append(H.details(f"{t('maps.workload_moves_title', lang)} ({len(w.moves)})",
-                               H.table(moves_frame(w, lang), headers=t("maps.workload_moves_headers", lang))))
+        parts.append(H.appendix(f"<h4>{H.esc(t('maps.workload_moves_title', lang))} ({len(w.moves)})</h4>"
+                                + H.table(moves_frame(w, lang), headers=t("maps.workload_moves_headers", lang))))
     return H.section("maps-workload", str(t("maps.workload_title", lang)), "".join(parts), level=3)
 
 
@@ -116,39 +120,34 @@ def add_workload_sheet(book: Book, w: Workload | None, lang: str) -> None:
 
 def workload_findings(w: Workload | None, lang: str, currency: str = "RUB", waiting: pd.DataFrame | None = None,
                       kam_max: int | None = None) -> list[dict[str, Any]]:
-    """One finding on what the team can carry (owner: the sales director, who agrees the
-    schedule): when salespeople were over the cap, how many, the busiest person and month, how
-    many tasks moved and how many were deferred past the plan (due: the first month over the
-    cap); when key accounts wait for a KAM (``waiting``, :mod:`workbench.maps.kam`), how many
-    (at stake: their revenue). A warning when someone stays over the cap or key accounts wait."""
+    """Findings on what the team can carry (owner: the sales director). When managers were over
+    the cap: how many, the busiest person and month, how many tasks moved and how many were
+    deferred past the plan (due: the first month over the cap; a warning when someone stays
+    over it). When key accounts wait for a KAM (``waiting``, :mod:`workbench.maps.kam`): a
+    finding of its own, how many (at stake: their revenue)."""
     n_wait = 0 if waiting is None else len(waiting)
-    over = w is not None and bool(w.over_before)
-    if not over and not n_wait:
-        return []
-    parts, actions = [], []
-    f: dict[str, Any] = {"owner": "director", "audience": "management", "weight": 42}
-    if over:
+    out: list[dict[str, Any]] = []
+    if w is not None and w.over_before:
         load = w.load.set_index(["person", "month"])
         person, month = max(w.over_before, key=lambda pm: (int(load.loc[pm, "before"]), pm[0]))
         people = sorted({p for p, _ in w.over_before})
-        parts.append(str(t("maps.f_workload", lang, n_people=len(people), person=person_label(person, lang),
-                           month=fmt.month(month, lang), peak=int(load.loc[(person, month), "before"]), cap=w.cap,
-                           moved=len(w.moves))))
+        parts = [str(t("maps.f_workload", lang, n_people=len(people), person=person_label(person, lang),
+                       month=fmt.month(month, lang), peak=int(load.loc[(person, month), "before"]), cap=w.cap,
+                       moved=len(w.moves)))]
         past = int((w.moves["how"] == "past_plan").sum()) if len(w.moves) else 0
         if past:
             parts.append(str(t("maps.f_workload_past", lang, n=past)))
-        actions.append(str(t("maps.f_workload_action", lang)))
-        f.update(number=fmt.number(len(w.moves), lang), due=f"{min(m for _, m in w.over_before)}-01")
+        out.append({"severity": "warn" if w.over_after else "info", "weight": 42, "owner": "director",
+                    "audience": "management", "headline": ". ".join(p.rstrip(".") for p in parts),
+                    "number": fmt.number(len(w.moves), lang), "action": str(t("maps.f_workload_action", lang)),
+                    "due": f"{min(m for _, m in w.over_before)}-01"})
     if n_wait:
-        parts.append(str(t("maps.f_workload_waiting" if over else "maps.f_waiting", lang, n=n_wait, kam_max=kam_max)))
-        actions.append(str(t("maps.f_waiting_action", lang)))
-        at_stake = float(pd.to_numeric(waiting["revenue"], errors="coerce").fillna(0.0).sum())
-        f["at_stake"] = at_stake
-        if not over:
-            f["number"] = fmt.number(n_wait, lang)
-    f.update(severity="warn" if n_wait or (w is not None and w.over_after) else "info",
-             headline=". ".join(p.rstrip(".") for p in parts), action=". ".join(a.rstrip(".") for a in actions))
-    return [f]
+        # its own finding: who carries the key accounts is a decision apart from the schedule
+        out.append({"severity": "warn", "weight": 40, "owner": "director", "audience": "management",
+                    "headline": str(t("maps.f_waiting", lang, n=n_wait, kam_max=kam_max)),
+                    "number": fmt.number(n_wait, lang), "action": str(t("maps.f_waiting_action", lang)),
+                    "at_stake": float(pd.to_numeric(waiting["revenue"], errors="coerce").fillna(0.0).sum())})
+    return out
 
 
 __all__ = ["add_workload_sheet", "load_chart", "load_frame", "render_workload_html", "workload_findings"]

@@ -810,7 +810,7 @@ def test_the_production_date_can_be_passed_in(monkeypatch):
     monkeypatch.setenv("WORKBENCH_TODAY", "2026-11-30")
     assert production_date() == dt.date(2026, 11, 30)
     monkeypatch.setenv("WORKBENCH_TODAY", "30.11.2026")
-    with pytest.raises(WorkbenchError, match=r"WORKBENCH_TODAY: ожидалась дата ГГГГ-ММ-ДД, получено 30\.11\.2026"):
+    with pytest.raises(WorkbenchError, match=r"WORKBENCH_TODAY: ожидалась дата в виде ГГГГ-ММ-ДД, получено 30\.11\.2026"):
         production_date()
     monkeypatch.delenv("WORKBENCH_TODAY")
     assert production_date() == dt.date.today()

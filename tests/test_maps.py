@@ -1176,7 +1176,7 @@ def test_key_account_rules_without_a_log_are_rules_and_with_a_log_are_checked(te
     # the summary: one finding for the key accounts that broke a rule in the last month checked
     from workbench.report.maps_report import maps_findings
 
-    (f,) = [f for f in maps_findings(res, "ru") if "правила контактов" in f["headline"]]
+    (f,) = [f for f in maps_findings(res, "ru") if "Правила контактов" in f["headline"]]
     assert f["headline"] == "Правила контактов нарушены у 1 из 1 ключевого клиента (декабрь 2026)"
     assert f["number"] == "1 / 1"   # the money is the finding's stake
     assert (f["owner"], f["at_stake"], f["due"], f["audience"]) == ("kam", 12000.0, "2027-01-01", "management")

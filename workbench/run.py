@@ -156,7 +156,8 @@ def _run_locked(eng: Engagement, month: str | None, lang: str, pdf: bool,
     t0 = time.perf_counter()
     result = steps.import_step(eng)
     timings["import"] = time.perf_counter() - t0
-    log(f"import rows={len(result.ledger)} customers={len(result.customers)}")
+    log(f"import rows={result.rows} customers={result.customer_count}"
+        + (" reused (inputs and settings unchanged)" if result.reused else ""))
     from workbench.ingest.combine_report import unmatched_notice
 
     notices = unmatched_notice(result.report, lang)  # files of data/ read as no input, with their lines
@@ -164,9 +165,9 @@ def _run_locked(eng: Engagement, month: str | None, lang: str, pdf: bool,
         echo("\n".join(notices))
     sales_files = result.report.get("sales_files", {})
     log(f"import files={len(sales_files.get('files', []))} unmatched={len(sales_files.get('unmatched', []))}")
-    month = month or steps.month_of_latest_sale(result.ledger)  # the ledger just imported, not re-read
+    month = month or result.last_month  # the ledger just imported, not re-read
     try:
-        steps.check_month(result.ledger, month, lang, eng.root)
+        steps.check_month(result.dates, month, lang, eng.root)
     except MonthWithoutData as exc:
         exc.notices = notices
         raise

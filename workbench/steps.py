@@ -132,6 +132,11 @@ class Imported:
             self._customers = tables.read_parquet(self.engagement.work_dir / "customers.parquet", remember=True)
         return self._customers
 
+    def release(self) -> None:
+        """Let go of the tables held in memory (they are read again from ``work/`` if asked for)."""
+        self._ledger = self._customers = None
+        tables.forget_tables()
+
     @property
     def last_month(self) -> str:
         """'YYYY-MM' of the latest sale."""

@@ -67,7 +67,7 @@ def test_a_second_import_reuses_the_tables_and_says_so(client, capsys):
 
 
 @pytest.mark.parametrize("change", ["a byte of the export", "a new file in data", "an import setting",
-                                    "the reported months", "the code", "a table deleted", "a table edited"])
+                                    "the reported months", "the code", "another day", "a table deleted", "a table edited"])
 def test_any_change_imports_again(client, capsys, monkeypatch, change):
     run(capsys, "import", str(client))
     work = client / "work"
@@ -85,6 +85,10 @@ def test_any_change_imports_again(client, capsys, monkeypatch, change):
         history.commit_frames(client / "history.sqlite", "2026-10", None, run={"lang": "ru"})
     elif change == "the code":
         monkeypatch.setattr(cache, "code_version", lambda: "another version")
+    elif change == "another day":  # without import.max_date, dates after today are refused
+        from workbench import steps
+
+        monkeypatch.setattr(steps, "today", lambda: "2099-01-01")
     elif change == "a table deleted":
         (work / "customers.parquet").unlink()
     else:

@@ -150,11 +150,19 @@ class Imported:
         return pd.DataFrame({C.DATE: pd.to_datetime([self.first, self.last])})
 
 
+def today() -> str:
+    """Today's date, ISO (one place, so a test can play another day)."""
+    import datetime as dt
+
+    return dt.date.today().isoformat()
+
+
 def import_key(eng: Engagement) -> str:
     """What an import of ``eng`` is made from, as one digest: the bytes of every file it could
     read (``inputs.sales.file`` and ``.files``, the customers file, every data file of
     ``data/``: one not read as an input is still named in the report), the settings the
-    import reads (all but those of the later steps), the history's ``runs`` table (the
+    import reads (all but those of the later steps; today's date when ``import.max_date`` is
+    not set, as the import refuses later dates), the history's ``runs`` table (the
     months already reported decide what the report calls a correction) and the code."""
     from workbench.io import cache, inputs
 
@@ -166,6 +174,8 @@ def import_key(eng: Engagement) -> str:
     for item in eng.settings["inputs"]["sales"]["files"]:
         paths.extend(inputs.expand(eng.root, item["file"] if isinstance(item, dict) else str(item)))
     settings = {k: v for k, v in eng.settings.items() if k not in _AFTER_IMPORT}
+    if not (eng.settings.get("import") or {}).get("max_date"):
+        settings["today"] = today()  # the default max_date: dates after today are refused
     return cache.digest({"code": cache.code_version(), "settings": settings,
                          "files": cache.files_digest(eng.root, paths),
                          "history": cache.table_digest(eng.history_path, "runs")})

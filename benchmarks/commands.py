@@ -306,7 +306,7 @@ def run_row(row: Row, py: str, repeat: int, base: str | None) -> None:
             return
         clean_outputs(folder)
         if row.before_each == "warm":
-            subprocess.run(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(cmd, env=env, cwd=Path(env["PYTHONPATH"]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     for i in range(row.repeat or repeat):
         order = [("ours", cmd, ours_env), ("theirs", peer, peer_env)]
@@ -317,7 +317,8 @@ def run_row(row: Row, py: str, repeat: int, base: str | None) -> None:
                 continue
             if side == "ours" or base:
                 prepare(env or ours_env)
-            sample = measure(command, env=env)
+            # ``python -m`` puts the working directory first on sys.path: each side runs in its own tree
+            sample = measure(command, env=env, cwd=Path(base) if (base and side == "theirs") else ROOT)
             (row.ours if side == "ours" else row.theirs).append(sample)
             print(f"  {row.name:<14} {side:<6} {sample.wall:7.2f} s  cpu {sample.cpu:6.2f} s  "
                   f"{sample.peak_mb:6.0f} MB  load {sample.load:.1f}", file=sys.stderr)

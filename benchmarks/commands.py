@@ -353,8 +353,11 @@ def verdict(row: Row, ratio: float | None) -> str:
 
 def print_table(rows: list[Row], base: str | None) -> None:
     peer_head = "before" if base else "peer or floor"
+    import psutil
+
     print(f"\nCommands as processes, alternating with their {'older version' if base else 'peer'} "
-          f"({os.cpu_count()} cores; medians; CPU = user + system of the process tree)\n")
+          f"({os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB; medians; "
+          f"CPU = user + system of the process tree)\n")
     head = (f"{'command':<50} {'wall s':>7} {'CPU s':>6} {'peak MB':>7}  {peer_head:<26} {'wall s':>7} "
             f"{'CPU s':>6} {'ratio':>6} {'load':>5}  {'goal':<18} {'':<7}")
     print(head)

@@ -38,11 +38,16 @@ workshop: venv
 browser:
 	@bash .ci/ensure-chromium || echo "chromium unavailable: browser tests will be skipped"
 
-## make bench: the benchmarks (by hand; they print tables)
-bench: venv
-	$(BIN)/python benchmarks/import.py
-	$(BIN)/python benchmarks/segment.py
-	$(BIN)/python benchmarks/batch.py
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+## make bench: every command as a process against its peer or floor, one table (by hand, never
+## in the tests; about 15 minutes). BENCH_ARGS=--quick: one pair per row, no 1 M-row run.
+## The inner benchmarks (benchmarks/import.py, segment.py, batch.py) run by hand the same way.
+bench: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/commands.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -17,7 +17,8 @@ def _name(req: str) -> str:
 def test_environment_yml_in_step_with_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = {r.replace(" ", "").lower().replace("_", "-")
-              for r in project["dependencies"] + project["optional-dependencies"]["test"]}
+              for r in project["dependencies"] + project["optional-dependencies"]["test"]
+              + project["optional-dependencies"]["bench"]}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda = {d.replace(" ", "").lower().replace("_", "-") for d in env["dependencies"]
              if isinstance(d, str) and _name(d) not in ("python", "pip")}

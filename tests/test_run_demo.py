@@ -87,6 +87,10 @@ def test_segments_csv_opens_in_excel_and_keeps_ids_as_text(demo_run):
 
 
 def test_a_failed_notebook_names_itself_and_keeps_the_previous_deliverables(demo_copy):
+    # notebooks 01 and 02 run in the run's one kernel before 03 fails in it
+    import psutil
+
+    children = {p.pid for p in psutil.Process().children(recursive=True)}
     before = {p.name: p.read_bytes() for p in (demo_copy / "deliverables" / "2026-10").iterdir() if p.is_file()}
     cfg = demo_copy / "engagement.yaml"
     cfg.write_text(cfg.read_text(encoding="utf-8").replace(
@@ -95,6 +99,9 @@ def test_a_failed_notebook_names_itself_and_keeps_the_previous_deliverables(demo
         run_engagement(demo_copy, echo=lambda m: None)
     first = str(err.value).splitlines()[0]
     assert first.startswith("03_maps.ipynb: ошибка в ячейке ")
+    left = [p for p in psutil.Process().children(recursive=True) if p.pid not in children and p.is_running()
+            and p.status() != psutil.STATUS_ZOMBIE]
+    assert left == []  # the shared kernel is stopped after the failure, not left running
     after = {p.name: p.read_bytes() for p in (demo_copy / "deliverables" / "2026-10").iterdir() if p.is_file()}
     assert after == before
     assert not list((demo_copy / "deliverables").glob(".tmp-*"))

@@ -162,7 +162,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     eng = load_engagement(args.path)
     from workbench.errors import InputError
-    from workbench.ingest import render_report_text
     from workbench.steps import import_step
 
     try:
@@ -177,43 +176,52 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(result.report, ensure_ascii=False, indent=2, default=str))
+        print(json.dumps({**result.report, "reused": result.reused}, ensure_ascii=False, indent=2, default=str))
     else:
+        from workbench.ingest import render_report_text
+
         print(render_report_text(result.report, eng.lang))
-        print(t("run.import_ok", eng.lang, path=str(eng.work_dir)))
+        if result.reused:
+            print(t("run.import_reused", eng.lang, path=str(eng.work_dir)))
+        else:
+            print(t("run.import_ok", eng.lang, path=str(eng.work_dir)))
     return 0
 
 
 # --- segment --------------------------------------------------------------------------------
 def cmd_segment(args: argparse.Namespace) -> int:
+    """Import (or reuse the canonical tables), segment (or reuse this month's segmentation),
+    write segments.csv and print the summary; says when something was reused."""
     from workbench import steps
-
-    eng_dir = args.path
     from workbench.config import load_engagement
 
-    eng = load_engagement(eng_dir)
+    eng = load_engagement(args.path)
     if args.month and not MONTH_RE.match(args.month):
         raise WorkbenchError(t("run.bad_month", eng.lang, value=args.month))
     with engagement_session(eng.root, "workbench segment", eng.lang):  # never under a running run
-        imported = steps.import_step(eng)
-        if args.month:
-            steps.check_month(imported.ledger, args.month, args.lang or eng.lang, eng.root)
-        ctx = steps.context(eng_dir, args.month or "", args.lang or "",
-                            out_dir=str(eng.deliverables_dir / (args.month or steps.latest_month(eng))))
-        res = steps.segment_step(ctx)
-    n = res.counts  # the counts the report and the workbook show, from one place
-    summary = {"month": ctx.month, "customers": n["customers"], "bought_in_window": n["in_mix"],
-               "revenue": round(res.bridge["now"], 2), "revenue_prev": round(res.bridge["prev"], 2),
-               "mix": {k: n[f"mix.{k}"] for k in ("vip", "strategic", "typical", "ballast")},
-               "lifecycle": {k: n[f"lifecycle.{k}"] for k in ("new", "active", "sleeping", "lost")},
-               "abc": {k: n[f"abc.{k}"] for k in "ABC"},
-               "key_accounts": n["key_accounts"],
-               "segments_csv": str(ctx.out_dir / "segments.csv")}
+        imported = steps.import_step(eng, wait=False)  # the tables are written while it segments
+        try:
+            if args.month:
+                steps.check_month(imported.dates, args.month, args.lang or eng.lang, eng.root)
+            month = args.month or imported.last_month
+            ctx = steps.context(args.path, month, args.lang or "", out_dir=str(eng.deliverables_dir / month))
+            summary, reused = steps.segment_reusing(ctx, imported)
+        except BaseException:
+            with contextlib.suppress(Exception):  # the segmentation's error is the one to tell
+                imported.finish()
+            raise
+        imported.finish()
+    summary = {**summary, "segments_csv": str(ctx.out_dir / "segments.csv")}
     if args.json:
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        print(json.dumps({**summary, "reused": reused, "import_reused": imported.reused}, ensure_ascii=False,
+                         indent=2))
     else:
         for key, value in summary.items():
             print(f"{key}: {value}")
+        if imported.reused and not reused:
+            print(t("run.import_reused", ctx.lang, path=str(eng.work_dir)))
+        if reused:
+            print(t("run.segment_reused", ctx.lang, month=month))
     return 0
 
 

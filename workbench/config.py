@@ -6,6 +6,7 @@ key path, the bad value and the allowed values.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -139,10 +140,18 @@ def render_template(client: str, language: str = "ru", sales_file: str = "",
 
 
 def defaults() -> dict[str, Any]:
-    """The default settings tree (the template with empty client and files)."""
-    import yaml
+    """The default settings tree (the template with empty client and files); a new copy
+    at each call, the template parsed once per process."""
+    import copy
 
-    return yaml.safe_load(render_template(client=""))
+    return copy.deepcopy(_defaults())
+
+
+@functools.cache
+def _defaults() -> dict[str, Any]:
+    from workbench.io.yamlfiles import trusted_load
+
+    return trusted_load(render_template(client=""))
 
 
 def validate(settings: dict[str, Any], source: str, lang: str = "ru") -> dict[str, Any]:

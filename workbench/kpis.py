@@ -254,8 +254,14 @@ def has_data(code: str, ledger: pd.DataFrame) -> bool:
 
 def member_lines(ledger: pd.DataFrame, customer_ids: Sequence[str]) -> pd.DataFrame:
     """The ledger lines of ``customer_ids`` (a view-free copy under copy-on-write)."""
-    ids = pd.Index(pd.Series(list(customer_ids), dtype="string").unique())
-    return ledger[ledger[C.CUSTOMER_ID].astype("string").isin(ids)]
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # pyarrow's is_in hashes the members once; pandas' isin on Arrow strings made a Python
+    # scalar of every member first (0.6 s for 50 k members, a map computes it a hundred times)
+    ids = pa.array(pd.Series(list(customer_ids), dtype="string").dropna().unique(), pa.string())
+    inside = pc.is_in(pa.array(ledger[C.CUSTOMER_ID].astype("string"), pa.string()), value_set=ids)
+    return ledger[inside.to_numpy(zero_copy_only=False).astype(bool)]
 
 
 def compute_kpi(code: str, ledger: pd.DataFrame, customer_ids: Sequence[str], start: str, end: str) -> float:

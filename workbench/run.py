@@ -9,6 +9,7 @@ unit (``workbench.io.rununit``), so a failed or killed run leaves the previous d
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -18,13 +19,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.config import NOTEBOOKS_DIR, Engagement, load_engagement
 from workbench.errors import MonthWithoutData, RunError, WorkbenchError, os_reason
 from workbench.i18n import LANGUAGES, t
 from workbench.io import atomic, rununit
 from workbench.io.lock import EngagementLock
+
+if TYPE_CHECKING:
+    from workbench.kernels import SharedKernel
 
 # nbformat imports jsonschema, which loads rfc3987_syntax whenever it is installed
 # (JupyterLab's jupyter-events requires it) only to check "iri" string formats, which the
@@ -75,11 +79,14 @@ def check_parameters(notebook: Path, params: dict[str, Any], lang: str) -> None:
             raise RunError(f"{notebook.name}: parameter {name} must be text or a flag")
 
 
-def execute_notebook(notebook: Path, output: Path, params: dict[str, Any], lang: str) -> None:
+def execute_notebook(notebook: Path, output: Path, params: dict[str, Any], lang: str,
+                     kernel: SharedKernel | None = None) -> None:
     """Execute one notebook with papermill; raise RunError naming the notebook and cell.
 
-    Kernels talk over IPC sockets of their own (see workbench.kernels); a kernel that
-    dies before replying is started once more.
+    kernel: the run's kernel (``workbench.kernels.SharedKernel``); the notebook starts from
+    a clean namespace in it. Without one, the notebook gets a kernel of its own. Kernels
+    talk over IPC sockets of their own (see workbench.kernels); a kernel that dies is
+    started once more and the notebook run again.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -89,12 +96,16 @@ def execute_notebook(notebook: Path, output: Path, params: dict[str, Any], lang:
     check_parameters(notebook, params, lang)
     output.parent.mkdir(parents=True, exist_ok=True)
     for attempt in (1, 2):
+        where: dict[str, Any] = {"kernel_manager_class": UniqueIPCKernelManager}
+        if kernel is not None:
+            where = {"engine_name": _shared_kernel_engine(), "km": kernel.km}
         try:
             papermill.execute_notebook(
                 str(notebook), str(output), parameters=params, kernel_name="python3",
                 progress_bar=False, log_output=False, cwd=str(notebook.parent),
                 execution_timeout=CELL_TIMEOUT, report_mode=False,
-                kernel_manager_class=UniqueIPCKernelManager,
+                request_save_on_cell_execute=False,  # written once, at the end (a failed run keeps nothing)
+                **where,
             )
             return
         except PapermillExecutionError as exc:
@@ -103,9 +114,59 @@ def execute_notebook(notebook: Path, output: Path, params: dict[str, Any], lang:
                              cell=f"{exc.cell_index} (In [{exc.exec_count}])", error=error)) from None
         except Exception as exc:  # kernel death, timeouts: still one line
             if attempt == 1 and _kernel_died(exc):
+                if kernel is not None:
+                    kernel.replace()
                 continue
             raise RunError(t("run.notebook_failed", lang, notebook=notebook.name, cell="?",
                              error=f"{type(exc).__name__}: {_first_line(str(exc))}")) from exc
+
+
+_ENGINE = "workbench-shared-kernel"
+
+
+def _shared_kernel_engine() -> str:
+    """Register (once) the papermill engine that runs a notebook in a kernel already started,
+    from a clean namespace, and lets go of its connection to it afterwards; return its name.
+
+    papermill's own engine builds a ``PapermillNotebookClient`` with the kernel manager it is
+    given (nbclient then leaves the kernel running) but keeps that client's sockets open; this
+    one is the same client, resetting the namespace first and closing its sockets at the end.
+    """
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.utils import merge_kwargs, remove_args
+
+    from workbench.kernels import FRESH_NAMESPACE
+
+    if _ENGINE in papermill_engines._engines:
+        return _ENGINE
+
+    class FreshNamespaceClient(PapermillNotebookClient):
+        def papermill_execute_cells(self) -> None:
+            assert self.kc is not None
+            reply = self.wait_for_reply(self.kc.execute(FRESH_NAMESPACE, silent=True, store_history=False))
+            if reply is None or reply["content"].get("status") != "ok":
+                raise RuntimeError("the kernel could not clear the previous notebook's namespace")
+            super().papermill_execute_cells()
+
+    class SharedKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
+                                     stdout_file: Any = None, stderr_file: Any = None, start_timeout: int = 60,
+                                     execution_timeout: int | None = None, **kwargs: Any) -> Any:
+            kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+            client = FreshNamespaceClient(nb_man, **merge_kwargs(
+                kwargs, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name,
+                log=logging.getLogger("papermill"), log_output=log_output, stdout_file=stdout_file,
+                stderr_file=stderr_file))
+            try:
+                return client.execute()
+            finally:
+                if client.kc is not None:
+                    client.kc.stop_channels()
+
+    papermill_engines.register(_ENGINE, SharedKernelEngine)
+    return _ENGINE
 
 
 def _kernel_died(exc: BaseException) -> bool:
@@ -138,7 +199,6 @@ def run_engagement(path: str | Path, month: str | None = None, lang: str | None 
 
 def _run_locked(eng: Engagement, month: str | None, lang: str, pdf: bool,
                 echo: Callable[[str], None]) -> RunResult:
-    from workbench import steps
     from workbench.io.log import run_log
 
     _test_pause(PAUSE_AFTER_LOCK_ENV)
@@ -153,10 +213,38 @@ def _run_locked(eng: Engagement, month: str | None, lang: str, pdf: bool,
     started = time.perf_counter()
     atomic.clean_leftovers(eng.deliverables_dir)
     atomic.clean_leftovers(eng.work_dir)
+    from workbench.kernels import SharedKernel
+
+    # The notebooks' kernel starts (and imports what they need) while this process reads
+    # the client's files; it is shut down as soon as the last notebook is done.
+    kernel = SharedKernel(NOTEBOOKS_DIR)
+    t0 = time.perf_counter()
+    kernel.start()
+    timings["kernel_start"] = time.perf_counter() - t0
+    try:
+        month, notices = _import_and_notebooks(eng, month, lang, pdf, echo, log, timings, kernel)
+    finally:
+        kernel.shutdown()
+    final = eng.deliverables_dir / month
+    timings["total"] = time.perf_counter() - started
+    log(f"run ok month={month} in {timings['total']:.1f}s")
+    log("timings " + " ".join(f"{k}={v:.2f}" for k, v in timings.items()))
+    return RunResult(eng.slug, month, final, timings, notices)
+
+
+def _import_and_notebooks(eng: Engagement, month: str | None, lang: str, pdf: bool, echo: Callable[[str], None],
+                          log: Callable[[str], None], timings: dict[str, float],
+                          kernel: SharedKernel) -> tuple[str, list[str]]:
+    """The run itself, once the checks passed and the kernel is starting: import, notebooks,
+    deliverables, then the staged folders made current with the history commit. Returns
+    the month run and the notices for the consultant."""
+    from workbench import steps
+
     t0 = time.perf_counter()
     result = steps.import_step(eng)
     timings["import"] = time.perf_counter() - t0
-    log(f"import rows={len(result.ledger)} customers={len(result.customers)}")
+    log(f"import rows={result.rows} customers={result.customer_count}"
+        + (" reused (inputs and settings unchanged)" if result.reused else ""))
     from workbench.ingest.combine_report import unmatched_notice
 
     notices = unmatched_notice(result.report, lang)  # files of data/ read as no input, with their lines
@@ -164,12 +252,13 @@ def _run_locked(eng: Engagement, month: str | None, lang: str, pdf: bool,
         echo("\n".join(notices))
     sales_files = result.report.get("sales_files", {})
     log(f"import files={len(sales_files.get('files', []))} unmatched={len(sales_files.get('unmatched', []))}")
-    month = month or steps.month_of_latest_sale(result.ledger)  # the ledger just imported, not re-read
+    month = month or result.last_month  # the ledger just imported, not re-read
     try:
-        steps.check_month(result.ledger, month, lang, eng.root)
+        steps.check_month(result.dates, month, lang, eng.root)
     except MonthWithoutData as exc:
         exc.notices = notices
         raise
+    result.release()  # the notebooks read the tables in the kernel: this process lets go of them
     preflight(eng, lang, month)
     tag = f"{atomic.TMP_PREFIX}{month}-{os.getpid()}"
     stage_out = eng.deliverables_dir / tag
@@ -190,13 +279,16 @@ def _run_locked(eng: Engagement, month: str | None, lang: str, pdf: bool,
                       "step_dir": str(stage_work), "out_dir": str(stage_out), "refresh_import": False}
             out_nb = stage_out / "notebooks" / nb.name
             try:
-                execute_notebook(nb, out_nb, params, lang)
+                execute_notebook(nb, out_nb, params, lang, kernel)
             finally:
                 timings[nb.stem] = time.perf_counter() - t0
             log(f"notebook {nb.name} ok in {timings[nb.stem]:.1f}s")
             executed.append(out_nb)
         t0 = time.perf_counter()
-        build_deliverables(eng, month, lang, stage_work, stage_out, executed)
+        kernel.shutdown()  # its memory is the workbook's now
+        timings["kernel_stop"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        build_deliverables(eng, month, lang, stage_work, stage_out, executed, timings)
         timings["deliverables"] = time.perf_counter() - t0
         if pdf:
             t0 = time.perf_counter()
@@ -211,10 +303,7 @@ def _run_locked(eng: Engagement, month: str | None, lang: str, pdf: bool,
             raise RunError(t("run.os_error", lang, path=str(exc.filename or ""), reason=os_reason(exc, lang))
                            + " " + t("run.kept_previous", lang)) from exc
         raise
-    final = eng.deliverables_dir / month
-    timings["total"] = time.perf_counter() - started
-    log(f"run ok month={month} in {timings['total']:.1f}s")
-    return RunResult(eng.slug, month, final, timings, notices)
+    return month, notices
 
 
 def _test_pause(name: str) -> None:
@@ -272,9 +361,11 @@ def preflight(eng: Engagement, lang: str, month: str = "") -> None:
 
 
 def build_deliverables(eng: Engagement, month: str, lang: str, step_dir: Path, out_dir: Path,
-                       executed: list[Path]) -> None:
-    """Write report.html, consultant-notes.html and workbook.xlsx into ``out_dir`` from this
-    run's results."""
+                       executed: list[Path], timings: dict[str, float] | None = None) -> None:
+    """Write report.html, consultant-notes.html and workbook.xlsx into ``out_dir`` from this run's results.
+
+    timings: filled with the seconds of ``report_html`` and ``workbook``.
+    """
     import nbformat
 
     from workbench.io.xlsxout import write_workbook
@@ -282,6 +373,7 @@ def build_deliverables(eng: Engagement, month: str, lang: str, step_dir: Path, o
     from workbench.report.workbook import build_workbook
     from workbench.steps import load_findings, load_result
 
+    t0 = time.perf_counter()
     notebooks = [nbformat.read(str(p), as_version=4) for p in executed]
     logo = eng.settings["consultant"]["logo"]
     segmentation = load_result(step_dir, "segment")
@@ -298,7 +390,11 @@ def build_deliverables(eng: Engagement, month: str, lang: str, step_dir: Path, o
     }, lead_html=lead, rules=rules)
     atomic.write_text(out_dir / "report.html", html)
     atomic.write_text(out_dir / "consultant-notes.html", notes)
+    t1 = time.perf_counter()
     write_workbook(build_workbook(step_dir, eng, month, lang), out_dir / "workbook.xlsx")
+    if timings is not None:
+        timings["report_html"] = t1 - t0
+        timings["workbook"] = time.perf_counter() - t1
 
 
 def print_pdf(html_path: Path, pdf_path: Path, lang: str) -> None:

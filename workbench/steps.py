@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from workbench import columns as C
 from workbench.config import Engagement, load_engagement
 from workbench.errors import WorkbenchError
 from workbench.i18n import LANGUAGES, t
 from workbench.io import tables
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -71,13 +72,160 @@ def context(engagement_dir: str, month: str = "", lang: str = "", step_dir: str 
 
 
 # --- import ---------------------------------------------------------------------------
-def import_step(eng: Engagement) -> Any:
-    """Import the engagement's inputs and write the canonical tables; return the ImportResult."""
+IMPORT_KEY = "import.key.json"    # work/: what the canonical tables were made from
+SEGMENT_KEY = "segment.key.json"  # work/<month>/: what `workbench segment` made them from
+# Settings only later steps read: a change there keeps the import.
+_AFTER_IMPORT = ("consultant", "segmentation", "maps", "cjm", "traction")
+
+
+class Imported:
+    """The canonical tables of an engagement: just imported, or reused from ``work/``.
+
+    report: the import report (dict); reused: True when nothing the tables were made from
+    changed since they were written (nothing was read again); key: what they were made
+    from (``import_key``); rows, customer_count: sizes; first, last: 'YYYY-MM-DD' of the
+    first and latest sale. ``ledger`` and ``customers`` are read from ``work/`` when first
+    asked for (a reused import that is only reported never reads them).
+    """
+
+    def __init__(self, eng: Engagement, report: dict[str, Any], reused: bool, key: str, meta: dict[str, Any],
+                 ledger: pd.DataFrame | None = None, customers: pd.DataFrame | None = None) -> None:
+        self.engagement, self.report, self.reused, self.key = eng, report, reused, key
+        self.rows, self.customer_count = int(meta["rows"]), int(meta["customers"])
+        self.first, self.last = str(meta["first"]), str(meta["last"])
+        self._ledger, self._customers = ledger, customers
+        self._writer: Any = None
+        self._failed: BaseException | None = None
+
+    def _start(self, write: Any) -> None:
+        """Write the tables in a thread (pyarrow writes without the interpreter lock)."""
+        import threading
+
+        def run() -> None:
+            try:
+                write()
+            except BaseException as exc:  # raised again by finish()
+                self._failed = exc
+
+        self._writer = threading.Thread(target=run, name="workbench-write-import", daemon=False)
+        self._writer.start()
+
+    def finish(self) -> None:
+        """Wait until the canonical tables are written (``import_step(wait=False)``); raise
+        what writing them raised."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.join()
+        failed, self._failed = self._failed, None
+        if failed is not None:
+            raise failed
+
+    @property
+    def ledger(self) -> pd.DataFrame:
+        if self._ledger is None:
+            self._ledger = tables.read_parquet(self.engagement.work_dir / "ledger.parquet", remember=True)
+        return self._ledger
+
+    @property
+    def customers(self) -> pd.DataFrame:
+        if self._customers is None:
+            self._customers = tables.read_parquet(self.engagement.work_dir / "customers.parquet", remember=True)
+        return self._customers
+
+    def release(self) -> None:
+        """Let go of the tables held in memory (they are read again from ``work/`` if asked for)."""
+        self._ledger = self._customers = None
+        tables.forget_tables()
+        import pyarrow as pa
+
+        # Arrow's allocator keeps freed blocks for reuse: at 1 M rows 260 MB this process
+        # would hold while the kernel reads the same tables (the run's peak)
+        pa.default_memory_pool().release_unused()
+
+    @property
+    def last_month(self) -> str:
+        """'YYYY-MM' of the latest sale."""
+        return self.last[:7]
+
+    @property
+    def dates(self) -> pd.DataFrame:
+        """The first and the latest sale as a two-row frame (``date``), for ``check_month``."""
+        import pandas as pd
+
+        return pd.DataFrame({C.DATE: pd.to_datetime([self.first, self.last])})
+
+
+def today() -> str:
+    """Today's date, ISO (one place, so a test can play another day)."""
+    import datetime as dt
+
+    return dt.date.today().isoformat()
+
+
+def import_key(eng: Engagement) -> str:
+    """What an import of ``eng`` is made from, as one digest: the bytes of every file it could
+    read (``inputs.sales.file`` and ``.files``, the customers file, every data file of
+    ``data/``: one not read as an input is still named in the report), the settings the
+    import reads (all but those of the later steps; today's date when ``import.max_date`` is
+    not set, as the import refuses later dates), the history's ``runs`` table (the
+    months already reported decide what the report calls a correction) and the code."""
+    from workbench.io import cache, inputs
+
+    paths: list[Path] = list(inputs.data_files(eng.data_dir))
+    for kind in ("sales", "customers"):
+        path = eng.input_path(kind)
+        if path is not None:
+            paths.append(path)
+    for item in eng.settings["inputs"]["sales"]["files"]:
+        paths.extend(inputs.expand(eng.root, item["file"] if isinstance(item, dict) else str(item)))
+    settings = {k: v for k, v in eng.settings.items() if k not in _AFTER_IMPORT}
+    if not (eng.settings.get("import") or {}).get("max_date"):
+        settings["today"] = today()  # the default max_date: dates after today are refused
+    return cache.digest({"code": cache.code_version(), "settings": settings,
+                         "files": cache.files_digest(eng.root, paths),
+                         "history": cache.table_digest(eng.history_path, "runs")})
+
+
+def import_step(eng: Engagement, reuse: bool = True, wait: bool = True) -> Imported:
+    """Import the engagement's inputs and write the canonical tables; return them.
+
+    When nothing they are made from changed (``import_key``) and ``work/`` still holds them
+    as written, they are reused and nothing is read (``Imported.reused``); ``reuse=False``
+    imports in any case. ``wait=False``: the tables are written by a thread while the caller
+    goes on with the frames in memory (``Imported.ledger``); the caller calls
+    ``Imported.finish()`` before anything reads ``work/``. Raises InputError as
+    ``workbench.ingest.import_engagement``.
+    """
+    from workbench.io import cache
+
+    work = eng.work_dir
+    keyfile = work / IMPORT_KEY
+    key = import_key(eng)  # before reading: a file changed meanwhile is read again next time
+    if reuse:
+        meta = cache.lookup(keyfile, key, eng.root)
+        if meta is not None:
+            return Imported(eng, tables.read_json(work / "import_report.json"), True, key, meta)
     from workbench.ingest import import_engagement, write_import
 
+    cache.forget(keyfile)
     result = import_engagement(eng)
-    write_import(eng, result)
-    return result
+    dates = result.ledger[C.DATE]
+    meta = {"rows": len(result.ledger), "customers": len(result.customers),
+            "first": dates.min().strftime("%Y-%m-%d"), "last": dates.max().strftime("%Y-%m-%d")}
+
+    def write() -> None:
+        write_import(eng, result)
+        tables.keep(work / "ledger.parquet", result.ledger)  # the next step segments it from memory
+        tables.keep(work / "customers.parquet", result.customers)
+        cache.store(keyfile, key, eng.root, [work / "ledger.parquet", work / "customers.parquet",
+                                             work / "import_report.json"], meta)
+
+    imported = Imported(eng, result.report, False, key, meta, result.ledger, result.customers)
+    if wait:
+        write()
+    else:
+        imported._start(write)
+    return imported
 
 
 def latest_month(eng: Engagement) -> str:
@@ -85,7 +233,7 @@ def latest_month(eng: Engagement) -> str:
     ledger_path = eng.work_dir / "ledger.parquet"
     if not ledger_path.is_file():
         import_step(eng)
-    return month_of_latest_sale(pd.read_parquet(ledger_path, columns=[C.DATE]))
+    return month_of_latest_sale(tables.read_parquet_columns(ledger_path, [C.DATE]))
 
 
 def month_of_latest_sale(ledger: pd.DataFrame, up_to_today: bool = True) -> str:
@@ -95,6 +243,8 @@ def month_of_latest_sale(ledger: pd.DataFrame, up_to_today: bool = True) -> str:
     ``import.max_date``) never choose it: the latest one up to today does, unless every date
     is later. ``up_to_today=False``: the latest date whatever it is (the last month with data).
     """
+    import pandas as pd
+
     dates = ledger[C.DATE]
     if up_to_today:
         past = dates[dates <= pd.Timestamp.today().normalize()]
@@ -108,7 +258,10 @@ def check_month(ledger: pd.DataFrame, month: str, lang: str, root: Path | str = 
     A month before the data would be stored in the history with no customers and report on
     a plan that never existed. After the last sale: ``MonthWithoutData`` (its export has not
     come yet; ``root``: the engagement folder, named in the way out: ``workbench add``).
+    ``ledger``: any frame with the ``date`` column (``Imported.dates`` will do).
     """
+    import pandas as pd
+
     from workbench.errors import MonthWithoutData
 
     first = pd.Timestamp(ledger[C.DATE].min()).strftime("%Y-%m")
@@ -125,11 +278,12 @@ def load_import_report(ctx: Context) -> dict[str, Any]:
 
 
 def load_ledger(ctx: Context) -> pd.DataFrame:
-    return tables.read_parquet(ctx.engagement.work_dir / "ledger.parquet")
+    """The canonical ledger (kept in memory for the next step while the file is unchanged)."""
+    return tables.read_parquet(ctx.engagement.work_dir / "ledger.parquet", remember=True)
 
 
 def load_customers(ctx: Context) -> pd.DataFrame:
-    return tables.read_parquet(ctx.engagement.work_dir / "customers.parquet")
+    return tables.read_parquet(ctx.engagement.work_dir / "customers.parquet", remember=True)
 
 
 IMPORT_REPORT = "import_report.json"  # this run's copy of the import report (work/<month>/)
@@ -179,25 +333,71 @@ def load_findings(step_dir: Path) -> list[dict[str, Any]]:
 
 
 # --- segmentation ---------------------------------------------------------------------
-def segment_step(ctx: Context) -> Any:
-    """Segment the base as of ctx.month; write segments.csv to the deliverables."""
+def segment_step(ctx: Context, imported: Imported | None = None) -> Any:
+    """Segment the base as of ctx.month; write segments.csv to the deliverables.
+
+    imported: the canonical tables in memory (``import_step``); default: read from ``work/``.
+    """
     from workbench.io.csvout import write_csv_for_excel
     from workbench.report.segment_report import segment_findings
     from workbench.segment import segment, segments_csv_frame
 
-    res = segment(load_ledger(ctx), load_customers(ctx), ctx.settings["segmentation"], ctx.month, ctx.lang)
-    tables.write_parquet(res.customers, ctx.step_dir / "segments.parquet")
+    ledger = imported.ledger if imported is not None else load_ledger(ctx)
+    customers = imported.customers if imported is not None else load_customers(ctx)
+    res = segment(ledger, customers, ctx.settings["segmentation"], ctx.month, ctx.lang)
+    tables.write_parquet(res.customers, ctx.step_dir / "segments.parquet", remember=True)
     write_csv_for_excel(segments_csv_frame(res, ctx.lang), ctx.out_dir / "segments.csv")
     save_result(ctx, "segment", res)
     save_findings(ctx, "segment", segment_findings(res, ctx.lang, ctx.currency))
     return res
 
 
+def segment_summary(res: Any) -> dict[str, Any]:
+    """What ``workbench segment`` prints: the counts the report and the workbook show (from
+    one place, ``SegmentationResult.counts``), revenue now and before, key accounts."""
+    n = res.counts
+    return {"month": res.month, "customers": n["customers"], "bought_in_window": n["in_mix"],
+            "revenue": round(res.bridge["now"], 2), "revenue_prev": round(res.bridge["prev"], 2),
+            "mix": {k: n[f"mix.{k}"] for k in ("vip", "strategic", "typical", "ballast")},
+            "lifecycle": {k: n[f"lifecycle.{k}"] for k in ("new", "active", "sleeping", "lost")},
+            "abc": {k: n[f"abc.{k}"] for k in "ABC"},
+            "key_accounts": n["key_accounts"]}
+
+
+def segment_reusing(ctx: Context, imported: Imported) -> tuple[dict[str, Any], bool]:
+    """``segment_step`` unless this month was segmented from the same tables with the same
+    settings and its files stand as written; returns (``segment_summary``, reused).
+
+    The key: the import's (``Imported.key``), the segmentation settings, currency, language,
+    month, the folders written and the code.
+    """
+    from workbench.io import cache
+
+    eng = ctx.engagement
+    key = cache.digest({"import": imported.key, "segmentation": ctx.settings["segmentation"],
+                        "currency": ctx.currency, "lang": ctx.lang, "month": ctx.month, "code": cache.code_version(),
+                        "step_dir": str(ctx.step_dir), "out_dir": str(ctx.out_dir)})
+    keyfile = ctx.step_dir / SEGMENT_KEY
+    meta = cache.lookup(keyfile, key, eng.root)
+    if meta is not None and isinstance(meta.get("summary"), dict):
+        return meta["summary"], True
+    cache.forget(keyfile)
+    res = segment_step(ctx, imported)
+    summary = segment_summary(res)
+    from workbench.io.results import RESULTS_DIR
+
+    cache.store(keyfile, key, eng.root, [
+        ctx.step_dir / "segments.parquet", ctx.step_dir / RESULTS_DIR / "segment.json",
+        ctx.step_dir / RESULTS_DIR / "segment", ctx.step_dir / "findings" / "segment.json",
+        ctx.out_dir / "segments.csv"], {"summary": summary})
+    return summary, False
+
+
 def load_segments(ctx: Context) -> pd.DataFrame:
     path = ctx.step_dir / "segments.parquet"
     if not path.is_file():
         segment_step(ctx)
-    return tables.read_parquet(path)
+    return tables.read_parquet(path, remember=True)
 
 
 # --- development maps -----------------------------------------------------------------
@@ -211,6 +411,8 @@ def plan_start(ctx: Context, produced: Any = None) -> str:
     today, see :func:`production_date`), never before the month after the reporting month
     (``workbench.maps.calendar.default_plan_start``).
     """
+    import pandas as pd
+
     configured = str(ctx.settings["maps"]["start_month"] or "")
     if configured:
         return configured
@@ -314,6 +516,8 @@ def cjm_step(ctx: Context) -> Any:
 # --- traction -----------------------------------------------------------------------------
 def load_checkpoints(step_dir: Path) -> pd.DataFrame:
     """The checkpoints of this run: development maps then CJM task lists (CHECKPOINT_COLUMNS)."""
+    import pandas as pd
+
     frames = [tables.read_parquet(p) for p in (Path(step_dir) / "checkpoints_maps.parquet",
                                                Path(step_dir) / "checkpoints_cjm.parquet") if p.is_file()]
     frames = [f[list(C.CHECKPOINT_COLUMNS)] for f in frames if len(f)]

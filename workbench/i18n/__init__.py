@@ -25,14 +25,18 @@ _HERE = Path(__file__).parent
 
 @cache
 def catalogue(lang: str) -> dict[str, Any]:
-    """Return the flat catalogue ``{"topic.key": message}`` for a language."""
-    import yaml
+    """Return the flat catalogue ``{"topic.key": message}`` for a language.
+
+    The catalogues are the package's own files, parsed by libyaml where present (the
+    pure-Python parser took 0.15-0.3 s of every command for the thirty files).
+    """
+    from workbench.io.yamlfiles import trusted_load
 
     if lang not in LANGUAGES:
         raise ValueError(f"language {lang!r}: allowed {', '.join(LANGUAGES)}")
     out: dict[str, Any] = {}
     for path in sorted((_HERE / lang).glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = trusted_load(path.read_text(encoding="utf-8")) or {}
         for key, value in data.items():
             out[f"{path.stem}.{key}"] = value
             _flatten(out, f"{path.stem}.{key}", value)

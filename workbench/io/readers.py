@@ -305,7 +305,21 @@ def _check_utf8(data: bytes, skip: int, prefix: int = 1 << 20) -> None:
         except UnicodeDecodeError as exc:
             if exc.end < prefix:
                 raise
-    data[skip:].decode("utf-8")
+        if _valid_utf8(data, skip):
+            return
+    data[skip:].decode("utf-8")  # the exact error (or a short text, valid)
+
+
+def _valid_utf8(data: bytes | MappedFile, skip: int) -> bool:
+    """True when ``data[skip:]`` is valid UTF-8, checked by Arrow in place (0.2 s for 130 MB,
+    no copy; a Python decode copied the file and built a string four times its size)."""
+    whole = pa.py_buffer(data.buffer if isinstance(data, MappedFile) else data)[skip:]
+    offsets = pa.py_buffer(np.array([0, whole.size], dtype=np.int64))
+    try:
+        pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, whole]).cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _line_text(data: bytes, pos: int, encoding: str) -> str:
@@ -470,8 +484,8 @@ class TextSource(Source):
             undecoded = set(raw) - set(coded) if raw_bytes else set()
             if raw_bytes:  # chunks decoded or encoded as they are: no copy to join them first
                 cells = _decode_columns([table.column(i) for i in range(ncols)], coded, undecoded, self._codec)
-            else:
-                cells = [table.column(i).combine_chunks() for i in range(ncols)]
+            else:  # chunks kept as they are (joining them copied every column)
+                cells = _dictionary_columns([table.column(i) for i in range(ncols)], coded)
             return Body(cells=cells, rows=rows, blank_lines=len(empties) + trailing_blank,
                         raw_codec=self._codec if undecoded else "")
         return self._body_exact(offset, end, start, delimiter, ncols, trailing_blank)
@@ -609,6 +623,21 @@ def decode_binary(values: pa.Array | pa.ChunkedArray, codec: str) -> pa.Array:
         pieces.append((rel + extra.before(piece.translate(_CP1251_EXTRA), rel),
                        piece.decode("cp1251").encode("utf-8")))
     return join_pieces(len(values), pieces)
+
+
+def _dictionary_columns(cells: list[pa.ChunkedArray], coded: Collection[int]) -> list[pa.Array | pa.ChunkedArray]:
+    """UTF-8 string columns: those in ``coded`` as dictionary arrays (encoded by pyarrow in
+    two threads), the others left in their chunks."""
+    out: list[pa.Array | pa.ChunkedArray] = list(cells)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        encoded = {i: pool.submit(pc.dictionary_encode, cells[i]) for i in range(len(cells)) if i in coded}
+        for i, fut in encoded.items():
+            enc = fut.result()  # chunks of one dictionary, shared
+            dictionary = enc.chunk(0).dictionary if enc.num_chunks else pa.array([], pa.string())
+            indices = pa.concat_arrays([c.indices for c in enc.chunks]) if enc.num_chunks \
+                else pa.array([], pa.int32())
+            out[i] = pa.DictionaryArray.from_arrays(indices, dictionary)
+    return out
 
 
 def _decode_columns(cells: list[pa.ChunkedArray], coded: Collection[int], keep: Collection[int],

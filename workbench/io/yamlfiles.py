@@ -23,16 +23,50 @@ MAX_DIGITS = 1000
 
 @cache
 def _loader() -> type:
-    import yaml
+    """The loader of engagement files: libyaml's C parser where PyYAML was built with it.
 
-    class DataLoader(yaml.SafeLoader):
-        """SafeLoader that refuses aliases and integers of more than MAX_DIGITS digits."""
+    libyaml scans and parses (eight times faster than PyYAML's pure-Python parser: twenty
+    files made 0.3-0.7 s of every command); the nodes are composed in Python by the
+    ``Composer`` below, so aliases are refused exactly as with the pure-Python loader, and
+    integers are checked by the same constructor. Without libyaml: the pure-Python parser.
+    """
+    import yaml
+    from yaml.composer import Composer
+
+    class DataComposer(Composer):
+        """Composes nodes as PyYAML does, refusing any alias (``*name``)."""
 
         def compose_node(self, parent: Any, index: Any) -> Any:
             if self.check_event(yaml.AliasEvent):
                 event = self.peek_event()
                 raise yaml.composer.ComposerError(None, None, "alias", event.start_mark)
             return super().compose_node(parent, index)
+
+    try:
+        from yaml._yaml import CParser as Parser  # libyaml
+    except ImportError:
+        from yaml.parser import Parser
+        from yaml.reader import Reader
+        from yaml.scanner import Scanner
+
+        class Parser(Reader, Scanner, Parser):  # type: ignore[no-redef]
+            def __init__(self, stream: Any) -> None:
+                Reader.__init__(self, stream)
+                Scanner.__init__(self)
+                yaml.parser.Parser.__init__(self)
+
+    class DataLoader(DataComposer, Parser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        """SafeLoader that refuses aliases and integers of more than MAX_DIGITS digits.
+
+        ``DataComposer`` stands before the parser in the bases, so its composing replaces the
+        C parser's own (which would resolve aliases without asking).
+        """
+
+        def __init__(self, stream: Any) -> None:
+            Parser.__init__(self, stream)
+            Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
 
         def construct_yaml_int(self, node: Any) -> Any:
             if sum(ch.isdigit() for ch in str(node.value)) > MAX_DIGITS:
@@ -47,7 +81,15 @@ def safe_load(text: str) -> Any:
     """``yaml.safe_load`` without aliases or runaway integers (raises yaml.YAMLError)."""
     import yaml
 
-    return yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeConstructor with no alias
+
+
+def trusted_load(text: str) -> Any:
+    """Parse YAML shipped with the package (message catalogues, the settings template):
+    ``yaml.safe_load`` through libyaml when present, all in C."""
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
 
 
 def yaml_problem(exc: Exception, lang: str) -> str:

@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from workbench.i18n import t
+from workbench.io import xlsxout
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
@@ -105,7 +106,7 @@ def clean_text(value: Any) -> str:
 
 def set_value(cell: Cell, value: Any, kind: str | None = None) -> None:
     """Write one value; strings are forced to be strings (never formulas)."""
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT or value is pd.NA:
         cell.value = None
         return
     if isinstance(value, str):
@@ -122,6 +123,14 @@ def set_value(cell: Cell, value: Any, kind: str | None = None) -> None:
     cell.value = value
     if kind:
         cell.number_format = FORMATS[kind]
+
+
+def _empty(values: pd.Series) -> bool:
+    """True when every value is missing (None, NaN, NaT, NA) or an empty text."""
+    blank = values.isna()
+    if not pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_datetime64_any_dtype(values.dtype):
+        blank = blank | values.eq("").fillna(False).astype(bool)
+    return bool(blank.all())
 
 
 class Book:
@@ -184,14 +193,13 @@ class Book:
     def _yes_no(self, df: pd.DataFrame) -> pd.DataFrame:
         """Booleans in the workbook's language (Excel would show TRUE / FALSE)."""
         bools = [c for c in df.columns if pd.api.types.is_bool_dtype(df[c])
-                 or (df[c].dtype == object and df[c].dropna().map(lambda v: isinstance(v, bool)).all()
-                     and df[c].notna().any())]
+                 or (df[c].dtype == object and pd.api.types.infer_dtype(df[c], skipna=True) == "boolean")]
         if not bools:
             return df
         yes, no = str(t("fmt.yes", self.lang)), str(t("fmt.no", self.lang))
         out = df.copy()
-        for c in bools:
-            out[c] = df[c].map(lambda v: yes if v is True or v == True else (no if v is False or v == False else v))  # noqa: E712
+        for c in bools:  # a missing flag stays an empty cell
+            out[c] = df[c].astype(object).map({True: yes, False: no})
         return out
 
     def add_table(self, name: str, df: pd.DataFrame, title: str = "",
@@ -216,9 +224,7 @@ class Book:
         headers, widths = headers or {}, widths or {}
         if len(df) == 0:
             return None
-        empty = [c for c in df.columns if c not in keep_empty
-                 and df[c].map(lambda v: v is None or v == "" or (isinstance(v, float) and pd.isna(v))
-                               or v is pd.NaT).all()]
+        empty = [c for c in df.columns if c not in keep_empty and _empty(df[c])]
         df = self._yes_no(df.drop(columns=empty))
         kinds = self._kinds_for(df, kinds or {})
         ws = self.wb.create_sheet(self._unique_name(name))
@@ -236,17 +242,26 @@ class Book:
             set_value(cell, headers.get(col, col))
             cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, BORDER
             cell.alignment = Alignment(wrap_text=True, vertical="center")
-        values = {c: df[c].tolist() for c in cols}
-        for i in range(len(df)):
-            r = header_row + 1 + i
-            for j, col in enumerate(cols, start=1):
-                cell = ws.cell(row=r, column=j)
-                set_value(cell, values[col][i])
-                kind = kinds.get(col)
-                if kind and cell.value is not None and not isinstance(cell.value, (str, bool)):
-                    cell.number_format = self.format_of(kind)
-                if col in wrap:
-                    cell.alignment = WRAP
+
+        def fill() -> None:
+            values = {c: df[c].tolist() for c in cols}
+            for i in range(len(df)):
+                r = header_row + 1 + i
+                for j, col in enumerate(cols, start=1):
+                    cell = ws.cell(row=r, column=j)
+                    set_value(cell, values[col][i])
+                    kind = kinds.get(col)
+                    if kind and cell.value is not None and not isinstance(cell.value, (str, bool)):
+                        cell.number_format = self.format_of(kind)
+                    if col in wrap:
+                        cell.alignment = WRAP
+
+        if len(df) > xlsxout.STREAMED_ROWS:  # written into the file by io.xlsxout, as fill() would
+            xlsxout.defer_rows(ws, header_row + 1, df[cols], {c: self.format_of(kinds[c]) for c in cols if c in kinds},
+                               {c: WRAP for c in cols if c in wrap}, fill)
+        else:
+            fill()
+        values = {c: df[c].iloc[:200].tolist() for c in cols}  # the widths are estimated from these
         for j, col in enumerate(cols, start=1):
             letter = get_column_letter(j)
             if col in widths:

@@ -133,3 +133,25 @@ def test_run_keeps_jsonschema_from_building_the_iri_grammar():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
                          cwd=Path(__file__).resolve().parent.parent)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def test_an_import_with_nothing_to_read_is_refused_before_the_readers_load(tmp_path):
+    """A new engagement with no export yet: the refusal names the missing files, exactly as the
+    full import would, without loading pandas (a user waits for it: issue 20's start-up goal)."""
+    assert main(["new", str(tmp_path / "acme"), "--client", "Acme"]) == 0
+    eng = tmp_path / "acme"
+    text = (eng / "engagement.yaml").read_text(encoding="utf-8")
+    (eng / "engagement.yaml").write_text(text.replace('    file: ""  # "" = none\n',
+                                                      '    file: "data/customers.xlsx"  # "" = none\n', 1),
+                                         encoding="utf-8")
+    probe = ("import sys, json; from workbench.cli import main; code = main(['import', '--json', sys.argv[1]]);"
+             "print(json.dumps({'code': code, 'pandas': 'pandas' in sys.modules}), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", probe, str(eng)], capture_output=True, text=True, timeout=60)
+    assert json.loads(out.stderr.strip().splitlines()[-1]) == {"code": 1, "pandas": False}
+    problems = json.loads(out.stdout)["problems"]
+    assert [(p["code"], p["file"], p["value"]) for p in problems] == [
+        ("not_found", "sales.csv", "sales.csv"), ("not_found", "customers.xlsx", "customers.xlsx")]
+    # with a file in data/ the full import reads it (and says what is wrong with it)
+    (eng / "data" / "notes.csv").write_text("a;b\n1;2\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-c", probe, str(eng)], capture_output=True, text=True, timeout=60)
+    assert json.loads(out.stderr.strip().splitlines()[-1])["pandas"] is True

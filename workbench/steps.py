@@ -186,6 +186,24 @@ def import_key(eng: Engagement) -> str:
                          "history": cache.table_digest(eng.history_path, "runs")})
 
 
+def _refuse_when_nothing_to_read(eng: Engagement) -> None:
+    """Refuse at once, before pandas and the readers load (half a second), when no file the
+    import could read exists: ``data/`` holds no data file and every named input is missing.
+    The problems are the ones the full import would list (each named file not found)."""
+    from workbench.errors import InputError, Problem
+    from workbench.io import inputs
+
+    if any(True for _ in inputs.data_files(eng.data_dir)):
+        return
+    named = [path for path in (eng.input_path(kind) for kind in ("sales", "customers")) if path is not None]
+    for item in eng.settings["inputs"]["sales"]["files"]:
+        if list(inputs.expand(eng.root, item["file"] if isinstance(item, dict) else str(item))):
+            return
+    if eng.input_path("sales") is None or any(path.exists() for path in named):
+        return
+    raise InputError([Problem(kind="not_found", file=path.name, value=path.name) for path in named], eng.lang)
+
+
 def import_step(eng: Engagement, reuse: bool = True, wait: bool = True) -> Imported:
     """Import the engagement's inputs and write the canonical tables; return them.
 
@@ -205,6 +223,7 @@ def import_step(eng: Engagement, reuse: bool = True, wait: bool = True) -> Impor
         meta = cache.lookup(keyfile, key, eng.root)
         if meta is not None:
             return Imported(eng, tables.read_json(work / "import_report.json"), True, key, meta)
+    _refuse_when_nothing_to_read(eng)
     from workbench.ingest import import_engagement, write_import
 
     cache.forget(keyfile)

@@ -835,6 +835,10 @@ def test_targets_by_hand():
     assert t.value == 0.182 and {"lifted", "hold"} <= set(t.labels)
     # the hold rule is labelled
     assert "hold" in make_target({"rule": "hold", "value": [0.0], "min": None}, 100.0, 1, 0, "revenue").labels
+    # any rule whose target comes out at its baseline is said to be a hold (an individual map's
+    # orders in the customer's own rhythm: 6 -> 6); one above it is not
+    assert "hold" in make_target({"rule": "absolute", "value": [6], "min": None}, 6.0, 1, 0, "orders").labels
+    assert "hold" not in make_target({"rule": "absolute", "value": [7], "min": None}, 6.0, 1, 0, "orders").labels
     # reach 30 % of 4 customers: 1.2, i.e. 2 customers
     t = make_target({"rule": "reach", "value": [0.3], "min": None}, 0.0, 4, 0, "calls_made")
     assert (t.exact, t.value, t.rounding) == (1.2, 2.0, "up")

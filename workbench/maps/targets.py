@@ -151,6 +151,8 @@ def make_target(target: Mapping[str, Any], baseline: float, n_members: int, inde
     rounding = "up" if spec.whole and value > exact + _EPS else ""
     if not spec.whole:
         exact = value
+    if spec.direction == "up" and abs(value - baseline) <= _EPS and "hold" not in labels:
+        labels.append("hold")  # a target equal to its baseline is a hold, whatever rule gave it (6 -> 6)
     return Target(baseline=float(baseline), exact=exact, value=value, rounding=rounding,
                   growth=applied, labels=tuple(dict.fromkeys(labels)))
 

@@ -5,7 +5,9 @@ file (a customers file beside the ledger it pairs with), the consultant's edits 
 engagement.yaml are made as text (currency GBP, ``import.max_date``), and ``workbench import
 --json`` reads it. A ledger imports with the manifest's figures (worked out independently
 by tests/corpus/figures.py with plain pandas: rows, customers, revenue, VAT basis, dates), or
-is refused with its message pinned; a deal export is refused until issue 14 reads deals.
+is refused with its message pinned. A CRM deal export is read as deals: only its won deals are
+revenue (checked against the same independent figures), an unclassified closed stage stops
+the import until the consultant's ``deals.stages`` lines are added.
 """
 from __future__ import annotations
 
@@ -15,7 +17,6 @@ import re
 import shutil
 from pathlib import Path
 
-import pytest
 import yaml
 
 from workbench.cli import main
@@ -131,13 +132,106 @@ def test_superstore_refusal_in_english(tmp_path, capsys):
     assert "the file's headers: Order_ID | Приоритет" in err
 
 
-@pytest.mark.parametrize("slug", DEALS)
-def test_deal_exports_are_refused_until_issue_14(tmp_path, capsys, slug):
+# --- CRM deal exports (issue 14): deals, never a ledger; only won deals are revenue -----------
+
+def check_deals(report: dict, x: dict) -> dict:
+    """The deal export's counts and amounts against the manifest's figures; its block."""
+    f, d = report["files"][0], report["deals"]
+    assert f["kind"] == "deals" and f["rows_read"] == x["rows"]
+    assert (d["won"], d["lost"], d["open"]) == (x["won_deals"], x["lost_deals"], x["open_deals"])
+    assert close(d["won_amount"], x["revenue"]) and close(d["lost_amount"], x["lost_amount"])
+    if "pipeline_amount" in x:
+        assert close(d["open_amount"], x["pipeline_amount"])
+    if "budget_sum_all_deals" in x:
+        assert close(d["budget_all"], x["budget_sum_all_deals"])
+    if "pipelines" in x:
+        assert len(d["pipelines"]) == x["pipelines"]
+    assert (report["totals"]["date_from"], report["totals"]["date_to"]) == (x["date_min"], x["date_max"])
+    return d
+
+
+def test_built_amocrm_deals_count_won_deals_only_and_open_close_dates_are_normal(tmp_path, capsys):
+    x = ENTRIES["built-amocrm-deals"]["expected"]
+    report = imported(tmp_path, capsys, "built-amocrm-deals")
+    d = check_deals(report, x)
+    assert d["open_close_text"] == x["open_not_closed_text"]          # «не закрыта»: normal, no error
+    # the won deal without a company names its contact: the contact is the customer (said)
+    assert (d["customers_company"], d["customers_contact"]) == (x["customers"], x["won_without_company"])
+    assert report["totals"]["customers"] == x["customers"] + x["won_without_company"]
+    assert close(report["totals"]["revenue"], x["revenue"])
+    assert report["totals"]["revenue"] < x["budget_sum_all_deals"]
+
+
+def test_built_bitrix24_rest_codes_and_semantics_and_a_contact_customer(tmp_path, capsys):
+    x = ENTRIES["built-bitrix24-rest-deals"]["expected"]
+    report = imported(tmp_path, capsys, "built-bitrix24-rest-deals")
+    d = check_deals(report, x)
+    assert d["crm"] == "bitrix24"
+    assert close(report["totals"]["revenue"], x["revenue"]) and report["totals"]["customers"] == x["customers"]
+    assert d["customers_contact"] == x["won_contact_only"]
+
+
+def test_built_bitrix24_ui_custom_closed_stage_stops_the_import_until_classified(tmp_path, capsys):
+    slug = "built-bitrix24-ui-deals"
+    x = ENTRIES[slug]["expected"]
     problems, err = refused(tmp_path, capsys, slug)
-    assert [p["code"] for p in problems] == ["deal_export"]
-    assert "выгрузка сделок CRM (deal export): поддержка — в задаче 14" in err
-    problems, err = refused(tmp_path / "en", capsys, slug, lang="en")
-    assert "deal export: supported in issue 14" in err
+    err = err.replace("\u00a0", " ")
+    assert [(p["code"], p["value"]) for p in problems] == [("deal_stage_unknown", s) for s in x["closed_unclassified"]]
+    assert "  - «Отложено», воронка «Общее», закрытая: сделок: 1, на сумму 95 000 ₽" in err
+    assert '    "Общее":\n      "Новая": open\n' in err and '      "Отложено": ""\n' in err
+    report = imported(tmp_path / "b", capsys, slug,
+                      edits=(("  stages: {}", '  stages: {"*": {"Отложено": lost}}'),))
+    check_deals(report, {**x, "lost_deals": x["lost_deals"] + 1, "lost_amount": x["lost_amount"] + 95_000})
+    assert close(report["totals"]["revenue"], x["revenue"]) and report["totals"]["customers"] == x["customers"]
+
+
+def test_genuine_bitrix24_leasing_refused_until_its_stages_and_customer_are_named(tmp_path, capsys):
+    slug = "bitrix24-rest-leasing-deals"
+    x = ENTRIES[slug]["expected"]
+    problems, err = refused(tmp_path, capsys, slug)
+    err = err.replace("\u00a0", " ")
+    assert sorted(p["value"] for p in problems if p["code"] == "deal_stage_unknown") == sorted(x["closed_unclassified"])
+    assert [p["code"] for p in problems if p["code"] != "deal_stage_unknown"] == ["deal_no_customer_column"]
+    for stage, n in x["closed_unclassified"].items():
+        assert f"  - «{stage}», закрытая: сделок: {n}, на сумму" in err
+    report = imported(tmp_path / "b", capsys, slug, edits=(
+        ("  stages: {}", '  stages: {"*": {"Выдано": won, "Отложенные": lost}}'),
+        ("    columns: {}               # canonical names: deal_id", "    columns: {contact: TITLE}  # deal_id")))
+    d = report["deals"]
+    assert (d["won"], d["lost"]) == (x["won_deals"], x["lost_deals"] + x["closed_unclassified"]["Отложенные"])
+    assert close(report["totals"]["revenue"], x["revenue"]) and close(d["budget_all"], x["budget_sum_all_deals"])
+
+
+def test_genuine_amocrm_fixture_won_deal_without_amount_is_named_then_kept(tmp_path, capsys):
+    slug = "amocrm-leads-test-fixture"
+    x = ENTRIES[slug]["expected"]
+    problems, err = refused(tmp_path, capsys, slug)
+    assert [(p["code"], p["column"]) for p in problems] == [("deal_won_no_amount", "Бюджет")]
+    assert "выигранная сделка без суммы" in err
+    report = imported(tmp_path / "b", capsys, slug,
+                      edits=(("  won_without_amount: refuse", "  won_without_amount: keep"),))
+    d = report["deals"]
+    assert (d["deals"], d["won"], d["lost"], d["open"]) == (x["deals"], x["won_deals"], x["lost_deals"], x["open_deals"])
+    assert d["open_close_text"] == x["open_not_closed_text"] and len(d["rows_without_id"]) == x["rows_without_id"]
+    assert d["customers_contact"] == x["customers"] and x["rows_with_company"] == 0
+    assert close(report["totals"]["revenue"], x["revenue"])
+
+
+def test_genuine_bitrix24_demo_with_open_deals_only_has_no_revenue_alone(tmp_path, capsys):
+    slug = "bitrix24-rest-demo-deals"
+    x = ENTRIES[slug]["expected"]
+    assert (x["won_deals"], x["revenue"]) == (0, 0.0)
+    problems, err = refused(tmp_path, capsys, slug)
+    assert [p["code"] for p in problems] == ["deal_no_won"]
+    assert "нет ни одной выигранной сделки с клиентом" in err
+    problems, _ = refused(tmp_path / "en", capsys, slug, lang="en")
+    assert [p["code"] for p in problems] == ["deal_no_won"]
+
+
+def test_every_deal_export_of_the_corpus_is_tested():
+    tested = {"built-amocrm-deals", "built-bitrix24-rest-deals", "built-bitrix24-ui-deals",
+              "bitrix24-rest-leasing-deals", "amocrm-leads-test-fixture", "bitrix24-rest-demo-deals"}
+    assert set(DEALS) == tested
 
 
 # --- 1C, МойСклад, Excel --------------------------------------------------------------------

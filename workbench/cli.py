@@ -15,6 +15,7 @@ from workbench.i18n import LANGUAGES, t
 
 SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+INPUT_NAMES = ("sales", "customers", "deals", "deal_history")  # --data NAME=FILE
 
 
 def _lang_of(path: str | None) -> str:
@@ -78,13 +79,13 @@ def cmd_new(args: argparse.Namespace) -> int:
     inputs: dict[str, int] = {}  # input -> index in ``files`` of its first file
     files: list[Path] = []
     for spec in args.data or []:
-        name, _, file = spec.rpartition("=") if "=" in spec and spec.split("=", 1)[0] in ("sales", "customers") \
+        name, _, file = spec.partition("=") if "=" in spec and spec.split("=", 1)[0] in INPUT_NAMES \
             else ("", "", spec)
         src = Path(file)
         if not src.is_file():
             raise WorkbenchError(t("run.data_missing", lang, path=str(src)))
         name = name or ("sales" if "sales" not in inputs else "customers")
-        if name == "customers" and name in inputs:
+        if name != "sales" and name in inputs:  # one customers file, one deal export, one history
             raise WorkbenchError(t("run.exists", lang, path=f"inputs.{name}"))
         inputs.setdefault(name, len(files))  # more sales files: read through inputs.sales.files (data/*)
         files.append(src)
@@ -105,7 +106,12 @@ def cmd_new(args: argparse.Namespace) -> int:
     def rel(kind: str) -> str:
         return f"data/{stored[inputs[kind]]}" if kind in inputs else ""
 
-    text = render_template(args.client, lang, rel("sales") or "data/sales.csv", rel("customers"))
+    sales = rel("sales") or ("" if "deals" in inputs else "data/sales.csv")
+    text = render_template(args.client, lang, sales, rel("customers"), rel("deals"))
+    if "deal_history" in inputs:  # the stage history of the deal export
+        head, _, tail = text.partition("  deal_history:")
+        tail = tail.replace('    file: ""', f'    file: {json.dumps(rel("deal_history"))}', 1)
+        text = head + "  deal_history:" + tail
     atomic.write_text(path / "engagement.yaml", text)
     print(t("run.created", lang, path=str(path)))
     return 0
@@ -290,8 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("new", help="create an engagement folder with a documented engagement.yaml")
     s.add_argument("path", help="engagements/<slug>")
     s.add_argument("--client", required=True, help='client name, e.g. "ООО «Альфа»"')
-    s.add_argument("--data", action="append", metavar="[sales=|customers=]FILE",
-                   help="client export to copy into data/ (first: sales, second: customers)")
+    s.add_argument("--data", action="append", metavar="[sales=|customers=|deals=|deal_history=]FILE",
+                   help="client export to copy into data/ (first: sales, second: customers; a CRM deal export "
+                        "given as sales is recognised)")
     s.add_argument("--lang", choices=LANGUAGES, default="ru")
     s.set_defaults(func=cmd_new)
 

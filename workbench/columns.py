@@ -57,9 +57,37 @@ SELLER = "seller"                # the client's own legal entity («Органи
 COUNTRY = "country"              # a country: text, never a quantity
 CUSTOMER_CODE = "customer_code"  # the customer's code in the client's system (account, код)
 # CRM deal exports (one row per deal, not per sale): a file with a stage column is one.
-STAGE = "stage"                  # deal stage («Этап сделки», STAGE_ID)
-PIPELINE = "pipeline"            # pipeline / deal category («Воронка», CATEGORY_ID)
-CLOSED = "closed"                # closed flag (Y/N, «Сделка закрыта»)
+# STAGE and PIPELINE are also columns of the deals table below.
+CLOSED_FLAG = "closed_flag"      # closed flag (Y/N, «Сделка закрыта»); the deals table keeps CLOSED, a date
+
+# --- the deals table (one row per CRM deal; work/deals.parquet) --------------------
+DEAL_ID = "deal_id"              # text: the CRM's id ("" never: rows without one are left out)
+DEAL_NAME = "deal_name"          # text: the deal's title, as in the file
+PIPELINE = "pipeline"            # text: the pipeline as in the file ("" when the file has none)
+STAGE = "stage"                  # text: the stage as in the file (a name or a code)
+OUTCOME = "outcome"              # "won" | "lost" | "open"
+STAGE_ORDER = "stage_order"      # int: position of an open stage in its pipeline's funnel (1..n; 0 closed)
+CREATED = "created"              # datetime64: the deal was created
+CLOSED = "closed"                # datetime64: closed (won / lost); NaT for open deals
+MODIFIED = "modified"            # datetime64: last modified (NaT when the file has no such column)
+CLOSE_FROM = "close_from"        # "close" | "modified" | "": where a closed deal's date came from
+CUSTOMER_KIND = "customer_kind"  # "company" | "contact" | "": who the customer is
+SOURCE = "source"                # text: the lead source (UTM, channel), optional
+LOST_REASON = "lost_reason"      # text: why a lost deal was lost, optional
+
+DEALS_COLUMNS = (
+    DEAL_ID, DEAL_NAME, PIPELINE, STAGE, OUTCOME, STAGE_ORDER, AMOUNT, CREATED, CLOSED, MODIFIED,
+    CLOSE_FROM, CUSTOMER_ID, CUSTOMER_NAME, CUSTOMER_KIND, MANAGER, SOURCE, LOST_REASON, SOURCE_FILE,
+    SOURCE_ROW,
+)
+# --- the stage history (one row per stage a deal entered; work/deal_history.parquet) --
+ENTERED = "entered"              # datetime64: when the deal entered the stage
+DEAL_ROW = "deal_row"            # int: the deal's row in the deals table written with it (a fast join)
+# rows in deal_row order, then time order; stage_order as in the deals table (0: a closed stage)
+DEAL_HISTORY_COLUMNS = (DEAL_ID, PIPELINE, STAGE, ENTERED, STAGE_ORDER, DEAL_ROW)
+# --- the stages (one row per pipeline and stage; work/deal_stages.parquet) -------------
+STAGE_RULE = "stage_rule"        # where the outcome came from: "config" | "system" | "semantic" | "flag"
+DEAL_STAGES_COLUMNS = (PIPELINE, STAGE, OUTCOME, STAGE_ORDER, STAGE_RULE)
 
 # --- segmentation output (one row per customer; segments.csv) ---------------------
 REVENUE = "revenue"              # float: net revenue in the analysis window, currency

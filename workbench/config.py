@@ -32,6 +32,12 @@ SALES_COLUMNS = ("customer_name", "inn", "date", "amount", "quantity", "product"
 CUSTOMER_COLUMNS = ("customer_name", "inn", "industry", "headcount", "manager", "potential",
                     "region", "phone", "note")
 ACTIVITY_COLUMNS = ("date", "customer_name", "inn", "manager", "result", "contact", "position", "role")
+DEAL_COLUMNS = ("deal_id", "deal_name", "stage", "pipeline", "amount", "created", "closed", "modified",
+                "closed_flag", "semantic", "company", "contact", "manager", "source", "lost_reason",
+                "currency")
+DEAL_HISTORY_COLUMNS = ("deal_id", "stage", "date", "pipeline")
+DEAL_OUTCOMES = ("won", "lost", "open")
+INPUTS = ("sales", "customers", "activities", "deals", "deal_history")
 
 # Enumerated values, by key path ("*" matches any one key).
 ENUMS: dict[str, tuple[str, ...]] = {
@@ -43,16 +49,21 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "import.customer_key": ("auto", "inn", "name"),
     "import.overlap": ("newest_file_wins", "dedupe_rows"),
     "segmentation.xyz.method": ("regularity", "cv"),
+    "deals.won_without_amount": ("refuse", "keep"),
     "segmentation.xyz.period": ("month", "quarter"),
     "segmentation.key_accounts.grade_by": ("auto", "profit", "revenue"),
     "maps.calendar.seasonal[].kind": ("holidays", "budget", "peak", "low"),
     "maps.calendar.events[].kind": ("release", "law", "conference"),
+    # the hourglass stage a custom CJM stage stands for (its template cells land there)
+    "cjm.stages[].hourglass": ("attention", "trust", "contact", "warmup", "sale", "after_sales", "referral"),
 }
 # Keys whose value is a mapping with free keys drawn from a list, values text.
 MAPPINGS: dict[str, tuple[str, ...]] = {
     "inputs.sales.columns": SALES_COLUMNS,
     "inputs.customers.columns": CUSTOMER_COLUMNS,
     "inputs.activities.columns": ACTIVITY_COLUMNS,
+    "inputs.deals.columns": DEAL_COLUMNS,
+    "inputs.deal_history.columns": DEAL_HISTORY_COLUMNS,
 }
 # Lists of files: each item a path / glob pattern inside the engagement folder, or (where
 # the key allows it) a mapping {file, sheet, columns} for a file with a layout of its own.
@@ -74,7 +85,7 @@ _DATE_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 ITEMS: dict[str, dict[str, tuple[type, bool]]] = {
     "maps.calendar.seasonal": {"month": (int, True), "kind": (str, True), "note": (str, False)},
     "maps.calendar.events": {"month": (str, True), "kind": (str, True), "name": (str, True)},
-    "cjm.stages": {"code": (str, True), "ru": (str, True), "en": (str, True)},
+    "cjm.stages": {"code": (str, True), "ru": (str, True), "en": (str, True), "hourglass": (str, False)},
 }
 # Numeric bounds (inclusive) by key path.
 RANGES: dict[str, tuple[float, float]] = {
@@ -117,6 +128,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "maps.seasonal_factors.holidays": (0.1, 5.0),
     "maps.seasonal_factors.low": (0.1, 5.0),
     "traction.at_risk_ratio": (0.0, 1.0),
+    "deals.stalled_factor": (1.0, 100.0),
 }
 # Any other number: within this (a value is compared before it is converted to float,
 # which a 400-digit integer would overflow).
@@ -131,12 +143,13 @@ MONTH_KEYS = ("maps.start_month",)
 
 
 def render_template(client: str, language: str = "ru", sales_file: str = "",
-                    customers_file: str = "") -> str:
+                    customers_file: str = "", deals_file: str = "") -> str:
     """Return the text of a new engagement.yaml (comments kept) for a client."""
     text = ENGAGEMENT_TEMPLATE.read_text(encoding="utf-8")
     # json.dumps gives a valid YAML double-quoted scalar for any text.
     return text.format(client=json.dumps(client, ensure_ascii=False), language=language,
-                       sales_file=json.dumps(sales_file), customers_file=json.dumps(customers_file))
+                       sales_file=json.dumps(sales_file), customers_file=json.dumps(customers_file),
+                       deals_file=json.dumps(deals_file))
 
 
 def defaults() -> dict[str, Any]:
@@ -174,6 +187,8 @@ def _enum_for(path: str) -> tuple[str, ...] | None:
 
 
 def _overlay(default: Any, value: Any, path: str, problems: list[str], lang: str) -> Any:
+    if path == "deals.stages":  # pipeline -> {stage: won | lost | open}: free keys, checked apart
+        return _deal_stages(value, path, problems, lang)
     if path in FREE_MAPPINGS:
         return _free_mapping(value, path, problems, lang)
     if path in GROUP_LISTS:
@@ -429,11 +444,35 @@ def _check_rules(s: dict[str, Any], problems: list[str], lang: str) -> None:
         if not 0.0 <= bounds[0] <= bounds[1] <= 1.0:
             problems.append(t("config.mix_bounds", lang, key=f"segmentation.healthy_mix.{tier}",
                               value=_show(bounds)))
-    if not s["inputs"]["sales"]["file"] and not s["inputs"]["sales"]["files"]:
+    if not s["inputs"]["sales"]["file"] and not s["inputs"]["sales"]["files"] and not s["inputs"]["deals"]["file"]:
         problems.append(t("config.missing_key", lang, key="inputs.sales.file"))
     codes = [st.get("code") for st in s["cjm"]["stages"]]
     if len(codes) != len(set(codes)):
         problems.append(t("config.duplicate_stage", lang, value=_show(codes)))
+
+
+def _deal_stages(value: Any, path: str, problems: list[str], lang: str) -> dict[str, dict[str, str]]:
+    """``deals.stages``: pipeline (as in the file, ``*`` = any) -> {stage: won | lost | open}, in
+    the order given (the open stages' order is the funnel's)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(t("config.expected_mapping", lang, key=path, value=_show(value)))
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for pipeline, stages in value.items():
+        key = f"{path}.{pipeline}"
+        if not isinstance(stages, dict):
+            problems.append(t("config.expected_mapping", lang, key=key, value=_show(stages)))
+            continue
+        out[str(pipeline)] = {}
+        for stage, outcome in stages.items():
+            if outcome not in DEAL_OUTCOMES:
+                problems.append(t("config.unknown_value", lang, key=f"{key}.{stage}", value=_show(outcome),
+                                  allowed=", ".join(DEAL_OUTCOMES)))
+                continue
+            out[str(pipeline)][str(stage)] = str(outcome)
+    return out
 
 
 def _is_number(value: Any) -> bool:
@@ -567,7 +606,8 @@ class Engagement:
         return self.root / "history.sqlite"
 
     def input_path(self, name: str) -> Path | None:
-        """Absolute path of input ``name`` ("sales" / "customers" / "activities"), or None if not configured."""
+        """Absolute path of input ``name`` (``INPUTS``: "sales", "customers", "activities", "deals",
+        "deal_history"), or None if not configured."""
         rel = self.settings["inputs"][name]["file"]
         return (self.root / rel) if rel else None
 
@@ -626,8 +666,7 @@ def _check_paths(root: Path, settings: dict[str, Any], before: dict[str, Any], s
 
     With ``before`` (the settings ``source`` was laid over), only paths it changed are checked.
     """
-    keys = [("inputs", "sales", "file"), ("inputs", "customers", "file"), ("inputs", "activities", "file"),
-            ("consultant", "logo")]
+    keys = [*(("inputs", name, "file") for name in INPUTS), ("consultant", "logo")]
     paths = [(".".join(key), _get(settings, key), _get(before, key) if before else None) for key in keys]
     for name in FILE_LISTS:  # every path or pattern of the file lists (inputs.sales.files, inputs.ignore)
         key = tuple(name.split("."))

@@ -13,7 +13,10 @@ Choices made here (stated in the import report too):
 
 * Roles: «Организация» is the seller, never the customer; «Партнер» wins over
   «Контрагент»; a customer column with one value on every row gives way to one that
-  varies; values overrule weak header matches (``roles``). A CRM deal export is refused.
+  varies; values overrule weak header matches (``roles``).
+* A CRM deal export (``roles.deal``: a stage column beside another deal field) is read as
+  deals, never as a ledger (``deals``): beside a ledger it is the funnel; alone, its won
+  deals are the revenue. A second deal export among the sales files is refused.
 * Revenue is read without VAT where the file offers it (``import.vat``); the tax is
   never revenue; without an amount, quantity x price. The basis is always said.
 * Returns are rows with a negative amount. They stay in the ledger with
@@ -53,7 +56,10 @@ The steps a file goes through, one module each:
 * ``combine``: the sales files into one set of rows: overlapping months resolved
   (``import.overlap``), each month's source and the corrections of past months kept
   (``combine_report`` renders them);
-* ``report``: the import report (text, HTML, findings, workbook sheets).
+* ``report``: the import report (text, HTML, findings, workbook sheets);
+* ``deals``: a CRM deal export found and read (``deal_read``, its rows; ``deal_history``, the
+  stage history; ``stages``, each stage won, lost or open; ``deal_checks``, the refusals;
+  ``deal_report``, its part of the import report).
 """
 from __future__ import annotations
 
@@ -71,6 +77,13 @@ from workbench.errors import InputError, Problem, WorkbenchError
 from workbench.ingest.coded import Coded
 from workbench.ingest.combine import combine, file_key
 from workbench.ingest.dates import EXCEL_EPOCH, EXCEL_SERIAL_RANGE, parse_dates
+from workbench.ingest.deals import (
+    DealStagesError,
+    attach_customers,
+    read_deal_inputs,
+    stage_problems,
+    won_as_sales,
+)
 from workbench.ingest.fields import (
     CODED_FIELDS,
     CUSTOMER_FIELDS,
@@ -96,7 +109,7 @@ from workbench.ingest.numbers import (
     prepare_number_bytes,
     prepare_number_text,
 )
-from workbench.ingest.read import _read_file
+from workbench.ingest.read import _display_name, _read_file
 from workbench.ingest.report import import_findings, render_import_html, render_report_text
 from workbench.ingest.sources import read_sales
 from workbench.ingest.tables import build_tables
@@ -117,6 +130,11 @@ class ImportResult:
     ledger: pd.DataFrame
     customers: pd.DataFrame
     report: dict[str, Any]
+    # a CRM deal export (workbench.ingest.deals): DEALS_COLUMNS, DEAL_STAGES_COLUMNS,
+    # DEAL_HISTORY_COLUMNS; None when the engagement has none
+    deals: pd.DataFrame | None = None
+    deal_stages: pd.DataFrame | None = None
+    deal_history: pd.DataFrame | None = None
 
 
 def import_engagement(engagement: Any) -> ImportResult:
@@ -153,14 +171,21 @@ def import_engagement(engagement: Any) -> ImportResult:
     gc.disable()
     try:
         with ThreadPoolExecutor(max_workers=1) as background:
-            parts, unmatched = read_sales(engagement, problems, background)
+            # the deal-export hook (workbench.ingest.deals): a CRM deal export (inputs.deals, or found
+            # among the sales files) is read as deals, never as a ledger; alone, its won deals are
+            # the ledger's input
+            deal_import, deal_files = read_deal_inputs(engagement, problems, lambda p: _display_name(engagement, p))
+            parts, unmatched = read_sales(engagement, problems, background, exclude=deal_files)
+            deals_only = deal_import is not None and not parts
+            if deals_only:
+                parts = _won_deals_as_sales(engagement, deal_import, problems)
             customers = _read_file(engagement, "customers", problems, background)
             ledger = customers_df = sales = combination = None
             totals: dict[str, Any] = {}
-            if not parts and not problems:
+            if not parts and not problems and deal_import is None:
                 problems += [Problem(kind="no_sales_file", file=u.name, value=" | ".join(u.headers))
                              for u in unmatched] or [Problem(kind="not_found", file="inputs.sales.file")]
-            if not problems:
+            if not problems and parts:
                 combination = combine(parts, engagement.settings, lang, background, *_reported(engagement))
                 sales = combination.result
                 ledger, customers_df, totals = build_tables(sales, customers, engagement.settings, lang, problems)
@@ -175,9 +200,17 @@ def import_engagement(engagement: Any) -> ImportResult:
     finally:
         if collecting:
             gc.enable()
+    if deal_import is not None and len(deal_import.unclassified):
+        raise DealStagesError(problems + stage_problems(deal_import), lang, deal_import,
+                              engagement.settings.get("currency", "RUB"))
     if problems or ledger is None or customers_df is None or sales is None or combination is None:
         raise InputError(problems or [Problem(kind="not_found", file="inputs.sales.file")], lang)
     files = [p.res.report for p in parts] + ([customers.report] if customers is not None else [])
+    if deal_import is not None:
+        deal_import.deals = attach_customers(deal_import.deals, customers_df)
+        deal_import.report["deals"]["role"] = "only" if deals_only else "beside"
+        if not deals_only:
+            files.append(deal_import.report)
     if len(parts) > 1:  # what build_tables said of the rows combined, said of each file
         for key in ("inn_from_name", "names_ambiguous", "inn_names", "possible_duplicates", "kept_apart"):
             parts[0].res.report[key] = sales.report[key]
@@ -189,7 +222,36 @@ def import_engagement(engagement: Any) -> ImportResult:
     report = {"client": engagement.client, "lang": lang, "currency": totals["currency"],
               "files": files, "totals": totals,
               "sales_files": {**combination.report, "unmatched": [u.as_dict() for u in unmatched]}}
-    return ImportResult(ledger=ledger, customers=customers_df, report=_jsonable(report))
+    if deal_import is None:
+        return ImportResult(ledger=ledger, customers=customers_df, report=_jsonable(report))
+    report["deals"] = deal_import.report["deals"]
+    return ImportResult(ledger=ledger, customers=customers_df, report=_jsonable(report),
+                        deals=deal_import.deals, deal_stages=deal_import.stages,
+                        deal_history=deal_import.history)
+
+
+def _won_deals_as_sales(engagement: Any, deal_import: Any, problems: list[Problem]) -> list[Any]:
+    """The won deals of a deal export that is the only input, as the one sales part; a problem
+    when it holds none (open deals are never sales) or says nothing of the customer."""
+    from workbench.ingest.combine import Part
+    from workbench.ingest.sources import FileSpec
+
+    if deal_import is None:
+        return []
+    if "company" not in deal_import.column_of and "contact" not in deal_import.column_of:
+        problems.append(Problem(kind="deal_no_customer_column", file=deal_import.report["file"],
+                                value=" | ".join(x for x in deal_import.report["header"] if x)))
+        return []
+    sales = won_as_sales(deal_import)
+    if not len(sales.rows):
+        if not len(deal_import.unclassified):
+            problems.append(Problem(kind="deal_no_won", file=deal_import.report["file"],
+                                    column=deal_import.column_of.get("stage", "")))
+        return []
+    path = deal_import.path
+    rel = path.resolve().relative_to(engagement.root.resolve()).as_posix() \
+        if path.resolve().is_relative_to(engagement.root.resolve()) else path.as_posix()
+    return [Part(spec=FileSpec(path=path, name=deal_import.report["file"], rel=rel), res=sales)]
 
 
 def _reported(engagement: Any) -> tuple[str, set[tuple[Any, ...]]]:
@@ -231,12 +293,20 @@ def _jsonable(obj: Any) -> Any:
 
 
 def write_import(engagement: Any, result: ImportResult) -> None:
-    """Atomically write work/ledger.parquet, work/customers.parquet, work/import_report.json."""
+    """Atomically write work/ledger.parquet, work/customers.parquet, work/import_report.json,
+    and with a deal export work/deals.parquet, work/deal_stages.parquet and
+    work/deal_history.parquet (those of an earlier import are removed when there is none)."""
     from workbench.io import tables
 
     work = engagement.work_dir
     tables.write_parquet(result.ledger, work / "ledger.parquet")
     tables.write_parquet(result.customers, work / "customers.parquet")
+    for name, frame in (("deals", result.deals), ("deal_stages", result.deal_stages),
+                        ("deal_history", result.deal_history)):
+        if frame is not None:
+            tables.write_parquet(frame, work / f"{name}.parquet")
+        else:
+            (work / f"{name}.parquet").unlink(missing_ok=True)
     tables.write_json(result.report, work / "import_report.json")
 
 

@@ -82,7 +82,7 @@ def _parse(source: Source, kind: str, explicit: dict[str, str], col: _Collector,
     for missing in header.missing_explicit:
         col.items.append(refusals.unknown_mapped_column(col, header, kind, explicit, missing))
     roles = settle(header, previews[delimiter], kind, engagement.settings, source.format == "xlsx")
-    if roles.deal:
+    if roles.deal:  # the deal export is read apart (workbench.ingest.deals): this is a second one
         col.items.append(refusals.deal_export(col, header))
         return None
     for role in roles.missing:

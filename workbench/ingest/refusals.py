@@ -104,7 +104,8 @@ def unknown_mapped_column(col: _Collector, header: Header, kind: str, explicit: 
 
 
 def deal_export(col: _Collector, header: Header) -> Problem:
-    """A CRM deal export given as a ledger: deals are not sales (won, open and lost together)."""
+    """A CRM deal export reached the ledger reader: the engagement's deal export is another file
+    (``workbench.ingest.deals`` reads one); deals are never sales (won, open and lost together)."""
     stage = header.labels[header.mapping[C.STAGE]]
     return Problem(kind="deal_export", file=col.file, row=col.where(header.first_row, 0), column=stage,
                    value=_headers(header.labels), expected=str(_msg("expected_deals", col.lang)))

@@ -13,6 +13,7 @@ import pandas as pd
 
 from workbench.i18n import t
 from workbench.ingest import combine_report
+from workbench.ingest.deal_report import deal_findings, deal_report_lines
 from workbench.ingest.messages import _msg
 
 SHOWN_PAIRS = 10  # possible duplicates and INNs under several names printed by the command
@@ -53,6 +54,11 @@ def _dates_label(f: dict[str, Any], lang: str) -> str:
     if f.get("date_in_text"):
         text += " " + t("ingest.date_in_text", lang)
     return text
+
+
+def _encoding_label(encoding: str) -> str:
+    """An encoding as a reader knows it: Python's «utf-8-sig» is UTF-8 with a byte-order mark."""
+    return "utf-8 (BOM)" if encoding == "utf-8-sig" else encoding
 
 
 def _delimiter_label(d: str, lang: str) -> str:
@@ -115,7 +121,7 @@ def _file_lines(f: dict[str, Any], lang: str, cur: str) -> list[str]:
         lines.append(t("ingest.format_xlsx", lang, sheet=f["sheet"], decimal=f.get("decimal_mark", ""),
                        dates=_dates_label(f, lang)))
     else:
-        lines.append(t("ingest.format_text", lang, encoding=f["encoding"],
+        lines.append(t("ingest.format_text", lang, encoding=_encoding_label(f["encoding"]),
                        delimiter=_delimiter_label(f["delimiter"], lang),
                        decimal=f.get("decimal_mark", ""), dates=_dates_label(f, lang)))
     lines.append(t("ingest.header_line", lang, row=_header_where(f, lang),
@@ -165,6 +171,8 @@ def _file_lines(f: dict[str, Any], lang: str, cur: str) -> list[str]:
     if f.get("customers_merged"):
         lines.append(t("ingest.customers_merged", lang, count=f["customers_merged"]))
     lines += _identity_lines(f, lang, cur)
+    if f["kind"] == "deals":  # a CRM deal export: what is revenue, stages, customers
+        lines += deal_report_lines(f["deals"], lang, cur)
     return lines
 
 
@@ -261,7 +269,7 @@ def render_import_html(report: dict[str, Any], lang: str, currency: str) -> str:
         items: list[tuple[str, str]] = [
             (t("ingest.html_file", lang), f"{t('ingest.kind_' + f['kind'], lang)}: {f['file']}"),
             (t("ingest.html_encoding", lang), f["sheet"] if f["format"] == "xlsx"
-             else f"{f['encoding']}, {_delimiter_label(f['delimiter'], lang)}"),
+             else f"{_encoding_label(f['encoding'])}, {_delimiter_label(f['delimiter'], lang)}"),
             (t("ingest.html_header", lang), f"{_header_where(f, lang)}: " + " | ".join(x for x in f["header"] if x)),
             (t("ingest.html_decimal", lang), f.get("decimal_mark", "")),
             (t("ingest.html_dates", lang), _dates_label(f, lang)),
@@ -269,6 +277,9 @@ def render_import_html(report: dict[str, Any], lang: str, currency: str) -> str:
             (t("ingest.html_excluded_total", lang), _num(f["rows_excluded"]["total"], lang)),
             (t("ingest.html_excluded_blank", lang), _num(f["rows_excluded"]["blank"], lang)),
         ]
+        if f["kind"] == "deals":
+            items.extend((t("ingest.html_deals", lang), line)
+                         for line in deal_report_lines(report.get("deals") or f["deals"], lang, currency, client=True))
         if amount_line(f, lang):
             items.append((t("ingest.html_amount", lang), amount_line(f, lang)))
         items += [(t("ingest.html_status", lang), x) for x in _status_lines(f, lang, currency)]
@@ -423,6 +434,7 @@ def import_findings(report: dict[str, Any], lang: str, currency: str) -> list[di
                     "number": _num(excluded, lang), "action": t("ingest.finding_excluded_action", lang),
                     "weight": 0.5})
     out += combine_report.findings(report.get("sales_files"), lang, currency)
+    out.extend(deal_findings(report, lang, currency))
     if not any(f["severity"] in ("warn", "risk") for f in out):
         out.append({"severity": "ok", "headline": t("ingest.finding_clean_headline", lang),
                     "number": _num(tot["rows"], lang), "action": t("ingest.finding_clean_action", lang),

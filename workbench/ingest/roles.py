@@ -20,7 +20,8 @@ the body) confirm or overrule them, and the money family decides how the amount 
   ``gross`` prefers the amount with VAT the same way. The tax is never revenue. Margin:
   «Валовая прибыль», else the amount without VAT − «Себестоимость».
 
-A CRM deal export (a stage column) is recognised as such and not read as a ledger.
+A CRM deal export (a stage column) is recognised as such (``Roles.deal``) and read as deals
+(``workbench.ingest.deals``), never as a ledger.
 The result lists every column with its role, whether it is used and why (the import
 report shows it). Role sets are per kind of file (``fields``): a ``deals`` kind adds its
 own beside the ledger's.
@@ -38,7 +39,7 @@ from workbench.ingest.numbers import number_share
 
 _FLAG_WORDS = frozenset({"y", "n", "yes", "no", "да", "нет", "true", "false", "истина", "ложь"})
 # Roles shown in the report but never read into the tables.
-REPORT_ONLY = (C.SELLER, C.COUNTRY, C.CUSTOMER_CODE, C.STAGE, C.PIPELINE, C.CLOSED)
+REPORT_ONLY = (C.SELLER, C.COUNTRY, C.CUSTOMER_CODE, C.STAGE, C.PIPELINE, C.CLOSED_FLAG)
 
 
 @dataclass

@@ -85,9 +85,10 @@ def _name(eng: Any, path: Path) -> str:
     return path.name
 
 
-def plan_sales(eng: Any) -> tuple[list[FileSpec], list[Path]]:
+def plan_sales(eng: Any, exclude: set[Path] | None = None) -> tuple[list[FileSpec], list[Path]]:
     """The sales files to read, in order (``file``, then the items of ``files``), and the
     other data files of ``data/`` (neither sales, customers, the contact log nor ignored).
+    ``exclude``: resolved paths read as another input (a CRM deal export and its stage history).
 
     A file is read once: with the settings of ``file`` or of the item naming its path,
     else of the first pattern finding it.
@@ -95,9 +96,10 @@ def plan_sales(eng: Any) -> tuple[list[FileSpec], list[Path]]:
     spec = eng.settings["inputs"]["sales"]
     ignored = {p.resolve() for pat in file_patterns(eng.settings["inputs"]["ignore"])
                for p in inputs.expand(eng.root, pat)}
-    # the other inputs (customers file, contact log) are never sales
-    taken: set[Path] = {p.resolve() for p in (eng.input_path("customers"), eng.input_path("activities"))
-                        if p is not None}
+    # the other inputs (customers file, contact log, a deal export and its history) are never sales
+    taken: set[Path] = {p.resolve() for p in (eng.input_path(name) for name in
+                                              ("customers", "activities", "deals", "deal_history"))
+                        if p is not None} | set(exclude or ())
     out: list[FileSpec] = []
 
     def add(path: Path, sheet: str, columns: dict[str, str], found_by: str) -> None:
@@ -207,9 +209,10 @@ def layout_reason(kinds: set[str]) -> str:
     return "layout"
 
 
-def read_sales(eng: Any, problems: list[Any], background: Any) -> tuple[list[Any], list[Unmatched]]:
-    """Read every sales file (``plan_sales``); return the parts read and the files of
-    ``data/`` read as no input.
+def read_sales(eng: Any, problems: list[Any], background: Any, exclude: set[Path] | None = None
+               ) -> tuple[list[Any], list[Unmatched]]:
+    """Read every sales file (``plan_sales``; ``exclude``: files read as another input); return
+    the parts read and the files of ``data/`` read as no input.
 
     A file found by a pattern whose only problems are of layout (``LAYOUT_KINDS``) is
     not sales: it joins the unmatched files. Any other problem of a file found by a
@@ -219,7 +222,7 @@ def read_sales(eng: Any, problems: list[Any], background: Any) -> tuple[list[Any
     from workbench.ingest.combine import Part
     from workbench.ingest.read import _read_file
 
-    specs, others = plan_sales(eng)
+    specs, others = plan_sales(eng, exclude)
     parts: list[Part] = []
     unmatched: list[Unmatched] = []
     for spec in specs:

@@ -187,8 +187,12 @@ def _client_strings(root: Path) -> list[str]:
     ledger = pd.read_parquet(root / "work" / "ledger.parquet")
     customers = pd.read_parquet(root / "work" / "customers.parquet")
     values: set[str] = set()
-    for frame, cols in ((ledger, ["customer_name", "product", "manager"]),
-                        (customers, ["customer_name", "manager", "industry"])):
+    frames = [(ledger, ["customer_name", "product", "manager"]),
+              (customers, ["customer_name", "manager", "industry"])]
+    if (root / "work" / "deals.parquet").is_file():  # the CRM's deals: titles, stages, reasons are the client's
+        frames.append((pd.read_parquet(root / "work" / "deals.parquet"),
+                       ["deal_name", "customer_name", "pipeline", "stage", "manager", "source", "lost_reason"]))
+    for frame, cols in frames:
         for col in cols:
             values |= {str(v) for v in frame[col].dropna().unique() if str(v)}
     import json

@@ -5,7 +5,9 @@ buyers, customers who bought regularly and then stopped, one-off buyers, newcome
 and returns. Delivered the way a real client sends it: a 1C-style cp1251 ``;`` CSV
 with decimal commas and no-break-space thousands, and a customers workbook (.xlsx)
 with a title row, industry, headcount and manager; and a CRM activity export (the contacts
-with the largest customers over the last three months) for the key-account rules.
+with the largest customers over the last three months) for the key-account rules;
+beside them the client's CRM: a Bitrix24 deal export and its stage history
+(``workbench.demo_deals``), the funnel.
 
 What the segmentation's rules need is added from a second random stream, so the 24
 months of the original demo stay as they were:
@@ -62,6 +64,8 @@ class DemoFiles:
     sales_csv: Path
     customers_xlsx: Path
     activities_xlsx: Path | None = None
+    deals_csv: Path | None = None
+    deal_history_csv: Path | None = None
 
 
 def _month_starts() -> pd.DatetimeIndex:
@@ -359,7 +363,10 @@ def write_files(data_dir: Path, seed: int = SEED, margin: bool = True) -> DemoFi
             cell.data_type = "s"
     activities_path = data_dir / "activities.xlsx"
     wb.save(activities_path)
-    return DemoFiles(sales_path, customers_path, activities_path)
+    from workbench.demo_deals import write_deal_files
+
+    deals_path, history_path = write_deal_files(data_dir, customers, _MANAGERS, LAST_MONTH, MONTHS, seed + 1)
+    return DemoFiles(sales_path, customers_path, activities_path, deals_path, history_path)
 
 
 def logo_svg() -> str:
@@ -395,7 +402,13 @@ def create_demo(path: Path, seed: int = SEED, client: str = CLIENT, margin: bool
 
     path = Path(path)
     files = write_files(path / "data", seed, margin)
-    text = render_template(client, "ru", f"data/{files.sales_csv.name}", f"data/{files.customers_xlsx.name}")
+    text = render_template(client, "ru", f"data/{files.sales_csv.name}", f"data/{files.customers_xlsx.name}",
+                           f"data/{files.deals_csv.name}" if files.deals_csv else "")
+    if files.deal_history_csv is not None:  # the CRM's stage history beside its deal export
+        text = text.replace('  deal_history:', '  deal_history:', 1).replace(
+            '    file: ""\n    sheet: ""\n    columns: {}               # canonical names: deal_id, stage, date, pipeline',
+            f'    file: "data/{files.deal_history_csv.name}"\n    sheet: ""\n'
+            '    columns: {}               # canonical names: deal_id, stage, date, pipeline', 1)
     text = text.replace('  firm: ""   ', f'  firm: "{FIRM}"', 1).replace('  logo: ""   ', '  logo: "logo.svg"', 1)
     if files.activities_xlsx is not None:  # the contact log: the key-account rules are checked on it
         text = text.replace('    file: ""                  # "" = none, e.g. data/activities.xlsx',

@@ -137,6 +137,7 @@ TRACTION_MEMBERS = "traction_members.parquet"
 TRACTION_RUN = "traction_run.json"
 # step_dir file written by the run: the sales files (file, first, last, rows) the month was built from
 SALES_FILES = "sales_files.json"
+FUNNEL_KPIS = "funnel_kpis.json"  # written by the funnel step (workbench.steps.funnel_step)
 
 
 class HistoryError(WorkbenchError):
@@ -329,7 +330,8 @@ def read_snapshot(step_dir: str | Path) -> dict[str, Any]:
 
     ``segments.parquet`` (segment step) and, when the traction step ran,
     ``traction_checkpoints.parquet``, ``traction_members.parquet`` and ``traction_run.json``;
-    ``sales_files.json`` (the run's sales files) goes into the run's metadata.
+    ``sales_files.json`` (the run's sales files) goes into the run's metadata;
+    with a deal export, ``funnel_kpis.json`` (kept as the run's ``meta["funnel"]``).
     Returns the keyword arguments ``segments, checkpoints, members, run`` (None / {} when absent).
     """
     from workbench.io import tables
@@ -344,6 +346,9 @@ def read_snapshot(step_dir: str | Path) -> dict[str, Any]:
     run = tables.read_json(run_path) if run_path.is_file() else {}
     if files_path.is_file():  # the sales files the run was built from: later corrections are told apart
         run["meta"] = {**run.get("meta", {}), "sales_files": tables.read_json(files_path)}
+    funnel_path = step_dir / FUNNEL_KPIS  # a deal export's funnel KPIs of the month, kept in the run's meta
+    if funnel_path.is_file():
+        run["meta"] = {**run.get("meta", {}), "funnel": tables.read_json(funnel_path)}
     return {"segments": frame("segments.parquet"), "checkpoints": frame(TRACTION_CHECKPOINTS),
             "members": frame(TRACTION_MEMBERS), "run": run}
 

@@ -26,6 +26,14 @@ Definitions (vectorised; ``ledger`` has the columns of
 * **revenue** is net: returns (negative amounts) reduce it;
 * a ratio with an empty denominator is 0.0 (never NaN).
 
+Funnel KPIs (``table = "deals"``) are measured on the engagement's CRM deal export
+(``workbench.columns.DEALS_COLUMNS``), which the caller lays out for the KPIs with
+``with deals_context(deals): ...`` (the maps and traction steps do): a map's members are
+the customers of its deals. New deals are those created in the period; win rate is won /
+(won + lost) among deals closed in it; deal conversion the won share of the deals created
+in it; pipeline amount the open deals' amount as of the export (a snapshot: the same for
+any period). Without a deal export they have no data (``has_data`` is False).
+
 Example
 -------
 >>> compute_kpi("revenue", ledger, ["7701"], "2026-01", "2026-03")  # doctest: +SKIP
@@ -33,7 +41,9 @@ Example
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import pandas as pd
@@ -70,6 +80,8 @@ class Kpi:
     cumulative: the value grows as the window grows (revenue, orders, buyers since the plan
         start): a target at a later deadline is never below an earlier one, and the
         target says "cumulative since the plan start"
+    table: ``ledger`` (measured on the ledger lines) | ``deals`` (on the deal export laid out
+        by ``deals_context``)
     """
 
     code: str
@@ -80,6 +92,7 @@ class Kpi:
     requires: tuple[str, ...] = ()
     whole: bool = False
     cumulative: bool = False
+    table: str = "ledger"
 
     @property
     def source(self) -> str:
@@ -181,6 +194,64 @@ def kpi_revenue_per_customer(lines: pd.DataFrame, ids: Sequence[str], start: str
     return _div(kpi_revenue(lines, ids, start, end), len(set(ids)))
 
 
+# --- funnel KPIs (the deal export) --------------------------------------------------
+
+_DEALS: ContextVar[pd.DataFrame | None] = ContextVar("workbench_kpi_deals", default=None)
+
+
+@contextmanager
+def deals_context(deals: pd.DataFrame | None) -> Iterator[None]:
+    """Lay the deal export (``DEALS_COLUMNS``) out for the funnel KPIs inside the block."""
+    token = _DEALS.set(deals)
+    try:
+        yield
+    finally:
+        _DEALS.reset(token)
+
+
+def _member_deals(ids: Sequence[str]) -> pd.DataFrame:
+    deals = _DEALS.get()
+    if deals is None or not len(deals):
+        return pd.DataFrame({c: [] for c in (C.CUSTOMER_ID, C.OUTCOME, C.AMOUNT, C.CREATED, C.CLOSED)})
+    return deals[deals[C.CUSTOMER_ID].astype("string").isin(pd.Index(list(ids), dtype="string"))]
+
+
+def _in(dates: pd.Series, start: str, end: str) -> pd.Series:
+    lo, hi = month_bounds(start, end)
+    d = pd.to_datetime(dates)
+    return (d >= lo) & (d < hi)
+
+
+def kpi_new_deals(lines: pd.DataFrame, ids: Sequence[str], start: str, end: str) -> float:
+    """Deals of the members created in the period, count."""
+    d = _member_deals(ids)
+    return float(_in(d[C.CREATED], start, end).sum()) if len(d) else 0.0
+
+
+def kpi_deal_win_rate(lines: pd.DataFrame, ids: Sequence[str], start: str, end: str) -> float:
+    """Won / (won + lost) among the members' deals closed in the period, 0..1."""
+    d = _member_deals(ids)
+    if not len(d):
+        return 0.0
+    closed = d[_in(d[C.CLOSED], start, end)]
+    return _div(int((closed[C.OUTCOME] == "won").sum()), int(closed[C.OUTCOME].isin(("won", "lost")).sum()))
+
+
+def kpi_deal_conversion(lines: pd.DataFrame, ids: Sequence[str], start: str, end: str) -> float:
+    """Won share of the members' deals created in the period, 0..1."""
+    d = _member_deals(ids)
+    if not len(d):
+        return 0.0
+    created = d[_in(d[C.CREATED], start, end)]
+    return _div(int((created[C.OUTCOME] == "won").sum()), len(created))
+
+
+def kpi_pipeline_amount(lines: pd.DataFrame, ids: Sequence[str], start: str, end: str) -> float:
+    """Amount of the members' open deals as of the export, currency."""
+    d = _member_deals(ids)
+    return float(d.loc[d[C.OUTCOME] == "open", C.AMOUNT].fillna(0.0).sum()) if len(d) else 0.0
+
+
 # --- the registry ------------------------------------------------------------------
 
 KPIS: dict[str, Kpi] = {
@@ -198,6 +269,11 @@ KPIS: dict[str, Kpi] = {
                           cumulative=True),
     "margin": Kpi("margin", kpi_margin, "currency", requires=(C.MARGIN,), cumulative=True),
     "revenue_per_customer": Kpi("revenue_per_customer", kpi_revenue_per_customer, "currency", cumulative=True),
+    # computed from the CRM deal export (the funnel), counted in their month
+    "new_deals": Kpi("new_deals", kpi_new_deals, "count", whole=True, table="deals"),
+    "deal_win_rate": Kpi("deal_win_rate", kpi_deal_win_rate, "share", table="deals"),
+    "deal_conversion": Kpi("deal_conversion", kpi_deal_conversion, "share", table="deals"),
+    "pipeline_amount": Kpi("pipeline_amount", kpi_pipeline_amount, "currency", table="deals"),
     # entered by the consultant (activities and relationship goals), counted in their month
     "meetings_held": Kpi("meetings_held", None, "count", whole=True),
     "presentations_held": Kpi("presentations_held", None, "count", whole=True),
@@ -249,6 +325,9 @@ def _get(code: str) -> Kpi:
 def has_data(code: str, ledger: pd.DataFrame) -> bool:
     """True when the ledger holds the columns a computed KPI needs (e.g. margin)."""
     kpi = _get(code)
+    if kpi.table == "deals":
+        deals = _DEALS.get()
+        return deals is not None and len(deals) > 0
     return all(col in ledger.columns and ledger[col].notna().any() for col in kpi.requires)
 
 
@@ -294,6 +373,7 @@ __all__ = [
     "UNITS",
     "Kpi",
     "compute_kpi",
+    "deals_context",
     "has_data",
     "is_computed",
     "member_lines",

@@ -419,6 +419,52 @@ def load_segments(ctx: Context) -> pd.DataFrame:
     return tables.read_parquet(path, remember=True)
 
 
+# --- the sales funnel (a CRM deal export) ------------------------------------------------
+FUNNEL_KPIS = "funnel_kpis.json"  # the month's funnel KPIs, stored in the history with the run
+
+
+def load_deals(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None] | None:
+    """(deals, stages, stage history or None) of the last import; None without a deal export."""
+    work = ctx.engagement.work_dir
+    if not (work / "deals.parquet").is_file():
+        return None
+    history = work / "deal_history.parquet"
+    return (tables.read_parquet(work / "deals.parquet"), tables.read_parquet(work / "deal_stages.parquet"),
+            tables.read_parquet(history) if history.is_file() else None)
+
+
+def deals_kpis(ctx: Context) -> Any:
+    """``with deals_kpis(ctx):`` lays the deal export out for the funnel KPIs
+    (``workbench.kpis.deals_context``); without a deal export they have no data."""
+    from workbench.kpis import deals_context
+
+    loaded = load_deals(ctx)
+    return deals_context(loaded[0] if loaded is not None else None)
+
+
+def funnel_step(ctx: Context) -> Any:
+    """The funnel of the engagement's deal export as of ctx.month (None without one); keeps
+    the result for the workbook, the findings, and the month's funnel KPIs for the history."""
+    import dataclasses
+
+    from workbench.funnel import funnel
+    from workbench.report.funnel_report import funnel_findings
+
+    loaded = load_deals(ctx)
+    if loaded is None:
+        return None
+    deals, stages, history = loaded
+    crm = str((load_import_report(ctx).get("deals") or {}).get("crm", ""))
+    cfg = ctx.settings["deals"]
+    res = funnel(deals, stages, history, load_segments(ctx), ctx.month,
+                 int(ctx.settings["segmentation"]["window_months"]), float(cfg["stalled_factor"]))
+    res = dataclasses.replace(res, crm=t(f"deals.crm.{crm}", ctx.lang) if crm else "CRM")
+    save_result(ctx, "funnel", res)
+    save_findings(ctx, "funnel", funnel_findings(res, ctx.lang, ctx.currency))
+    tables.write_json(res.monthly.to_dict("records"), ctx.step_dir / FUNNEL_KPIS)
+    return res
+
+
 # --- development maps -----------------------------------------------------------------
 def plan_start(ctx: Context, produced: Any = None) -> str:
     """The first month of the planning year ('YYYY-MM').
@@ -490,7 +536,8 @@ def plan_step(ctx: Context) -> tuple[Any, Any, Any]:
 
     eng = ctx.engagement
     templates = load_map_templates(TEMPLATES_DIR / "maps", eng.root / "templates" / "maps")
-    cjm_templates = load_cjm_templates(TEMPLATES_DIR / "cjm", eng.root, ctx.settings["cjm"]["stages"], ctx.lang)
+    stages, measured = cjm_funnel_stages(ctx)  # with a deal export: the client's open stages, measured
+    cjm_templates = load_cjm_templates(TEMPLATES_DIR / "cjm", eng.root, stages, ctx.lang)
     check_owners(cjm_templates, templates, ctx.lang)
     overrides = read_map_overrides(eng)
     start = plan_start(ctx)
@@ -498,13 +545,14 @@ def plan_step(ctx: Context) -> tuple[Any, Any, Any]:
     segments = load_segments(ctx)
     ledger = load_ledger(ctx)
     seg_settings = ctx.settings["segmentation"]
-    maps = draft_maps(segments, ledger, settings, ctx.month, templates,
-                      ctx.lang, overrides=overrides,
-                      jump_threshold=float(seg_settings["tiers"]["prospect_trend"]),
-                      contacts=load_contacts(ctx, segments), window_months=int(seg_settings["window_months"]),
-                      kam_max=int(seg_settings["key_accounts"]["kam_max"]))
+    with deals_kpis(ctx):  # funnel KPIs a map may target are measured on the deal export
+        maps = draft_maps(segments, ledger, settings, ctx.month, templates,
+                          ctx.lang, overrides=overrides,
+                          jump_threshold=float(seg_settings["tiers"]["prospect_trend"]),
+                          contacts=load_contacts(ctx, segments), window_months=int(seg_settings["window_months"]),
+                          kam_max=int(seg_settings["key_accounts"]["kam_max"]))
     cjm = build_cjms(segments, cjm_templates, ctx.month, ctx.lang, plan_start=start, profiles=maps.profiles,
-                     individual_ids=maps.kam_accounts)
+                     individual_ids=maps.kam_accounts, measured=measured)
     maps, cjm, workload = plan_workload(maps, cjm, segments, int(ctx.settings["maps"]["max_tasks_per_person_month"]),
                                         ctx.lang)
     tables.write_parquet(maps.checkpoints, ctx.step_dir / "checkpoints_maps.parquet")
@@ -523,6 +571,33 @@ def maps_step(ctx: Context) -> Any:
 
 
 # --- CJM --------------------------------------------------------------------------------
+def cjm_columns(eng: Engagement) -> list[dict[str, Any]]:
+    """The CJM's columns for an engagement: ``cjm.stages`` when set; else, with a deal export
+    (and ``deals.cjm_stages``), the open stages of the client's main pipeline in funnel order
+    (``workbench.funnel.cjm_stages``); else ``[]``, the hourglass. The templates (and the
+    workshop, which edits them) speak of the hourglass stages; each client stage names the
+    hourglass stage it stands for, so their cells land in the client's columns."""
+    configured = list(eng.settings["cjm"]["stages"])
+    work = eng.work_dir
+    if configured or not eng.settings["deals"]["cjm_stages"] or not (work / "deal_stages.parquet").is_file():
+        return configured
+    from workbench.funnel import cjm_stages, main_pipeline
+
+    deals = pd.read_parquet(work / "deals.parquet", columns=[C.PIPELINE])
+    return cjm_stages(tables.read_parquet(work / "deal_stages.parquet"), main_pipeline(deals)) or configured
+
+
+def cjm_funnel_stages(ctx: Context) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+    """The CJM's columns (``cjm_columns``) and what the client's deals show per column (the
+    measured conversion, days in stage and deals now; None without a deal export)."""
+    funnel_res = load_result(ctx.step_dir, "funnel")
+    if funnel_res is None:
+        return cjm_columns(ctx.engagement), None
+    from workbench.report.funnel_report import cjm_measured
+
+    return cjm_columns(ctx.engagement), cjm_measured(funnel_res, ctx.lang, ctx.currency)
+
+
 def cjm_step(ctx: Context) -> Any:
     """The CJM tables per tier and per individual-map customer, from the plan this run drafted
     (drafted again when the maps step has not run)."""
@@ -563,12 +638,13 @@ def traction_step(ctx: Context) -> Any:
     path = actuals_path(eng.actuals_dir, ctx.month)
     if path.is_file():
         entered = read_actuals(path, checkpoints, ctx.lang)
-    res = traction(
-        checkpoints, segments, load_ledger(ctx), load_history(eng.history_path, ctx.lang), ctx.month,
-        ctx.settings["traction"], ctx.lang, entered=entered,
-        members=members_from_results(checkpoints, segments, maps_res, cjm_res), plan_start=start,
-        plan_months=int(ctx.settings["maps"]["months"]), costs=map_costs(maps_res),
-        titles=map_titles(checkpoints, segments, ctx.lang, maps_res, cjm_res))
+    with deals_kpis(ctx):  # funnel KPIs are measured on this month's deal export
+        res = traction(
+            checkpoints, segments, load_ledger(ctx), load_history(eng.history_path, ctx.lang), ctx.month,
+            ctx.settings["traction"], ctx.lang, entered=entered,
+            members=members_from_results(checkpoints, segments, maps_res, cjm_res), plan_start=start,
+            plan_months=int(ctx.settings["maps"]["months"]), costs=map_costs(maps_res),
+            titles=map_titles(checkpoints, segments, ctx.lang, maps_res, cjm_res))
     tables.write_parquet(res.checkpoints, ctx.step_dir / TRACTION_CHECKPOINTS)
     tables.write_parquet(res.members, ctx.step_dir / TRACTION_MEMBERS)
     counts = {k: int(v) for k, v in res.checkpoints["status"].value_counts().items()}

@@ -29,6 +29,7 @@ from workbench.cjm.build import (
 )
 from workbench.cjm.common import (
     COMMITTEE_ROLES,
+    DEAL_STAGE_PREFIX,
     HOURGLASS,
     LEVELS,
     NURTURING,
@@ -46,6 +47,7 @@ from workbench.cjm.templates import (
 
 __all__ = [
     "COMMITTEE_ROLES",
+    "DEAL_STAGE_PREFIX",
     "HOURGLASS",
     "LEVELS",
     "NURTURING",

@@ -120,7 +120,8 @@ def largest_remainder(total: int, shares: list[float]) -> list[int]:
 
 def build_cjms(segments: pd.DataFrame, templates: dict[str, Any], month: str, lang: str = "ru",
                plan_start: str | None = None, profiles: Mapping[str, Mapping[str, Any]] | None = None,
-               deals: pd.DataFrame | None = None, individual_ids: Sequence[str] | None = None) -> CJMResult:
+               deals: pd.DataFrame | None = None, individual_ids: Sequence[str] | None = None,
+               measured: Mapping[str, str] | None = None) -> CJMResult:
     """Build the CJMs for a client base (pure: ``segments`` and ``templates`` are not modified).
 
     Parameters
@@ -145,6 +146,9 @@ def build_cjms(segments: pd.DataFrame, templates: dict[str, Any], month: str, la
         cross-sell candidates personalise an individual CJM. None = none known.
     deals
         CRM deals (customer_id, status, created) for the nurturing readiness; None = none.
+    measured
+        Stage code -> what the client's deal export shows for that stage (conversion, days in
+        stage, deals now), written beside the stage's qualification and hand-off rules.
     individual_ids
         The customers that may get an individual CJM (the development maps pass the key
         accounts a KAM carries, :mod:`workbench.maps.kam`); None = every customer with
@@ -234,7 +238,7 @@ def build_cjms(segments: pd.DataFrame, templates: dict[str, Any], month: str, la
         meta[cjm_id] = info
         tables[cjm_id] = _tidy(cjm_id, tpl, cells, templates, lang, info["people"], info["products"])
         grids[cjm_id] = _grid(tables[cjm_id], tpl, templates, lang)
-        rules[cjm_id] = _rules(cjm_id, tpl, templates, tables[cjm_id], start, lang)
+        rules[cjm_id] = _rules(cjm_id, tpl, templates, tables[cjm_id], start, lang, measured or {})
         task_frames.append(_tasks(cjm_id, tpl, templates, tables[cjm_id], rules[cjm_id], info, lang))
     tasks = pd.concat(task_frames, ignore_index=True) if task_frames else _empty(C.CHECKPOINT_COLUMNS)
     dropped = pd.DataFrame(templates["dropped"], columns=list(DROPPED_COLUMNS)).drop_duplicates(ignore_index=True)
@@ -364,7 +368,7 @@ def _grid(tidy: pd.DataFrame, tpl: dict[str, Any], templates: dict[str, Any], la
 
 
 def _rules(cjm_id: str, tpl: dict[str, Any], templates: dict[str, Any], tidy: pd.DataFrame, start: str,
-           lang: str) -> pd.DataFrame:
+           lang: str, measured: Mapping[str, str]) -> pd.DataFrame:
     rows = []
     counts = tidy["stage"].value_counts().to_dict() if len(tidy) else {}
     for i, st in enumerate(templates["stages"]):
@@ -379,6 +383,7 @@ def _rules(cjm_id: str, tpl: dict[str, Any], templates: dict[str, Any], tidy: pd
             "owners_label": ", ".join(str(t("cjm.owner", lang)[o]) for o in owners),
             "qualification": rule.get("qualification", {}).get(lang, ""),
             "handoff": rule.get("handoff", {}).get(lang, ""),
+            "measured": measured.get(st["code"], ""),
             "cells": int(counts.get(st["code"], 0)),
         })
     return pd.DataFrame(rows, columns=list(RULE_COLUMNS))

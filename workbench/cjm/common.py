@@ -26,7 +26,8 @@ TABLE_COLUMNS = ("cjm_id", "row_kind", "level", "subgroup", "row", "row_label", 
                  "role", "role_label", "action", "person", "owner")
 GRID_HEAD = ("row_kind", "level", "subgroup", "row", "row_label")
 RULE_COLUMNS = ("cjm_id", "stage", "stage_label", "month", "deadline", "owners", "owners_label",
-                "qualification", "handoff", "cells")
+                "qualification", "handoff", "measured", "cells")
+DEAL_STAGE_PREFIX = "deal:"  # code of a column that is a stage of the client's CRM funnel
 DROPPED_COLUMNS = ("file", "template", "row", "stage")
 
 _TEMPLATE_KEYS = ("segment", "title", "owner", "elements", "stages", "cells", "checkpoints", "tender", "nurturing")

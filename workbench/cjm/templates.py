@@ -208,11 +208,17 @@ def validate_cjm_templates(sources: dict[str, dict[str, Any]], stages_override: 
     else:
         stages = [dict(v) for v in hourglass.values()]
     columns = [s["code"] for s in stages]
+    # a custom stage may stand for an hourglass stage (``hourglass: warmup``): the templates'
+    # cells of that stage go to the first column standing for it, its rules to every one
+    aliases: dict[str, list[str]] = {}
+    for st in stages_override if custom else []:
+        if isinstance(st, dict) and st.get("hourglass") in hourglass and st.get("code") in columns:
+            aliases.setdefault(str(st["hourglass"]), []).append(str(st["code"]))
     known_stages = list(dict.fromkeys(columns + list(hourglass)))
     dropped: list[dict[str, str]] = []
 
     ctx = {"elements": elements, "progresses": progresses, "roles": roles, "columns": columns,
-           "known": known_stages, "hourglass": list(hourglass), "dropped": dropped}
+           "known": known_stages, "hourglass": list(hourglass), "dropped": dropped, "aliases": aliases}
     segments: dict[str, dict[str, Any]] = {}
     for name in SEGMENT_TEMPLATES:
         if name in sources:
@@ -259,15 +265,18 @@ def _segment_template(data: Any, expected: str, name: str, source: str, pr: _Pro
                    allowed=", ".join(elements))
     out["elements"] = [c for c in elements if c in chosen]
 
-    def stage_ok(stage: Any, path: str, row: str, record: bool = True) -> bool:
+    def stage_ok(stage: Any, path: str, row: str, record: bool = True) -> list[str]:
+        """The columns a template's stage lands in ([]: unknown, or left out and listed)."""
         if stage not in ctx["known"]:
             pr.add(source, "cjm.unknown_stage", key=path, value=_show(stage), allowed=", ".join(ctx["columns"]))
-            return False
-        if stage not in ctx["columns"]:
-            if record:  # the tender variants of cells are not reported a second time
-                ctx["dropped"].append({"file": source, "template": name, "row": row, "stage": str(stage)})
-            return False
-        return True
+            return []
+        if stage in ctx["columns"]:
+            return [str(stage)]
+        if stage in ctx["aliases"]:
+            return list(ctx["aliases"][stage])
+        if record:  # the tender variants of cells are not reported a second time
+            ctx["dropped"].append({"file": source, "template": name, "row": row, "stage": str(stage)})
+        return []
 
     stages_in = data.get("stages") or {}
     if not isinstance(stages_in, dict):
@@ -275,7 +284,8 @@ def _segment_template(data: Any, expected: str, name: str, source: str, pr: _Pro
         stages_in = {}
     for stage, rule in stages_in.items():
         path = f"stages.{stage}"
-        if not stage_ok(stage, path, ""):
+        columns_of = stage_ok(stage, path, "")
+        if not columns_of:
             continue
         if not isinstance(rule, dict):
             pr.add(source, "config.expected_mapping", key=path, value=_show(rule))
@@ -303,7 +313,8 @@ def _segment_template(data: Any, expected: str, name: str, source: str, pr: _Pro
                 text = _bilingual(rule[key], f"{path}.{key}", source, pr)
                 if text:
                     norm[key] = text
-        out["stages"][stage] = norm
+        for column in columns_of:
+            out["stages"][column] = dict(norm)
 
     out["cells"] = _cells(data.get("cells") or {}, "cells", source, pr, ctx, stage_ok)
     tender = data.get("tender") or {}
@@ -387,7 +398,8 @@ def _cells(cells_in: Any, prefix: str, source: str, pr: _Problems, ctx: dict[str
             continue
         for stage, cell in by_stage.items():
             cpath = f"{path}.{stage}"
-            in_columns = stage_ok(stage, cpath, str(row))
+            columns_of = stage_ok(stage, cpath, str(row))
+            in_columns = bool(columns_of)
             if not isinstance(cell, dict):
                 pr.add(source, "config.expected_mapping", key=cpath, value=_show(cell))
                 continue
@@ -406,7 +418,7 @@ def _cells(cells_in: Any, prefix: str, source: str, pr: _Problems, ctx: dict[str
                        allowed=", ".join(OWNER_ROLES))
                 ok = False
             if ok and in_columns:
-                out.append({"row": row, "row_kind": kind, "stage": stage, "role": cell["role"],
+                out.append({"row": row, "row_kind": kind, "stage": columns_of[0], "role": cell["role"],
                             "ru": cell["ru"], "en": cell["en"], "owner": cell.get("owner", "")})
     return out
 

@@ -1,7 +1,7 @@
 """A step's result object on disk, as data: JSON for the values, Parquet for the tables.
 
 An engagement folder travels between consultants, so nothing read from it may run code:
-no ``pickle``. A result (``SegmentationResult``, ``MapsResult``, ``CJMResult``,
+no ``pickle``. A result (``SegmentationResult``, ``FunnelResult``, ``MapsResult``, ``CJMResult``,
 ``TractionResult``) is written as::
 
     <step_dir>/results/<name>.json          its fields: text, numbers, flags, lists, mappings
@@ -31,6 +31,7 @@ RESULTS_DIR = "results"
 # result name -> (module, class): the only classes a result file can become
 RESULT_TYPES: dict[str, tuple[str, str]] = {
     "segment": ("workbench.segment", "SegmentationResult"),
+    "funnel": ("workbench.funnel", "FunnelResult"),
     "maps": ("workbench.maps", "MapsResult"),
     "cjm": ("workbench.cjm", "CJMResult"),
     "traction": ("workbench.traction", "TractionResult"),

@@ -300,6 +300,8 @@ def _draft_one(tpl: dict[str, Any], members: list[str], ctx: _Context,
 
     for item in tpl["items"]:
         if item["kpi"] and not has_data(item["kpi"], ctx.ledger):
+            if KPIS[item["kpi"]].table == "deals":
+                continue  # a funnel checkpoint: only engagements with a CRM deal export have it
             notes.append({"code": "no_data", "month": "", "to": "", "activity": _text(item["text"], lang),
                           "kpi": item["kpi"]})
             continue

@@ -11,7 +11,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from workbench import columns as C
-from workbench.cjm import CJMResult
+from workbench.cjm import DEAL_STAGE_PREFIX, CJMResult
 from workbench.i18n import t
 from workbench.report import fmt
 from workbench.report import html as H
@@ -451,9 +451,13 @@ def cjm_findings(cjm_result: CJMResult, lang: str) -> list[dict[str, Any]]:
                 "number": fmt.number(len(res.tasks), lang), "action": t("cjm.f_built_action", lang)})
     if len(res.dropped):
         n = int((res.dropped["row"] != "").sum())
+        # columns that are the client's CRM stages leave the hourglass's other cells out by
+        # design: the consultant's note, not the client's
+        deal_columns = any(str(s["code"]).startswith(DEAL_STAGE_PREFIX) for s in res.stages)
         out.append({"severity": "warn", "weight": 3, "headline": t("cjm.f_dropped", lang, n=n),
                     "number": fmt.number(n, lang),
-                    "action": t("cjm.f_dropped_action", lang, stages=", ".join(s["code"] for s in res.stages))})
+                    "action": t("cjm.f_dropped_action", lang, stages=", ".join(s["code"] for s in res.stages)),
+                    **({"audience": "consultant"} if deal_columns else {})})
     no_manager = [m for m in res.meta.values() if m["kind"] == "individual" and not m["manager"]]
     if no_manager:
         out.append({"severity": "warn", "weight": 3,

@@ -15,6 +15,7 @@ from workbench.report.xlsx import Book
 SHEET_WRITERS = (
     ("segment", "workbench.report.segment_report", "add_segment_sheets"),
     ("import", "workbench.ingest.report", "add_import_sheets"),
+    ("funnel", "workbench.report.funnel_report", "add_funnel_sheets"),
     ("maps", "workbench.report.maps_report", "add_maps_sheets"),
     ("cjm", "workbench.report.cjm_report", "add_cjm_sheets"),
     ("traction", "workbench.report.traction_report", "add_traction_sheets"),

@@ -151,7 +151,7 @@ def _file_lines(f: dict[str, Any], lang: str, cur: str) -> list[str]:
     if (an := f.get("anonymous")) and an.get("rows"):
         lines.append(t("ingest.anonymous_line", lang, count=_num(an["rows"], lang), sum=_money(an["amount"], lang, cur),
                        examples=", ".join(an["examples"])))
-    if "returns" in f:
+    if "returns" in f and f["kind"] != "deals":  # a deal budget is never a return
         lines.append(t("ingest.returns_line", lang, count=f["returns"]["count"],
                        sum=_money(f["returns"]["sum"], lang, cur)))
     dup = f.get("duplicates", {})
@@ -286,7 +286,7 @@ def render_import_html(report: dict[str, Any], lang: str, currency: str) -> str:
         if (an := f.get("anonymous")) and an.get("rows"):
             items.append((t("ingest.html_anonymous", lang), t("ingest.html_returns_value", lang,
                           count=_num(an["rows"], lang), sum=_money(an["amount"], lang, currency))))
-        if "returns" in f:
+        if "returns" in f and f["kind"] != "deals":
             items.append((t("ingest.html_returns", lang), t("ingest.html_returns_value", lang,
                           count=_num(f["returns"]["count"], lang),
                           sum=_money(f["returns"]["sum"], lang, currency))))

@@ -18,7 +18,7 @@ from workbench.report import fmt
 from workbench.report import html as H
 from workbench.report.xlsx import Book
 
-LIST_TOP = 15          # stalled deals shown in the report (all in the workbook)
+LIST_TOP = 10          # stalled deals shown in the report (all in the workbook), as the other action lists
 MANAGER_MIN_CLOSED = 5  # a manager's win rate is compared with the team's from this many closed deals
 
 
@@ -74,12 +74,16 @@ def render_funnel_html(res: FunnelResult | None, lang: str, currency: str) -> st
         parts.append(H.callout(_tr("supports_current_only", lang), "info"))
     if len(res.stages):
         parts.append(stages_chart(res, lang))
-    parts.extend(_stage_tables(res, lang, currency))
-    parts.extend(_win_tables(res, lang, currency))
+    # the section holds what management acts on (the main pipeline, managers, lost reasons,
+    # stalled deals); reference tables go to the report's appendix (H.appendix)
+    stage_tables = _stage_tables(res, lang, currency)
+    parts.extend(stage_tables[:1])
+    win_tables = _win_tables(res, lang, currency)
+    parts.extend(tbl for dim, tbl in win_tables if dim == C.MANAGER)
     parts.append(_lost_table(res, lang, currency))
     parts.append(_stalled_table(res, lang, currency))
-    parts.append(_kpi_table(res, lang, currency))
-    parts.append(_supports_table(res, lang))
+    parts.append(H.appendix("".join(stage_tables[1:] + [tbl for dim, tbl in win_tables if dim != C.MANAGER]
+                                    + [_kpi_table(res, lang, currency), _supports_table(res, lang)])))
     return H.section("funnel", str(_tr("funnel_title", lang)), "".join(p for p in parts if p))
 
 
@@ -119,7 +123,9 @@ def _money_axis(lang: str) -> Any:
 def _stage_tables(res: FunnelResult, lang: str, currency: str) -> list[str]:
     col = _tr("col", lang)
     out = []
-    for pipeline, group in res.stages.groupby(C.PIPELINE, sort=False):
+    # the main pipeline first
+    groups = sorted(res.stages.groupby(C.PIPELINE, sort=False), key=lambda g: g[0] != res.main_pipeline)
+    for pipeline, group in groups:
         frame = group.sort_values(C.STAGE_ORDER)[[C.STAGE, "deals", "amount", "no_amount"]]
         if res.has_history and len(res.conversion):
             conv = res.conversion[res.conversion[C.PIPELINE] == pipeline][
@@ -139,7 +145,8 @@ def _stage_tables(res: FunnelResult, lang: str, currency: str) -> list[str]:
     return out
 
 
-def _win_tables(res: FunnelResult, lang: str, currency: str) -> list[str]:
+def _win_tables(res: FunnelResult, lang: str, currency: str) -> list[tuple[str, str]]:
+    """(dimension, table) per dimension the export has."""
     col = _tr("col", lang)
     out = []
     for dim in DIMENSIONS:
@@ -148,13 +155,13 @@ def _win_tables(res: FunnelResult, lang: str, currency: str) -> list[str]:
             continue  # the export has no such column
         frame = part.assign(value=[_value_label(dim, v, lang) for v in part["value"]])[
             ["value", "closed", "won", "win_rate", "won_amount", "avg_won"]]
-        out.append(H.table(frame, headers={**col, "value": _tr("dimension", lang)[dim]},
+        out.append((dim, H.table(frame, headers={**col, "value": _tr("dimension", lang)[dim]},
                            caption=_tr("win_caption", lang)[dim],
                            formats={"closed": lambda v: fmt.number(v, lang), "won": lambda v: fmt.number(v, lang),
                                     "win_rate": lambda v: _pct(v, lang),
                                     "won_amount": lambda v: _money(v, lang, currency),
                                     "avg_won": lambda v: _money(v, lang, currency)},
-                           numeric=("closed", "won", "win_rate", "won_amount", "avg_won"), max_rows=20))
+                           numeric=("closed", "won", "win_rate", "won_amount", "avg_won"), max_rows=20)))
     return out
 
 

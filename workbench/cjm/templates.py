@@ -230,7 +230,9 @@ def validate_cjm_templates(sources: dict[str, dict[str, Any]], stages_override: 
             customers[cid] = _segment_template(sources[name]["data"], INDIVIDUAL_TEMPLATE, name,
                                                src[name], pr, ctx)
     pr.raise_if_any()
-    return {"stages": stages, "custom_stages": custom, "elements": dict(elements), "roles": dict(roles),
+    # the hourglass stays known beside custom columns: nurturing steps name its stages
+    return {"stages": stages, "hourglass": [dict(v) for v in hourglass.values()], "custom_stages": custom,
+            "elements": dict(elements), "roles": dict(roles),
             "progresses": dict(progresses), "segments": segments, "customers": customers,
             "dropped": dropped, "sources": src}
 

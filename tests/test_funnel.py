@@ -212,6 +212,12 @@ def test_demo_report_shows_the_funnel_and_the_cjm_takes_the_clients_stages(demo_
     ws = book["Воронка"]
     rows = [r for r in ws.iter_rows(min_row=3, values_only=True) if r[0] == "Общее"]
     assert {r[2]: r[3] for r in rows} == open_main.groupby(C.STAGE).size().to_dict()
+    # the nurturing's readiness reads the same deal export: every customer with an open deal that
+    # the ready list holds is there for that deal (the demo's report once said 0 open deals here)
+    ready = [r for r in book["Готовы сейчас"].iter_rows(min_row=3, values_only=True) if r[0]]
+    with_open = set(deals.loc[deals[C.OUTCOME] == "open", C.CUSTOMER_NAME])
+    marked = {r[0] for r in ready if r[3] == "открытая сделка"}
+    assert marked and marked == {r[0] for r in ready} & with_open
 
 
 def test_demo_maps_target_funnel_kpis_measured_on_the_deals(demo_run):

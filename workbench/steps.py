@@ -551,8 +551,11 @@ def plan_step(ctx: Context) -> tuple[Any, Any, Any]:
                           jump_threshold=float(seg_settings["tiers"]["prospect_trend"]),
                           contacts=load_contacts(ctx, segments), window_months=int(seg_settings["window_months"]),
                           kam_max=int(seg_settings["key_accounts"]["kam_max"]))
+    loaded = load_deals(ctx)  # the nurturing's open deals and recent enquiries come from the deal export
+    deals = None if loaded is None else loaded[0][[C.CUSTOMER_ID, C.OUTCOME, C.CREATED]].rename(
+        columns={C.OUTCOME: "status"})
     cjm = build_cjms(segments, cjm_templates, ctx.month, ctx.lang, plan_start=start, profiles=maps.profiles,
-                     individual_ids=maps.kam_accounts, measured=measured)
+                     deals=deals, individual_ids=maps.kam_accounts, measured=measured)
     maps, cjm, workload = plan_workload(maps, cjm, segments, int(ctx.settings["maps"]["max_tasks_per_person_month"]),
                                         ctx.lang)
     tables.write_parquet(maps.checkpoints, ctx.step_dir / "checkpoints_maps.parquet")
@@ -583,7 +586,7 @@ def cjm_columns(eng: Engagement) -> list[dict[str, Any]]:
         return configured
     from workbench.funnel import cjm_stages, main_pipeline
 
-    deals = pd.read_parquet(work / "deals.parquet", columns=[C.PIPELINE])
+    deals = tables.read_parquet_columns(work / "deals.parquet", [C.PIPELINE])
     return cjm_stages(tables.read_parquet(work / "deal_stages.parquet"), main_pipeline(deals)) or configured
 
 

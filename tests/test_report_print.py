@@ -21,7 +21,9 @@ from cdp import CHROMIUM, chromium, wait_for
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 A4_PT = (595.28, 841.89)
-PAGE_BUDGET = 15          # pages before the appendix
+# Pages before the appendix: issue 17 asks for about 15; the demo has since gained a CRM deal export
+# (issue 14) whose funnel section holds one page of its own.
+PAGE_BUDGET = 16
 MM = 96 / 25.4            # CSS px per millimetre
 # The page boxes of templates/report/report.css: A4 less the side margins (13 mm each).
 PORTRAIT_PX = (210 - 2 * 13) * MM

@@ -72,8 +72,8 @@ def render_funnel_html(res: FunnelResult | None, lang: str, currency: str) -> st
     ]))
     if not res.has_history:
         parts.append(H.callout(_tr("supports_current_only", lang), "info"))
-    if len(res.stages):
-        parts.append(stages_chart(res, lang))
+    if len(res.stages):  # the stage table below says the same in figures: the chart is the notebook's
+        parts.append(H.notebook_only(stages_chart(res, lang)))
     # the section holds what management acts on (the main pipeline, managers, lost reasons,
     # stalled deals); reference tables go to the report's appendix (H.appendix)
     stage_tables = _stage_tables(res, lang, currency)
@@ -81,8 +81,12 @@ def render_funnel_html(res: FunnelResult | None, lang: str, currency: str) -> st
     win_tables = _win_tables(res, lang, currency)
     parts.extend(tbl for dim, tbl in win_tables if dim == C.MANAGER)
     parts.append(_lost_table(res, lang, currency))
-    parts.append(_stalled_table(res, lang, currency))
-    parts.append(H.appendix("".join(stage_tables[1:] + [tbl for dim, tbl in win_tables if dim != C.MANAGER]
+    # the stalled deals: one line here (the executive page has their finding), the list in the appendix
+    if len(res.stalled):
+        parts.append(H.para(str(_tr("stalled_where", lang)).format(
+            n=fmt.number(len(res.stalled), lang), amount=fmt.money(res.stalled[C.AMOUNT].sum(), lang, currency))))
+    parts.append(H.appendix("".join([_stalled_table(res, lang, currency)] + stage_tables[1:]
+                                    + [tbl for dim, tbl in win_tables if dim != C.MANAGER]
                                     + [_kpi_table(res, lang, currency), _supports_table(res, lang)])))
     return H.section("funnel", str(_tr("funnel_title", lang)), "".join(p for p in parts if p))
 

@@ -162,22 +162,41 @@ def today() -> str:
     return dt.date.today().isoformat()
 
 
-def import_key(eng: Engagement) -> str:
+@dataclass(frozen=True)
+class InputFiles:
+    """The files an import of an engagement could read: every data file of ``data/``, the
+    files named by ``inputs.sales.file`` / ``inputs.customers.file`` (which may be missing),
+    and those ``inputs.sales.files`` patterns match (existing by construction)."""
+
+    in_data: list[Path]
+    named: list[Path]
+    matched: list[Path]
+
+    @property
+    def all(self) -> list[Path]:
+        return [*self.in_data, *self.named, *self.matched]
+
+
+def input_files(eng: Engagement) -> InputFiles:
+    """What :class:`InputFiles` lists for ``eng`` (directory listings and globs, no reading)."""
+    from workbench.io import inputs
+
+    named = [path for path in (eng.input_path(kind) for kind in ("sales", "customers")) if path is not None]
+    matched = [path for item in eng.settings["inputs"]["sales"]["files"]
+               for path in inputs.expand(eng.root, item["file"] if isinstance(item, dict) else str(item))]
+    return InputFiles(list(inputs.data_files(eng.data_dir)), named, matched)
+
+
+def import_key(eng: Engagement, files: InputFiles | None = None) -> str:
     """What an import of ``eng`` is made from, as one digest: the bytes of every file it could
-    read (``inputs.sales.file`` and ``.files``, the customers file, every data file of
-    ``data/``: one not read as an input is still named in the report), the settings the
+    read (``files``, by default ``input_files(eng)``: one of ``data/`` not read as an input is
+    still named in the report), the settings the
     import reads (all but those of the later steps; today's date when ``import.max_date`` is
     not set, as the import refuses later dates), the history's ``runs`` table (the
     months already reported decide what the report calls a correction) and the code."""
-    from workbench.io import cache, inputs
+    from workbench.io import cache
 
-    paths: list[Path] = list(inputs.data_files(eng.data_dir))
-    for kind in ("sales", "customers"):
-        path = eng.input_path(kind)
-        if path is not None:
-            paths.append(path)
-    for item in eng.settings["inputs"]["sales"]["files"]:
-        paths.extend(inputs.expand(eng.root, item["file"] if isinstance(item, dict) else str(item)))
+    paths = (files or input_files(eng)).all
     settings = {k: v for k, v in eng.settings.items() if k not in _AFTER_IMPORT}
     if not (eng.settings.get("import") or {}).get("max_date"):
         settings["today"] = today()  # the default max_date: dates after today are refused
@@ -186,22 +205,18 @@ def import_key(eng: Engagement) -> str:
                          "history": cache.table_digest(eng.history_path, "runs")})
 
 
-def _refuse_when_nothing_to_read(eng: Engagement) -> None:
+def _refuse_when_nothing_to_read(eng: Engagement, files: InputFiles) -> None:
     """Refuse at once, before pandas and the readers load (half a second), when no file the
-    import could read exists: ``data/`` holds no data file and every named input is missing.
-    The problems are the ones the full import would list (each named file not found)."""
+    import could read exists: ``data/`` holds no data file, no pattern matches and every named
+    input is missing. The problems are the ones the full import would list (each named file
+    not found)."""
     from workbench.errors import InputError, Problem
-    from workbench.io import inputs
 
-    if any(True for _ in inputs.data_files(eng.data_dir)):
+    if files.in_data or files.matched or eng.input_path("sales") is None \
+            or any(path.exists() for path in files.named):
         return
-    named = [path for path in (eng.input_path(kind) for kind in ("sales", "customers")) if path is not None]
-    for item in eng.settings["inputs"]["sales"]["files"]:
-        if list(inputs.expand(eng.root, item["file"] if isinstance(item, dict) else str(item))):
-            return
-    if eng.input_path("sales") is None or any(path.exists() for path in named):
-        return
-    raise InputError([Problem(kind="not_found", file=path.name, value=path.name) for path in named], eng.lang)
+    raise InputError([Problem(kind="not_found", file=path.name, value=path.name) for path in files.named],
+                     eng.lang)
 
 
 def import_step(eng: Engagement, reuse: bool = True, wait: bool = True) -> Imported:
@@ -218,12 +233,13 @@ def import_step(eng: Engagement, reuse: bool = True, wait: bool = True) -> Impor
 
     work = eng.work_dir
     keyfile = work / IMPORT_KEY
-    key = import_key(eng)  # before reading: a file changed meanwhile is read again next time
+    files = input_files(eng)
+    key = import_key(eng, files)  # before reading: a file changed meanwhile is read again next time
     if reuse:
         meta = cache.lookup(keyfile, key, eng.root)
         if meta is not None:
             return Imported(eng, tables.read_json(work / "import_report.json"), True, key, meta)
-    _refuse_when_nothing_to_read(eng)
+    _refuse_when_nothing_to_read(eng, files)
     from workbench.ingest import import_engagement, write_import
 
     cache.forget(keyfile)

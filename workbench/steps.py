@@ -441,21 +441,27 @@ FUNNEL_KPIS = "funnel_kpis.json"  # the month's funnel KPIs, stored in the histo
 
 def load_deals(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None] | None:
     """(deals, stages, stage history or None) of the last import; None without a deal export."""
-    work = ctx.engagement.work_dir
-    if not (work / "deals.parquet").is_file():
+    deals = deals_table(ctx)
+    if deals is None:
         return None
+    work = ctx.engagement.work_dir
     history = work / "deal_history.parquet"
-    return (tables.read_parquet(work / "deals.parquet"), tables.read_parquet(work / "deal_stages.parquet"),
+    return (deals, tables.read_parquet(work / "deal_stages.parquet"),
             tables.read_parquet(history) if history.is_file() else None)
 
 
-def deals_kpis(ctx: Context) -> Any:
-    """``with deals_kpis(ctx):`` lays the deal export out for the funnel KPIs
-    (``workbench.kpis.deals_context``); without a deal export they have no data."""
+def deals_table(ctx: Context) -> pd.DataFrame | None:
+    """The deals of the last import (``work/deals.parquet``); None without a deal export."""
+    path = ctx.engagement.work_dir / "deals.parquet"
+    return tables.read_parquet(path) if path.is_file() else None
+
+
+def deals_kpis(ctx: Context, deals: pd.DataFrame | None = None) -> Any:
+    """``with deals_kpis(ctx):`` lays the deal export (``deals``, by default ``deals_table``)
+    out for the funnel KPIs (``workbench.kpis.deals_context``); without one they have no data."""
     from workbench.kpis import deals_context
 
-    loaded = load_deals(ctx)
-    return deals_context(loaded[0] if loaded is not None else None)
+    return deals_context(deals if deals is not None else deals_table(ctx))
 
 
 def funnel_step(ctx: Context) -> Any:
@@ -561,17 +567,17 @@ def plan_step(ctx: Context) -> tuple[Any, Any, Any]:
     segments = load_segments(ctx)
     ledger = load_ledger(ctx)
     seg_settings = ctx.settings["segmentation"]
-    with deals_kpis(ctx):  # funnel KPIs a map may target are measured on the deal export
+    deals = deals_table(ctx)  # the maps' funnel KPIs and the nurturing's open deals and enquiries
+    with deals_kpis(ctx, deals):  # funnel KPIs a map may target are measured on the deal export
         maps = draft_maps(segments, ledger, settings, ctx.month, templates,
                           ctx.lang, overrides=overrides,
                           jump_threshold=float(seg_settings["tiers"]["prospect_trend"]),
                           contacts=load_contacts(ctx, segments), window_months=int(seg_settings["window_months"]),
                           kam_max=int(seg_settings["key_accounts"]["kam_max"]))
-    loaded = load_deals(ctx)  # the nurturing's open deals and recent enquiries come from the deal export
-    deals = None if loaded is None else loaded[0][[C.CUSTOMER_ID, C.OUTCOME, C.CREATED]].rename(
+    nurturing_deals = None if deals is None else deals[[C.CUSTOMER_ID, C.OUTCOME, C.CREATED]].rename(
         columns={C.OUTCOME: "status"})
     cjm = build_cjms(segments, cjm_templates, ctx.month, ctx.lang, plan_start=start, profiles=maps.profiles,
-                     deals=deals, individual_ids=maps.kam_accounts, measured=measured)
+                     deals=nurturing_deals, individual_ids=maps.kam_accounts, measured=measured)
     maps, cjm, workload = plan_workload(maps, cjm, segments, int(ctx.settings["maps"]["max_tasks_per_person_month"]),
                                         ctx.lang)
     tables.write_parquet(maps.checkpoints, ctx.step_dir / "checkpoints_maps.parquet")

@@ -34,25 +34,11 @@ MONTHS = ["2026-11", "2026-12", "2027-01"]
 
 
 # --- what the README says --------------------------------------------------------------
-def readme_month_commands() -> dict[str, list[str]]:
-    """The commands of README's «Every month» block: {"add": argv, "actuals": …, "run": …, "batch": …}."""
+def readme_commands(heading: str) -> dict[str, list[str]]:
+    """The workbench commands of the first ```bash block under README's ``heading`` (lines
+    continued with a backslash joined): {"add": argv, "run": argv, …}."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## Every month"):]
-    block = section[section.index("```bash") + len("```bash"):]
-    block = block[:block.index("```")]
-    out = {}
-    for line in block.splitlines():
-        line = line.split("  #", 1)[0].strip()
-        if line.startswith(".venv/bin/workbench "):
-            argv = shlex.split(line)[1:]
-            out[argv[0]] = argv
-    return out
-
-
-def readme_start_commands() -> dict[str, list[str]]:
-    """``new`` and ``run`` of README's «Starting a real client» block."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## Starting a real client"):]
+    section = text[text.index(heading):]
     block = section[section.index("```bash") + len("```bash"):]
     block = block[:block.index("```")].replace("\\\n", " ")
     out = {}
@@ -62,6 +48,16 @@ def readme_start_commands() -> dict[str, list[str]]:
             argv = shlex.split(line)[1:]
             out[argv[0]] = argv
     return out
+
+
+def readme_month_commands() -> dict[str, list[str]]:
+    """The commands of README's «Every month» block: {"add": argv, "actuals": …, "run": …, "batch": …}."""
+    return readme_commands("## Every month")
+
+
+def readme_start_commands() -> dict[str, list[str]]:
+    """``new`` and ``run`` of README's «Starting a real client» block."""
+    return readme_commands("## Starting a real client")
 
 
 def as_told(argv: list[str], root: Path, slug: str, month: str = "", files: list[Path] = ()) -> list[str]:

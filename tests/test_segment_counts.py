@@ -23,32 +23,51 @@ KAM_MAX = 3
 
 
 # ------------------------------------------------------------------------------ reading what was delivered
-class _Section(HTMLParser):
+class _Tagged(HTMLParser):
+    """Every ``<span data-count="key">`` inside the sections with the given ids."""
+
+    def __init__(self, ids: tuple[str, ...]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ids, self.depth, self.spans = ids, 0, []
+        self._span: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "section" and (self.depth or a.get("id") in self.ids):
+            self.depth += 1
+        elif self.depth and tag == "span" and "data-count" in a:
+            self._span, self._text = a["data-count"], []
+
+    def handle_endtag(self, tag):
+        if tag == "section" and self.depth:
+            self.depth -= 1
+        elif tag == "span" and self._span is not None:
+            self.spans.append((self._span, "".join(self._text)))
+            self._span = None
+
+    def handle_data(self, data):
+        if self._span is not None:
+            self._text.append(data)
+
+
+class _Section(_Tagged):
     """The segmentation section of a report: tagged counts and the tables of tagged blocks."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.depth = 0            # <section> nesting inside the segmentation section (0 = outside)
-        self.spans: list[tuple[str, str]] = []
+        # the section, and its reference tables that the report moves to the appendix
+        super().__init__(("segmentation", "appendix-segmentation"))
         self.tables: dict[str, list[list[str]]] = {}
-        self._span: str | None = None
-        self._text: list[str] = []
         self._block: str | None = None
         self._cell: list[str] | None = None
         self._row: list[str] | None = None
 
     def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "section":
-            # the section, and its reference tables that the report moves to the appendix
-            if self.depth or a.get("id") in ("segmentation", "appendix-segmentation"):
-                self.depth += 1
-            return
+        super().handle_starttag(tag, attrs)
         if not self.depth:
             return
-        if tag == "span" and "data-count" in a:
-            self._span, self._text = a["data-count"], []
-        elif tag == "div" and "data-counts" in a:
+        a = dict(attrs)
+        if tag == "div" and "data-counts" in a:
             self._block = a["data-counts"]
             self.tables[self._block] = []
         elif tag == "tr" and self._block:
@@ -57,12 +76,8 @@ class _Section(HTMLParser):
             self._cell = []
 
     def handle_endtag(self, tag):
-        if tag == "section" and self.depth:
-            self.depth -= 1
-        elif tag == "span" and self._span is not None:
-            self.spans.append((self._span, "".join(self._text)))
-            self._span = None
-        elif tag in ("td", "th") and self._cell is not None:
+        super().handle_endtag(tag)
+        if tag in ("td", "th") and self._cell is not None:
             self._row.append("".join(self._cell).strip())
             self._cell = None
         elif tag == "tr" and self._row is not None:
@@ -72,8 +87,7 @@ class _Section(HTMLParser):
             self._block = None
 
     def handle_data(self, data):
-        if self._span is not None:
-            self._text.append(data)
+        super().handle_data(data)
         if self._cell is not None:
             self._cell.append(data)
 
@@ -274,34 +288,6 @@ def test_every_count_agrees_on_a_second_client(tmp_path):
 
 
 # ------------------------------------------------------------------------------ the plan's counts
-class _Tagged(HTMLParser):
-    """Every ``<span data-count="key">`` inside the sections with the given ids."""
-
-    def __init__(self, ids: tuple[str, ...]) -> None:
-        super().__init__(convert_charrefs=True)
-        self.ids, self.depth, self.spans = ids, 0, []
-        self._span: str | None = None
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "section" and (self.depth or a.get("id") in self.ids):
-            self.depth += 1
-        elif self.depth and tag == "span" and "data-count" in a:
-            self._span, self._text = a["data-count"], []
-
-    def handle_endtag(self, tag):
-        if tag == "section" and self.depth:
-            self.depth -= 1
-        elif tag == "span" and self._span is not None:
-            self.spans.append((self._span, "".join(self._text)))
-            self._span = None
-
-    def handle_data(self, data):
-        if self._span is not None:
-            self._text.append(data)
-
-
 def plan_counts(csv: pd.DataFrame) -> dict[str, int]:
     """Every count the maps and CJM sections may tag, recounted from segments.csv."""
     from workbench.cjm import load_cjm_templates, tender_cells

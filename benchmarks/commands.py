@@ -258,7 +258,7 @@ class Row:
 
 def rows_for(data: dict[str, Path], py: str) -> list[Row]:
     rows: list[Row] = []
-    floor = [py, "-c", "pass"]
+    floor = [py, "-c", "print(0)"]  # prints, so a silent failure of the floor is told apart
     if "refused" in data:
         rows.append(Row("help", "workbench --help", ["--help"], "python -c pass", floor, "< 0.3 s",
                         goal_seconds=0.3, before_each="none"))
@@ -324,6 +324,8 @@ def run_row(row: Row, py: str, repeat: int, base: str | None) -> None:
                   f"{sample.peak_mb:6.0f} MB  load {sample.load:.1f}", file=sys.stderr)
             if side == "ours" or base:
                 check(row, sample)
+            else:
+                check_peer(row, sample)
 
 
 def check(row: Row, sample: Sample) -> None:
@@ -333,6 +335,13 @@ def check(row: Row, sample: Sample) -> None:
         failed = True
     if failed:
         print(f"unexpected output of {row.name}:\n{sample.out[-2000:]}", file=sys.stderr)
+
+
+def check_peer(row: Row, sample: Sample) -> None:
+    """A peer that failed (lifetimes not installed, say) would time its own crash: stop instead."""
+    if "Traceback" in sample.out or "Error" in sample.out or not sample.out.strip():
+        sys.exit(f"the peer of {row.name} ({row.peer_label}) failed, so its time means nothing:\n"
+                 f"{sample.out[-2000:]}\n(make bench installs the benchmark extra: pip install -e '.[bench]')")
 
 
 # --- the table --------------------------------------------------------------------------------

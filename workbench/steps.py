@@ -219,6 +219,18 @@ def _refuse_when_nothing_to_read(eng: Engagement, files: InputFiles) -> None:
                      eng.lang)
 
 
+def _refuse_headerless(eng: Engagement) -> None:
+    """Refuse before pandas loads when the only inputs are named sales files whose first rows
+    name no column the import knows (``workbench.ingest.preflight``): the same problems the
+    full import would list, in 0.25 s instead of 0.55 s."""
+    from workbench.errors import InputError
+    from workbench.ingest.preflight import headerless_problems
+
+    problems = headerless_problems(eng)
+    if problems:
+        raise InputError(problems, eng.lang)
+
+
 def import_step(eng: Engagement, reuse: bool = True, wait: bool = True) -> Imported:
     """Import the engagement's inputs and write the canonical tables; return them.
 
@@ -240,6 +252,7 @@ def import_step(eng: Engagement, reuse: bool = True, wait: bool = True) -> Impor
         if meta is not None:
             return Imported(eng, tables.read_json(work / "import_report.json"), True, key, meta)
     _refuse_when_nothing_to_read(eng, files)
+    _refuse_headerless(eng)
     from workbench.ingest import import_engagement, write_import
 
     cache.forget(keyfile)

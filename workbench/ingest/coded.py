@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -28,6 +27,8 @@ class Coded:
     def encode(cls, values: pa.Array) -> Coded:
         """Codes in order of first appearance (also from a dictionary array whose
         dictionary is in that order and may hold a value twice, e.g. after ``_trim``)."""
+        import pandas as pd
+
         if isinstance(values, pa.DictionaryArray):
             remap, uniq = pd.factorize(pd.Series(values.dictionary.to_pylist(), dtype=object))
             idx = values.indices.to_numpy(zero_copy_only=False)
@@ -43,6 +44,8 @@ class Coded:
 
         ``which``: indices of the only values ``func`` can change (the others are kept).
         """
+        import pandas as pd
+
         if which is None:
             mapped = [func(v) for v in self.values]
         else:
@@ -56,6 +59,8 @@ class Coded:
 
     def with_values(self, mapped: list[str]) -> Coded:
         """``map`` with the new value of each distinct value given (same order)."""
+        import pandas as pd
+
         new, uniq = pd.factorize(pd.Series(mapped, dtype=object))
         return Coded(codes=new[self.codes] if len(self.codes) else self.codes, values=list(uniq))
 

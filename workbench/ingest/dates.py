@@ -13,13 +13,16 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from workbench.i18n import LANGUAGES
 from workbench.ingest.coded import Coded
 from workbench.ingest.messages import _msg
+
+if TYPE_CHECKING:  # pandas loads when dates are parsed, not when roles read a header
+    import pandas as pd
 
 EXCEL_EPOCH = np.datetime64("1899-12-30")
 EXCEL_SERIAL_RANGE = (25569, 73415)      # 1970-01-01 .. 2100-12-31: plausible sales dates
@@ -102,6 +105,8 @@ def _slash_order(day: pd.Series, setting: str) -> DateOrder:
 
 def _periods(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(first day, label) of the values written as periods or with month names (NaT, "" elsewhere)."""
+    import pandas as pd
+
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     label = pd.Series("", index=text.index, dtype=object)
     months = _month_numbers()
@@ -138,6 +143,8 @@ def _read_distinct(uniques: pd.Series, order: str = "auto", in_text: bool = Fals
                    ) -> tuple[pd.Series, pd.Series, DateOrder]:
     """(date or NaT, format label or "", how slash dates were read) of distinct values. A
     value written in a known format keeps its label even when the date is impossible."""
+    import pandas as pd
+
     text = uniques.str.extract(_IN_TEXT_RE)[0].fillna("") if in_text else uniques
     day = text.str.strip().str.replace(_TIME_TAIL, "", regex=True)
     parsed = pd.Series(pd.NaT, index=uniques.index, dtype="datetime64[ns]")
@@ -184,6 +191,8 @@ def parse_dates(values: Coded, numbers: np.ndarray | None = None, order: str = "
     Returns (datetime64[ns] per row with NaT, bad mask, empty mask, Counter of format
     labels, how slash dates were read).
     """
+    import pandas as pd
+
     uniques = pd.Series(values.values, dtype=object)
     parsed, label, slash = _read_distinct(uniques, order, in_text)
     codes = values.codes

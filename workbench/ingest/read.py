@@ -8,7 +8,6 @@ lines of engagement.yaml that would fix it (``refusals``).
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -16,21 +15,13 @@ import pyarrow as pa
 from workbench.errors import Problem
 from workbench.ingest import outline, refusals
 from workbench.ingest.fields import CODED_FIELDS, CUSTOMER_FIELDS, NUMERIC_FIELDS, SALES_FIELDS
-from workbench.ingest.headers import Header, find_header
 from workbench.ingest.parse import _FileResult, _parse_body
+from workbench.ingest.preflight import display_name as _display_name
+from workbench.ingest.preflight import file_header
 from workbench.ingest.problems import _Collector
 from workbench.ingest.roles import settle
 from workbench.io import readers
 from workbench.io.readers import ReadError, Source
-
-
-def _display_name(engagement: Any, path: Path) -> str:
-    for base in (engagement.data_dir, engagement.root):
-        try:
-            return path.resolve().relative_to(base.resolve()).as_posix()
-        except ValueError:
-            continue
-    return path.name
 
 
 def _read_file(engagement: Any, kind: str, problems: list[Problem], background: ThreadPoolExecutor,
@@ -62,23 +53,10 @@ def _read_file(engagement: Any, kind: str, problems: list[Problem], background: 
 
 def _parse(source: Source, kind: str, explicit: dict[str, str], col: _Collector,
            engagement: Any, background: ThreadPoolExecutor) -> _FileResult | None:
-    header: Header | None = None
-    delimiter = ""
-    previews = {d: source.preview(d) for d in source.delimiters}
-    for d, preview in previews.items():
-        found = find_header(preview, kind, explicit)
-        if found and (header is None or found.score > header.score + 1e-9):
-            header, delimiter = found, d
-    if header is None:
-        first = previews[source.delimiters[0]]
-        if not any(previews.values()):
-            col.add("empty")
-        elif source.encoding == "cp1251" and any(
-                readers.looks_like_utf8(c) for _, _, cells in first for c in cells):
-            col.add("mixed_encoding", first[0][0] if first else None)
-        else:
-            col.items.append(refusals.no_header(col, first, kind))
+    found = file_header(source, kind, explicit, col)
+    if found is None:
         return None
+    header, delimiter, previews = found
     for missing in header.missing_explicit:
         col.items.append(refusals.unknown_mapped_column(col, header, kind, explicit, missing))
     roles = settle(header, previews[delimiter], kind, engagement.settings, source.format == "xlsx")

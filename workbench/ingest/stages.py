@@ -31,13 +31,13 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from workbench import columns as C
 from workbench.i18n import LANGUAGES
+from workbench.ingest.deal_headers import deal_messages
 from workbench.ingest.headers import normalise_header
 
 ANY_PIPELINE = "*"
@@ -49,21 +49,6 @@ B24_OPEN_ORDER = ("NEW", "PREPARATION", "PREPAYMENT_INVOICE", "EXECUTING", "FINA
 _SEMANTIC = {"S": "won", "F": "lost", "P": "open"}
 _FLAG_YES = {"y", "yes", "да", "1", "true", "д"}
 _FLAG_NO = {"n", "no", "нет", "0", "false", "н"}
-
-
-@cache
-def deal_messages(lang: str) -> dict[str, Any]:
-    """The ``deals`` topic of a catalogue alone (the import loads no other topic: see
-    ``workbench.ingest.messages``); same values as ``t("deals.<key>", lang)``."""
-    import yaml
-
-    from workbench import i18n
-
-    if lang not in LANGUAGES:
-        raise ValueError(f"language {lang!r}: allowed {', '.join(LANGUAGES)}")
-    path = Path(i18n.__file__).parent / lang / "deals.yaml"
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
 
 
 @cache

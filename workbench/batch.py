@@ -16,7 +16,6 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +107,8 @@ def run_batch(root: Path, month: str | None = None, jobs: int | None = None, lan
     timeout : seconds per engagement (None or 0: no limit); a run past it is stopped and
         reported as failed.
     """
+    # not at the module's import: every command builds its parser from here
+    from multiprocessing import get_context
     from multiprocessing.connection import wait
 
     from tqdm import tqdm

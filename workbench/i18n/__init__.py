@@ -25,21 +25,33 @@ _HERE = Path(__file__).parent
 
 @cache
 def catalogue(lang: str) -> dict[str, Any]:
-    """Return the flat catalogue ``{"topic.key": message}`` for a language.
-
-    The catalogues are the package's own files, parsed by libyaml where present (the
-    pure-Python parser took 0.15-0.3 s of every command for the thirty files).
-    """
-    from workbench.io.yamlfiles import trusted_load
-
+    """Return the flat catalogue ``{"topic.key": message}`` for a language (every topic)."""
     if lang not in LANGUAGES:
         raise ValueError(f"language {lang!r}: allowed {', '.join(LANGUAGES)}")
     out: dict[str, Any] = {}
     for path in sorted((_HERE / lang).glob("*.yaml")):
-        data = trusted_load(path.read_text(encoding="utf-8")) or {}
-        for key, value in data.items():
-            out[f"{path.stem}.{key}"] = value
-            _flatten(out, f"{path.stem}.{key}", value)
+        out.update(_topic(lang, path.stem))
+    return out
+
+
+@cache
+def _topic(lang: str, topic: str) -> dict[str, Any]:
+    """One topic's messages, flat (``{"topic.key": message}``; empty for no such topic).
+
+    A message loads its own topic only: a refusal needs ``errors`` and ``ingest``, not the
+    thirty files (parsed by libyaml where present; the pure-Python parser took 0.15-0.3 s
+    of every command for all of them).
+    """
+    from workbench.io.yamlfiles import trusted_load
+
+    path = _HERE / lang / f"{topic}.yaml"
+    out: dict[str, Any] = {}
+    if not topic.isidentifier() or not path.is_file():
+        return out
+    data = trusted_load(path.read_text(encoding="utf-8")) or {}
+    for key, value in data.items():
+        out[f"{topic}.{key}"] = value
+        _flatten(out, f"{topic}.{key}", value)
     return out
 
 
@@ -51,6 +63,13 @@ def _flatten(out: dict[str, Any], prefix: str, value: Any) -> None:
             _flatten(out, f"{prefix}.{sub}", item)
 
 
+def _messages_of(key: str, lang: str) -> dict[str, Any]:
+    """The loaded topic holding ``key`` (``"<topic>.<name>"``) in ``lang``."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"language {lang!r}: allowed {', '.join(LANGUAGES)}")
+    return _topic(lang, key.partition(".")[0])
+
+
 def t(key: str, lang: str = "ru", /, **kwargs: Any) -> Any:
     """Translate ``key`` into ``lang`` and fill ``{placeholders}`` from ``kwargs``.
 
@@ -58,7 +77,7 @@ def t(key: str, lang: str = "ru", /, **kwargs: Any) -> Any:
     raises ``KeyError`` naming it: a missing message is a bug, not a fallback.
     """
     try:
-        msg = catalogue(lang)[key]
+        msg = _messages_of(key, lang)[key]
     except KeyError:
         raise KeyError(f"message {key!r} missing from the {lang!r} catalogue") from None
     if isinstance(msg, str) and kwargs:
@@ -129,4 +148,4 @@ class _PluralFormatter(string.Formatter):
 
 def has(key: str, lang: str = "ru") -> bool:
     """True when ``key`` exists in the ``lang`` catalogue."""
-    return key in catalogue(lang)
+    return key in _messages_of(key, lang)

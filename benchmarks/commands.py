@@ -23,11 +23,13 @@ Data, generated once into ``benchmarks/out/commands/`` (git-ignored):
 * ``run-1m``: the same layout, 1 000 000 lines of 50 000 customers;
 * ``cp1251-1m``: the 1C export of ``benchmarks/import.py`` (cp1251, ``;``, decimal commas,
   no-break-space thousands);
-* ``demo``: the demo engagement (``workbench demo``: 400 customers, 10 k lines, 24 months).
+* ``demo``: the demo engagement (``workbench demo``: 400 customers, 10 k lines, 24 months);
+* ``refused``, ``refused-file``: an engagement whose sales file is named but was never sent,
+  and one whose file is a 1C report saved without its header row.
 
 Peers and floors:
 
-* start-up and a refused import: the interpreter starting and exiting (``python -c pass``);
+* start-up and a refused import: the interpreter starting and exiting (``python -c "print(0)"``);
 * import: ``pyarrow.csv.read_csv`` parsing the same file, told its encoding and delimiter;
 * segment: lifetimes (the field's reference library for RFM) reading the same CSV with
   pandas and computing its RFM summary (``summary_data_from_transaction_data``);
@@ -172,6 +174,13 @@ def ensure_data(names: set[str]) -> dict[str, Path]:
         folder = OUT / "refused"
         (folder / "data").mkdir(parents=True, exist_ok=True)
         made["refused"] = _engagement(folder, "data/sales-2026-06.csv")  # named, never sent
+    if "refused-file" in names:  # a 1C report saved without its header row: it must be read to be refused
+        folder = OUT / "refused-file"
+        (folder / "data").mkdir(parents=True, exist_ok=True)
+        (folder / "data" / "sales.csv").write_bytes(
+            "12.01.2026;ООО «Ромашка»;7701234567;1 000,00\n13.01.2026;ООО «Лютик»;7707654321;2 500,50\n"
+            .encode("cp1251"))
+        made["refused-file"] = _engagement(folder, "data/sales.csv")
     return made
 
 
@@ -181,6 +190,16 @@ def clean_outputs(folder: Path) -> None:
         shutil.rmtree(folder / sub, ignore_errors=True)
     for path in folder.glob("history.sqlite*"):
         path.unlink()
+
+
+def compile_bytecode(trees: list[Path]) -> None:
+    """Compile each tree's ``workbench`` package to bytecode first, as a user's first command
+    leaves it: a machine that sets ``PYTHONDONTWRITEBYTECODE`` (this one does) would otherwise
+    compile the package's sources in every measured process (0.06 s of a refusal)."""
+    import compileall
+
+    for tree in trees:
+        compileall.compile_dir(str(tree / "workbench"), quiet=1)
 
 
 # --- measuring one process --------------------------------------------------------------------
@@ -260,10 +279,14 @@ def rows_for(data: dict[str, Path], py: str) -> list[Row]:
     rows: list[Row] = []
     floor = [py, "-c", "print(0)"]  # prints, so a silent failure of the floor is told apart
     if "refused" in data:
-        rows.append(Row("help", "workbench --help", ["--help"], "python -c pass", floor, "< 0.3 s",
+        rows.append(Row("help", "workbench --help", ["--help"], "python -c print(0)", floor, "< 0.3 s",
                         goal_seconds=0.3, before_each="none"))
         rows.append(Row("refused", "workbench import (sales file named but missing)", ["import", str(data["refused"])],
-                        "python -c pass", floor, "< 0.3 s", goal_seconds=0.3, before_each="none", expect_ok=False))
+                        "python -c print(0)", floor, "< 0.3 s", goal_seconds=0.3, before_each="none", expect_ok=False))
+    if "refused-file" in data:
+        rows.append(Row("refused-file", "workbench import (a file with no header row)",
+                        ["import", str(data["refused-file"])], "python -c print(0)", floor, "< 0.3 s",
+                        goal_seconds=0.3, before_each="none", expect_ok=False))
     for name, enc, sep in (("utf8-1m", "utf-8", ","), ("cp1251-1m", "cp1251", ";")):
         if name in data:
             csv = data[name] / "data" / "sales.csv"
@@ -396,12 +419,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3, help="pairs per row (default 3; the 1 M-row run: 1)")
     ap.add_argument("--quick", action="store_true", help="one pair per row and no 1 M-row run")
-    ap.add_argument("--only", default="", help="comma-separated rows: help, refused, import-utf8, "
+    ap.add_argument("--only", default="", help="comma-separated rows: help, refused, refused-file, import-utf8, "
                     "import-cp1251, segment, segment-again, run-1m, demo")
     ap.add_argument("--base", default="", help="an older checkout to compare with (PYTHONPATH)")
     args = ap.parse_args()
     py = sys.executable
-    needs = {"help": "refused", "refused": "refused", "import-utf8": "utf8-1m", "import-cp1251": "cp1251-1m",
+    needs = {"help": "refused", "refused": "refused", "refused-file": "refused-file", "import-utf8": "utf8-1m", "import-cp1251": "cp1251-1m",
              "segment": "utf8-1m", "segment-again": "utf8-1m", "run-1m": "run-1m", "demo": "demo"}
     keep = set(args.only.split(",")) if args.only else set(needs) - ({"run-1m"} if args.quick else set())
     unknown = keep - set(needs)
@@ -415,6 +438,7 @@ def main() -> None:
         for row in rows:
             if row.name == "run-1m" and row.repeat == 1:
                 row.repeat = 2
+    compile_bytecode([ROOT, *([Path(args.base)] if args.base else [])])
     load_before = os.getloadavg()
     for row in rows:
         run_row(row, py, args.repeat, args.base or None)

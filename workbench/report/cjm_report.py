@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 import pandas as pd
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from workbench import columns as C
@@ -15,7 +15,19 @@ from workbench.cjm import DEAL_STAGE_PREFIX, CJMResult
 from workbench.i18n import t
 from workbench.report import fmt
 from workbench.report import html as H
-from workbench.report.xlsx import BORDER, HEADER_FILL, HEADER_FONT, TITLE_FONT, Book, set_value
+from workbench.report.xlsx import (
+    BORDER,
+    FORMATS,
+    HEADER_FILL,
+    HEADER_FONT,
+    TITLE_FONT,
+    WRAP,
+    Book,
+    font_of,
+    set_value,
+    solid_fill,
+    style,
+)
 
 # Colours by row group: (group header, row / filled cell). Pyramid of the elements of value.
 LEVEL_COLOURS: dict[str, tuple[str, str]] = {
@@ -307,10 +319,6 @@ def _anchor(cjm_id: str) -> str:
 GRID_FIRST_ROW = 4  # title, note, header
 
 
-def _fill(colour: str) -> PatternFill:
-    return PatternFill("solid", fgColor=colour)
-
-
 def _sheet_name(res: CJMResult, cjm_id: str, lang: str) -> str:
     info = res.meta[cjm_id]
     prefix = t("cjm.sheet_prefix", lang)
@@ -325,7 +333,6 @@ def add_cjm_sheets(book: Book, cjm_result: CJMResult, lang: str) -> None:
     coloured by level; wrapped text; frozen headers; A3 landscape; the stage rules below the
     grid), then the task-list sheet and the nurturing sheet. Modifies ``book`` only."""
     res = cjm_result
-    wrap = Alignment(wrap_text=True, vertical="top")
     stage_width, label_width = 30.0, 34.0
     for cjm_id, grid in res.grids.items():
         info = res.meta[cjm_id]
@@ -347,24 +354,21 @@ def add_cjm_sheets(book: Book, cjm_result: CJMResult, lang: str) -> None:
         for key, first, recs in _groups(grid):
             dark, light = LEVEL_COLOURS[key]
             for j in range(1, len(header) + 1):
-                cell = ws.cell(row=r, column=j)
-                cell.fill, cell.border = _fill(dark), BORDER
+                style(ws.cell(row=r, column=j), fill=solid_fill(dark), border=BORDER,
+                      font=font_of(bold=True, color="FFFFFF") if j == 1 else None)
             set_value(ws.cell(row=r, column=1), _group_label(first, lang))
-            ws.cell(row=r, column=1).font = Font(bold=True, color="FFFFFF")
             r += 1
             for rec in recs:
                 label = ws.cell(row=r, column=1)
                 set_value(label, rec["row_label"])
-                label.fill, label.border, label.alignment = _fill(light), BORDER, wrap
-                label.font = Font(bold=True)
+                style(label, font=font_of(bold=True), fill=solid_fill(light), border=BORDER, alignment=WRAP)
                 lines = math.ceil(len(str(rec["row_label"])) / label_width)
                 for j, s in enumerate(res.stages, start=2):
                     text = rec[s["code"]]
                     cell = ws.cell(row=r, column=j)
-                    cell.border, cell.alignment = BORDER, wrap
+                    style(cell, fill=solid_fill(light) if text else None, border=BORDER, alignment=WRAP)
                     if text:
                         set_value(cell, text)
-                        cell.fill = _fill(light)
                         lines = max(lines, math.ceil(len(text) / (stage_width - 2)))
                 ws.row_dimensions[r].height = 15 * max(1, lines) + 2
                 r += 1
@@ -387,8 +391,9 @@ def add_cjm_sheets(book: Book, cjm_result: CJMResult, lang: str) -> None:
                 if col in ("month", "deadline"):
                     value = fmt.month(value, lang, short=True)
                 cell = ws.cell(row=r, column=j)
-                set_value(cell, value, "int" if isinstance(value, (int, float)) and not isinstance(value, bool) else None)
-                cell.border, cell.alignment = BORDER, wrap
+                set_value(cell, value)
+                whole = isinstance(value, (int, float)) and not isinstance(value, bool) and cell.value is not None
+                style(cell, border=BORDER, alignment=WRAP, number_format=FORMATS["int"] if whole else None)
         ws.freeze_panes = ws.cell(row=GRID_FIRST_ROW, column=2)
         Book.print_setup(ws, landscape=True, paper="A3", header_row=3)
 

@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Font
 
 from workbench import columns as C
 from workbench.i18n import t
 from workbench.maps import MapsResult, label
 from workbench.report import fmt
 from workbench.report import html as H
-from workbench.report.xlsx import BORDER, HEADER_FILL, HEADER_FONT, TITLE_FONT, Book, set_value
+from workbench.report.xlsx import BORDER, HEADER_FILL, HEADER_FONT, TITLE_FONT, WRAP, Book, set_value, style
 
 CHECK_MONTHS = 3  # months of contact checks shown in the report (the workbook has them all)
 
@@ -244,8 +244,7 @@ def add_dossier_sheets(book: Book, maps_result: MapsResult, lang: str = "ru", cu
             set_value(ws.cell(row=r, column=1), key)
             set_value(ws.cell(row=r, column=2), value)
             for c in (1, 2):
-                ws.cell(row=r, column=c).border = BORDER
-                ws.cell(row=r, column=c).alignment = Alignment(wrap_text=True, vertical="top")
+                style(ws.cell(row=r, column=c), border=BORDER, alignment=WRAP)
 
         heading(t("maps.dossier_sec.card", lang))
         pair(card_labels["manager"], d["manager"])

@@ -19,7 +19,19 @@ from workbench.maps import TRACKS, MapsResult, label
 from workbench.maps.workload import workload_of
 from workbench.report import fmt
 from workbench.report import html as H
-from workbench.report.xlsx import BORDER, HEADER_FILL, HEADER_FONT, TITLE_FONT, Book, set_value
+from workbench.report.xlsx import (
+    BORDER,
+    HEADER_FILL,
+    HEADER_FONT,
+    TITLE_FONT,
+    WRAP,
+    Book,
+    alignment_of,
+    font_of,
+    set_value,
+    solid_fill,
+    style,
+)
 
 FLAG_COLORS = {"holidays": "#f4cccc", "low": "#eeeeee", "budget": "#fff2cc", "peak": "#d9ead3"}
 UNIT_FORMATS = {"currency": "#,##0", "count": "#,##0", "share": "0%", "ratio": "0%"}
@@ -447,26 +459,20 @@ def add_map_sheet(book: Book, m: Mapping[str, Any], lang: str = "ru") -> Any:
         set_value(ws.cell(row=i, column=2), r["activity"])
         set_value(ws.cell(row=i, column=3), label("owner", r["owner"], lang))
         set_value(ws.cell(row=i, column=4), label("kpi", r["kpi"], lang) if r["kpi"] else "")
-        ws.cell(row=i, column=1).fill = PatternFill("solid", fgColor=TRACK_COLORS[r["track"]].lstrip("#").upper())
-        ws.cell(row=i, column=1).font = Font(color="FFFFFF", bold=True)
-        for j in range(1, first_month_col + len(months)):
-            ws.cell(row=i, column=j).border = BORDER
-            if j < first_month_col:
-                ws.cell(row=i, column=j).alignment = Alignment(wrap_text=True, vertical="top")
+        style(ws.cell(row=i, column=1), font=font_of(bold=True, color="FFFFFF"),
+              fill=solid_fill(TRACK_COLORS[r["track"]].lstrip("#").upper()), border=BORDER, alignment=WRAP)
+        for j in range(2, first_month_col + len(months)):
+            style(ws.cell(row=i, column=j), border=BORDER, alignment=WRAP if j < first_month_col else None)
     col = {mo: first_month_col + j for j, mo in enumerate(months)}
     for a in m["activities"]:
         if a["month"] not in col:
             continue
         cell = ws.cell(row=index[a["key"]], column=col[a["month"]])
-        if a["kpi"]:
-            set_value(cell, float(a["target"]))
-            cell.number_format = UNIT_FORMATS.get(a["unit"], "#,##0.##")
-            if a.get("section") == "checkpoint":
-                cell.font = Font(bold=True)
-        else:
-            set_value(cell, "●")
-        cell.fill = PatternFill("solid", fgColor=_light(TRACK_COLORS[a["track"]]))
-        cell.alignment = Alignment(horizontal="center", vertical="center")
+        set_value(cell, float(a["target"]) if a["kpi"] else "●")
+        style(cell, font=font_of(bold=True) if a["kpi"] and a.get("section") == "checkpoint" else None,
+              fill=solid_fill(_light(TRACK_COLORS[a["track"]])), border=BORDER,
+              alignment=alignment_of(horizontal="center", vertical="center"),
+              number_format=UNIT_FORMATS.get(a["unit"], "#,##0.##") if a["kpi"] else None)
     widths = {1: 14, 2: 46, 3: 13, 4: 24}
     from openpyxl.utils import get_column_letter
 

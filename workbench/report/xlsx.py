@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from copy import copy
+from functools import cache
 from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -36,6 +39,49 @@ TITLE_FONT = Font(bold=True, size=14, color="1F4E79")
 THIN = Side(style="thin", color="D0D0D0")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+@cache
+def solid_fill(rgb: str) -> PatternFill:
+    """The one solid fill of colour ``rgb`` (RRGGBB): shared, so ``style`` reuses its style."""
+    return PatternFill("solid", fgColor=rgb)
+
+
+@cache
+def font_of(bold: bool | None = None, italic: bool | None = None, color: str | None = None,
+            size: float | None = None) -> Font:
+    """The one font with these attributes (shared, see ``solid_fill``)."""
+    return Font(bold=bold, italic=italic, color=color, size=size)
+
+
+@cache
+def alignment_of(horizontal: str | None = None, vertical: str | None = None,
+                 wrap_text: bool | None = None) -> Alignment:
+    """The one alignment with these attributes (shared, see ``solid_fill``)."""
+    return Alignment(horizontal=horizontal, vertical=vertical, wrap_text=wrap_text)
+
+
+def style(cell: Cell, font: Font | None = None, fill: PatternFill | None = None, border: Border | None = None,
+          alignment: Alignment | None = None, number_format: str | None = None) -> None:
+    """Give ``cell`` its whole style at once (a part not given is the default).
+
+    openpyxl hashes a style object (every attribute, recursively) each time one is assigned:
+    the grids of the maps and CJM sheets spent most of the workbook's second there. The style
+    made once for the same objects (the same instances: this module's constants and cached
+    factories) is copied instead, per workbook.
+    """
+    made: dict[tuple[Any, ...], tuple[Any, ...]] = cell.parent.parent.__dict__.setdefault("_workbench_styles", {})
+    key = (id(font), id(fill), id(border), id(alignment), number_format)
+    hit = made.get(key)
+    if hit is not None:
+        cell._style = copy(hit[-1])
+        return
+    cell._style = StyleArray()
+    for name, value in (("font", font), ("fill", fill), ("border", border), ("alignment", alignment),
+                        ("number_format", number_format)):
+        if value is not None:
+            setattr(cell, name, value)
+    made[key] = (font, fill, border, alignment, copy(cell._style))  # the objects kept: their ids stay theirs
 
 # Number formats by kind; Excel shows the grouping and decimal mark of the user's locale.
 # "money" and "money2" get the currency sign of the workbook (see Book.format_of).

@@ -278,3 +278,43 @@ def test_a_month_before_the_first_sale_is_refused_like_one_after_the_last(demo_c
     assert capsys.readouterr().err == "За 2020-01 нет данных: первая продажа в файле — 2024-05\n"
     assert not (demo_copy / "deliverables" / "2020-01").exists()
     assert state(demo_copy) == old
+
+
+# =====================================================================================
+# The workbook is written by the run's kernel while the run renders the report
+# =====================================================================================
+
+def test_the_kernel_writes_the_workbook_and_the_run_does_when_the_kernel_cannot(demo_copy, tmp_path, monkeypatch):
+    """The kernel, idle after the notebooks, writes workbook.xlsx while this process renders the
+    report (issue 20: 1 s of the demo's 10); a kernel that cannot (dead, or the code failed
+    there) leaves it to this process, and the workbook is the same."""
+    from openpyxl import load_workbook
+
+    import workbench.run as run
+    from workbench.kernels import SharedKernel
+
+    eng = load_engagement(demo_copy)
+    step = demo_copy / "work" / "2026-10"
+    executed = sorted((demo_copy / "deliverables" / "2026-10" / "notebooks").glob("*.ipynb"))
+    written_here = []
+    real = run._write_workbook
+    monkeypatch.setattr(run, "_write_workbook", lambda *a: (written_here.append(a), real(*a)))
+    with SharedKernel(Path(run.__file__).resolve().parent.parent / "notebooks") as kernel:
+        timings: dict[str, float] = {}
+        run.build_deliverables(eng, "2026-10", "ru", step, tmp_path / "by_kernel", executed, timings, kernel)
+    assert written_here == [] and timings["workbook"] > 0
+
+    class DeadKernel:
+        def start_job(self, code):
+            class Job:
+                def error(self, timeout):
+                    return "the kernel died"
+            return Job()
+
+    (tmp_path / "here").mkdir()
+    run.build_deliverables(eng, "2026-10", "ru", step, tmp_path / "here", executed, None, DeadKernel())
+    assert len(written_here) == 1
+    by_kernel, here = (load_workbook(tmp_path / d / "workbook.xlsx") for d in ("by_kernel", "here"))
+    assert by_kernel.sheetnames == here.sheetnames and len(here.sheetnames) > 20
+    for a, b in zip(by_kernel.worksheets, here.worksheets):
+        assert [[c.value for c in r] for r in a.iter_rows()] == [[c.value for c in r] for r in b.iter_rows()]

@@ -98,6 +98,16 @@ class SharedKernel:
             client.execute(code, silent=True, store_history=False)  # not waited for: queued before notebook 1
             self._warm_client = client
 
+    def start_job(self, code: str) -> KernelJob:
+        """Run ``code`` in the kernel from a clean namespace, without waiting for it: the caller
+        goes on with other work (the run renders the report while the kernel, idle after the
+        notebooks, writes the workbook) and asks ``KernelJob.error`` at the end."""
+        assert self.km is not None
+        client = self.km.blocking_client()
+        client.start_channels()
+        msg_id = client.execute(FRESH_NAMESPACE + code, silent=True, store_history=False)
+        return KernelJob(self.km, client, msg_id)
+
     def replace(self) -> None:
         """A new kernel in place of one that died."""
         self.shutdown()
@@ -130,3 +140,41 @@ class SharedKernel:
 
     def __exit__(self, *exc: Any) -> None:
         self.shutdown()
+
+
+class KernelJob:
+    """Code running in a kernel (``SharedKernel.start_job``)."""
+
+    def __init__(self, km: Any, client: Any, msg_id: str) -> None:
+        self.km, self.client, self.msg_id = km, client, msg_id
+
+    def error(self, timeout: float) -> str | None:
+        """Wait for the code to end: None when it ran; else what went wrong, in one line (its
+        exception, the kernel's death, or no answer within ``timeout`` seconds)."""
+        import queue
+        import time
+
+        from jupyter_core.utils import run_sync
+
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    reply = self.client.get_shell_msg(timeout=1.0)
+                except queue.Empty:
+                    if not run_sync(self.km.is_alive)():
+                        return "the kernel died"
+                    continue
+                if reply["parent_header"].get("msg_id") != self.msg_id:
+                    continue
+                content = reply["content"]
+                if content.get("status") == "ok":
+                    return None
+                lines = str(content.get("evalue", "")).splitlines()
+                return f"{content.get('ename', 'Error')}: {lines[0] if lines else ''}"
+            return f"no answer in {timeout:.0f} s"
+        except Exception as exc:  # noqa: BLE001 - a broken channel is one more way to fail
+            return f"{type(exc).__name__}: {exc}"
+        finally:
+            with contextlib.suppress(Exception):
+                self.client.stop_channels()

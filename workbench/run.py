@@ -288,13 +288,13 @@ def _import_and_notebooks(eng: Engagement, month: str | None, lang: str, pdf: bo
                 timings[nb.stem] = time.perf_counter() - t0
             log(f"notebook {nb.name} ok in {timings[nb.stem]:.1f}s")
             executed.append(out_nb)
-        t0 = time.perf_counter()
-        kernel.shutdown()  # its memory is the workbook's now
-        timings["kernel_stop"] = time.perf_counter() - t0
         warm.join()
         t0 = time.perf_counter()
-        build_deliverables(eng, month, lang, stage_work, stage_out, executed, timings)
+        build_deliverables(eng, month, lang, stage_work, stage_out, executed, timings, kernel)
         timings["deliverables"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        kernel.shutdown()
+        timings["kernel_stop"] = time.perf_counter() - t0
         if pdf:
             t0 = time.perf_counter()
             print_pdf(stage_out / "report.html", stage_out / "report.pdf", lang)
@@ -366,36 +366,62 @@ def preflight(eng: Engagement, lang: str, month: str = "") -> None:
 
 
 def _warm_deliverables() -> None:
-    """Import what ``build_deliverables`` needs (nbconvert, openpyxl, matplotlib: about 1.2 s)
-    while this process only waits for the kernel. A failure here is left to the real import
+    """Import what ``build_deliverables`` needs here (nbconvert, matplotlib: about 1 s; the
+    workbook is the kernel's) while this process only waits for the kernel. A failure here is left to the real import
     in ``build_deliverables``, which reports it."""
     try:
         import nbconvert.exporters.html  # noqa: F401
         import nbformat  # noqa: F401
-        import openpyxl  # noqa: F401
 
         import workbench.report.assemble  # noqa: F401
         import workbench.report.charts  # noqa: F401  (matplotlib with the Agg backend)
         import workbench.report.segment_charts  # noqa: F401
-        import workbench.report.workbook  # noqa: F401
     except Exception:  # noqa: BLE001,S110 - the real import says what is wrong
         pass
 
 
+def write_workbook_file(step_dir: str | Path, engagement_dir: str | Path, month: str, lang: str,
+                        path: str | Path) -> None:
+    """workbook.xlsx (at ``path``, atomically) from the results a run's notebooks saved in
+    ``step_dir``; what ``build_deliverables`` has the run's kernel do, once the tables the
+    notebooks kept in memory are let go (the workbook reads what it needs)."""
+    from workbench.config import load_engagement
+    from workbench.io import tables
+
+    tables.release_tables()
+    _write_workbook(load_engagement(engagement_dir), Path(step_dir), month, lang, Path(path))
+
+
+def _write_workbook(eng: Engagement, step_dir: Path, month: str, lang: str, path: Path) -> None:
+    from workbench.io.xlsxout import write_workbook
+    from workbench.report.workbook import build_workbook
+
+    write_workbook(build_workbook(step_dir, eng, month, lang), path)
+
+
 def build_deliverables(eng: Engagement, month: str, lang: str, step_dir: Path, out_dir: Path,
-                       executed: list[Path], timings: dict[str, float] | None = None) -> None:
+                       executed: list[Path], timings: dict[str, float] | None = None,
+                       kernel: SharedKernel | None = None) -> None:
     """Write report.html, consultant-notes.html and workbook.xlsx into ``out_dir`` from this run's results.
 
-    timings: filled with the seconds of ``report_html`` and ``workbook``.
+    timings: filled with the seconds of ``report_html`` and ``workbook`` (from the start of
+    the deliverables, as the two overlap).
+    kernel: the run's kernel, done with the notebooks: it writes the workbook (pandas and the
+    results at hand) while this process renders the report, on the machine's second core
+    (1 s of the demo's 10). Should it fail for any reason, the workbook is written here as
+    without a kernel, and its error, if it has one, is raised from here.
     """
     import nbformat
 
-    from workbench.io.xlsxout import write_workbook
     from workbench.report.assemble import build_report, logo_data_uri
-    from workbench.report.workbook import build_workbook
     from workbench.steps import load_findings, load_result
 
     t0 = time.perf_counter()
+    job = None
+    if kernel is not None:
+        args = ", ".join(repr(str(a)) for a in (Path(step_dir).resolve(), eng.root.resolve(), month, lang,
+                                                  (out_dir / "workbook.xlsx").resolve()))
+        job = kernel.start_job(f"from workbench.run import write_workbook_file as _wb_write\n_wb_write({args})\n")
     notebooks = [nbformat.read(str(p), as_version=4) for p in executed]
     logo = eng.settings["consultant"]["logo"]
     segmentation = load_result(step_dir, "segment")
@@ -413,10 +439,11 @@ def build_deliverables(eng: Engagement, month: str, lang: str, step_dir: Path, o
     atomic.write_text(out_dir / "report.html", html)
     atomic.write_text(out_dir / "consultant-notes.html", notes)
     t1 = time.perf_counter()
-    write_workbook(build_workbook(step_dir, eng, month, lang), out_dir / "workbook.xlsx")
+    if job is None or job.error(CELL_TIMEOUT) is not None:
+        _write_workbook(eng, step_dir, month, lang, out_dir / "workbook.xlsx")
     if timings is not None:
         timings["report_html"] = t1 - t0
-        timings["workbook"] = time.perf_counter() - t1
+        timings["workbook"] = time.perf_counter() - t0
 
 
 def print_pdf(html_path: Path, pdf_path: Path, lang: str) -> None:

@@ -135,12 +135,7 @@ class Imported:
     def release(self) -> None:
         """Let go of the tables held in memory (they are read again from ``work/`` if asked for)."""
         self._ledger = self._customers = None
-        tables.forget_tables()
-        import pyarrow as pa
-
-        # Arrow's allocator keeps freed blocks for reuse: at 1 M rows 260 MB this process
-        # would hold while the kernel reads the same tables (the run's peak)
-        pa.default_memory_pool().release_unused()
+        tables.release_tables()  # else held while the kernel reads the same tables (the run's peak)
 
     @property
     def last_month(self) -> str:

@@ -79,11 +79,12 @@ GOOD = "Дата;Контрагент;Сумма\n12.01.2026;ООО Ромашк
 
 
 @pytest.mark.parametrize("case", ["a_header", "customers_file_too", "deal_export", "found_by_pattern",
-                                  "another_file_in_data"])
+                                  "another_file_in_data", "a_workbook"])
 def test_the_preflight_leaves_every_other_case_to_the_import(tmp_path, case):
     """It never decides what the import would read differently: a header found, another input
     to read (its problems belong in the same refusal), a CRM deal export, a file found by a
-    pattern (read only when it is a ledger), a file of data/ the import reports on."""
+    pattern (read only when it is a ledger), a file of data/ the import reports on, a workbook
+    (opening it twice would cost more than the refusal saves)."""
     data, extra = BAD_FILES["no_header_row"], ""
     if case == "a_header":
         data = GOOD
@@ -101,6 +102,14 @@ def test_the_preflight_leaves_every_other_case_to_the_import(tmp_path, case):
         eng_yaml.write_text(text.replace('    file: "data/sales.csv"', '    file: ""', 1), encoding="utf-8")
     elif case == "another_file_in_data":
         (folder / "data" / "notes.txt").write_text("заметки", encoding="utf-8")
+    elif case == "a_workbook":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        book.active.append(["12.01.2026", "ООО «Ромашка»", 1000])
+        (folder / "data" / "sales.csv").unlink()
+        book.save(folder / "data" / "sales.xlsx")
+        eng_yaml.write_text(text.replace('    file: "data/sales.csv"', '    file: "data/sales.xlsx"', 1), encoding="utf-8")
     eng = load_engagement(folder)
     if case == "found_by_pattern":
         assert eng.input_path("sales") is None

@@ -5,7 +5,6 @@ every input before it reads one (``preflight`` refuses a file that answers none)
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -138,7 +137,7 @@ def looks_like_deal_export(path: Path | None, name: str, sheet: str = "",
     if path is None or not path.is_file():  # a pipe or a folder: the ledger reader names it
         return False
     try:
-        if path.suffix.lower() in (".csv", ".txt", ".tsv"):
+        if path.suffix.lower() in readers.TEXT_SUFFIXES:
             return _text_head_has_deal_header(path, settings=settings)
         source = readers.open_source(path, name, sheet)
         return find_deal_header(source) is not None or (settings is not None and any(
@@ -149,39 +148,19 @@ def looks_like_deal_export(path: Path | None, name: str, sheet: str = "",
 
 def _text_head_has_deal_header(path: Path, size: int = 64 * 1024, kind: str = "deals",
                                settings: dict[str, Any] | None = None) -> bool:
-    """The first rows of a text file only (a 1 M-row ledger is not opened whole to find out
-    it is not a deal export): decoded as UTF-8, else cp1251, split by each delimiter."""
-    with path.open("rb") as fh:
-        head = fh.read(size)
-    if b"\n" in head and len(head) == size:
-        head = head[: head.rindex(b"\n") + 1]
-    for bom, codec in ((b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"), (b"\xef\xbb\xbf", "utf-8-sig")):
-        if head.startswith(bom):
-            text = head.decode(codec, errors="replace")
-            break
-    else:
-        try:
-            text = head.decode("utf-8")
-        except UnicodeDecodeError:
-            text = head.decode("cp1251", errors="replace")
-    text = text.replace("\x00", "")
-    for delimiter in readers.TEXT_DELIMITERS:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
-        preview = []
-        for i, rec in enumerate(reader):
-            if i >= readers.PREVIEW_ROWS:
-                break
-            if rec:
-                preview.append((i + 1, i + 1, rec))
+    """The first rows of a text file only (``readers.head_previews``: a 1 M-row ledger is not
+    opened whole to find out it is not a deal export)."""
+    for _, preview in readers.head_previews(path, size):
         if deal_header(preview, kind=kind) is not None:
             return True
         if kind == "deals" and settings is not None and roles_say_deal(preview, settings):
             return True
     return False
 
+
 def _looks_like_history(path: Path) -> bool:
     """A text file whose first rows name a deal id, a stage and a date (a stage history)."""
-    if not path.is_file() or path.suffix.lower() not in (".csv", ".txt", ".tsv"):
+    if not path.is_file() or path.suffix.lower() not in readers.TEXT_SUFFIXES:
         return False
     try:
         return _text_head_has_deal_header(path, kind="history")

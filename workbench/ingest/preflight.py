@@ -6,8 +6,8 @@ cp1251, no header: ``refusals.no_header`` with the lines of engagement.yaml that
 
 ``headerless_problems`` asks that question before the import loads pandas and its readers
 (0.2 s of a refusal that should take 0.3 s): when the import's only inputs are sales files
-named in engagement.yaml and none of them has a header the import knows (not a ledger's, not
-a CRM deal export's), the import can only refuse them, with the problems ``file_header``
+named in engagement.yaml, text files, and none of them has a header the import knows (not a
+ledger's, not a CRM deal export's), the import can only refuse them, with the problems ``file_header``
 writes. In any other case (a header found, a customers file or deal export to read too, a
 file found by a pattern, a reader's error other than its own refusal) it returns None and
 the import runs as always: it never refuses what the import would accept.
@@ -74,7 +74,11 @@ def headerless_problems(engagement: Any) -> list[Problem] | None:
         return None
     problems: list[Problem] = []
     for spec in specs:
-        if not spec.path.is_file():
+        # text files only, and a quick look at their first rows first: an export that reads
+        # costs no second reading of its whole (an xlsx would be opened twice)
+        if not spec.path.is_file() or spec.path.suffix.lower() not in readers.TEXT_SUFFIXES:
+            return None
+        if any(find_header(preview, "sales", dict(spec.columns)) for _, preview in readers.head_previews(spec.path)):
             return None
         name = display_name(engagement, spec.path)
         if looks_like_deal_export(spec.path, name, spec.sheet, engagement.settings):

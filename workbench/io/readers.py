@@ -50,6 +50,7 @@ MAX_TEXT_BYTES = 4 * 1024 ** 3         # text files above this are refused (memo
 PREVIEW_ROWS = 40                      # rows searched for the header
 PREVIEW_BYTES = 512 * 1024
 TEXT_DELIMITERS = (";", "\t", ",")
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv")  # read by TextSource
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 _PROLOG_BYTES = 64 * 1024
@@ -320,6 +321,38 @@ def _valid_utf8(data: bytes | MappedFile, skip: int) -> bool:
     except pa.ArrowInvalid:
         return False
     return True
+
+
+def head_previews(path: Path, size: int = 64 * 1024) -> list[tuple[str, list[tuple[int, int, list[str]]]]]:
+    """(delimiter, first rows) of a text file under each of ``TEXT_DELIMITERS``, read from its
+    first ``size`` bytes only: a quick look (a 1 M-row file is not opened whole to answer a
+    question its header answers), decoded by its BOM, else as UTF-8, else cp1251. Rows are
+    (line, line, cells) like ``Source.preview``; what the whole file says may differ."""
+    with path.open("rb") as fh:
+        head = fh.read(size)
+    if b"\n" in head and len(head) == size:
+        head = head[: head.rindex(b"\n") + 1]
+    for bom, codec in ((b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"), (b"\xef\xbb\xbf", "utf-8-sig")):
+        if head.startswith(bom):
+            text = head.decode(codec, errors="replace")
+            break
+    else:
+        try:
+            text = head.decode("utf-8")
+        except UnicodeDecodeError:
+            text = head.decode("cp1251", errors="replace")
+    text = text.replace("\x00", "")
+    out = []
+    for delimiter in TEXT_DELIMITERS:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
+        preview = []
+        for i, rec in enumerate(reader):
+            if i >= PREVIEW_ROWS:
+                break
+            if rec:
+                preview.append((i + 1, i + 1, rec))
+        out.append((delimiter, preview))
+    return out
 
 
 def _line_text(data: bytes, pos: int, encoding: str) -> str:
@@ -892,9 +925,8 @@ class XlsxSource(Source):
                     numbers=nums, date_cells=date_cells, formula_cells=formulas)
 
 
-register(".csv", TextSource)
-register(".txt", TextSource)
-register(".tsv", TextSource)
+for _suffix in TEXT_SUFFIXES:
+    register(_suffix, TextSource)
 register(".xlsx", XlsxSource)
 register(".xlsm", XlsxSource)
 

@@ -253,6 +253,14 @@ def test_sleeping_customers_are_ranked_by_what_can_realistically_come_back():
     assert sl["headline"] == "Спящие клиенты: 2, из них 1 в шаге от ухода"
     assert sl["at_stake"] == pytest.approx(12 * (100 * 244 / 272 + 300 * 32 / 272))
     assert sl["due"] == "2026-08-01"  # 30.06 + 32 days: the day s_old counts as lost
+    # reported after that day, they are due the day the report is produced, never in its past
+    import datetime as dt
+
+    def due_if_produced(day: str) -> str:
+        return next(f for f in segment_findings(res, "ru", "RUB", dt.date.fromisoformat(day))
+                    if f["kind"] == "sleeping")["due"]
+
+    assert due_if_produced("2026-07-15") == "2026-08-01" and due_if_produced("2026-08-20") == "2026-08-20"
     # RFM keeps its own names, relative to the base: s_recent (R: 121 days, the fresher of two -> 5;
     # F: 9 orders -> 5) is an RFM "champion" while the lifecycle, against its own rhythm, says it sleeps
     assert c.loc["s_recent", "rfm_segment"] == "champions" and c.loc["s_old", "rfm_segment"] == "need_attention"

@@ -391,7 +391,7 @@ def segment_step(ctx: Context, imported: Imported | None = None) -> Any:
     tables.write_parquet(res.customers, ctx.step_dir / "segments.parquet", remember=True)
     write_csv_for_excel(segments_csv_frame(res, ctx.lang), ctx.out_dir / "segments.csv")
     save_result(ctx, "segment", res)
-    save_findings(ctx, "segment", segment_findings(res, ctx.lang, ctx.currency))
+    save_findings(ctx, "segment", segment_findings(res, ctx.lang, ctx.currency, production_date()))
     return res
 
 
@@ -419,6 +419,7 @@ def segment_reusing(ctx: Context, imported: Imported) -> tuple[dict[str, Any], b
     eng = ctx.engagement
     key = cache.digest({"import": imported.key, "segmentation": ctx.settings["segmentation"],
                         "currency": ctx.currency, "lang": ctx.lang, "month": ctx.month, "code": cache.code_version(),
+                        "produced": production_date().isoformat(),  # no finding falls due before it
                         "step_dir": str(ctx.step_dir), "out_dir": str(ctx.out_dir)})
     keyfile = ctx.step_dir / SEGMENT_KEY
     meta = cache.lookup(keyfile, key, eng.root)

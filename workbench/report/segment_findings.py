@@ -14,6 +14,8 @@ consultant.
 """
 from __future__ import annotations
 
+import datetime as _dt
+
 from typing import Any
 
 import numpy as np
@@ -31,8 +33,14 @@ def _month_end(month: str, months_ahead: int = 0) -> pd.Timestamp:
     return (pd.Period(month, "M") + months_ahead).to_timestamp(how="end").normalize()
 
 
-def segment_findings(res: SegmentationResult, lang: str = "ru", currency: str = "RUB") -> list[dict[str, Any]]:
-    """Findings for the executive summary, most important first (see the module docstring)."""
+def segment_findings(res: SegmentationResult, lang: str = "ru", currency: str = "RUB",
+                     produced: _dt.date | None = None) -> list[dict[str, Any]]:
+    """Findings for the executive summary, most important first (see the module docstring).
+
+    produced: the day the report is produced; no finding falls due before it (the sleeping
+    customers' date, the day the first of them counts as lost, may already have passed when
+    the month is reported weeks after its end: then they are due at once).
+    """
     out: list[dict[str, Any]] = []
     c, k, counts = res.customers, res.concentration, res.counts
     money = lambda v: fmt.money(v, lang, currency)
@@ -123,7 +131,8 @@ def segment_findings(res: SegmentationResult, lang: str = "ru", currency: str = 
         near = sleeping[sleeping["near_lost"]]
         due = ""
         if len(near):
-            due = (_month_end(res.month) + pd.Timedelta(days=int(near["days_to_lost"].min()))).date().isoformat()
+            first_lost = (_month_end(res.month) + pd.Timedelta(days=int(near["days_to_lost"].min()))).date()
+            due = max(first_lost, produced or first_lost).isoformat()
         add("warn", "sleeping", t("segment.f_sleeping_number", lang, money=money(monthly)),
             40 + min(40.0, 100 * len(sleeping) / max(len(c), 1)), owner="farmer", at_stake=12 * monthly, due=due,
             count=fmt.number(count_of(counts, "sleeping"), lang), near=fmt.number(count_of(counts, "near_lost"), lang))

@@ -233,7 +233,7 @@ def test_numbers_are_range_checked_before_conversion(tmp_path, value):
 # =====================================================================================
 
 @pytest.mark.parametrize("where", ["engagement.yaml", "overrides/settings.yaml", "overrides/maps.yaml",
-                                   "data/sales.csv"])
+                                   "overrides/cjm/stages.yaml", "data/sales.csv"])
 def test_a_pipe_is_not_a_missing_file(tmp_path, where):
     root = _engagement(tmp_path)
     target = root / where
@@ -246,6 +246,14 @@ def test_a_pipe_is_not_a_missing_file(tmp_path, where):
         with pytest.raises(ConfigError, match=rf"^{target} — не обычный файл \(канал FIFO\): "
                                               r"замените его файлом или удалите$"):
             read_map_overrides(load_engagement(root))
+        return
+    if where == "overrides/cjm/stages.yaml":
+        from workbench.io.cjmfiles import read_cjm_sources
+
+        with pytest.raises(ConfigError) as err:
+            read_cjm_sources(ROOT / "templates", root)
+        assert f"{target} — не обычный файл (канал FIFO): замените его файлом или удалите" in str(err.value)
+        assert "не найден" not in str(err.value)
         return
     out = cli("import", str(root), timeout=30)  # reading a pipe would wait for ever
     assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr

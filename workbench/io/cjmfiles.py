@@ -14,7 +14,7 @@ from typing import Any
 
 from workbench.errors import ConfigError
 from workbench.i18n import t
-from workbench.io.yamlfiles import safe_load
+from workbench.io.yamlfiles import check_regular, safe_load
 
 REFERENCE_FILES = ("elements", "stages", "roles", "progresses")
 SEGMENT_FILES = ("vip", "strategic", "typical", "ballast", "key_account")
@@ -72,8 +72,12 @@ def read_cjm_sources(templates_dir: Path, engagement_dir: Path | None,
                 paths[path.stem] = (path, True)
     out: dict[str, dict[str, Any]] = {}
     for name, (path, override) in paths.items():
-        if not path.is_file():
-            problems.append(t("cjm.missing_file", lang, file=str(path)))
+        try:
+            if not check_regular(path, lang):
+                problems.append(t("cjm.missing_file", lang, file=str(path)))
+                continue
+        except ConfigError as exc:  # a pipe or a folder standing there: named, never read
+            problems.append(str(exc))
             continue
         try:
             data = safe_load(path.read_text(encoding="utf-8"))

@@ -331,8 +331,8 @@ def render_individual_overview(res: MapsResult, lang: str, currency: str) -> str
             "next": fmt.day(p["next_due"], lang) if p.get("next_due") else "—",
             "committee": fmt.number(len(known), lang) + " / " + fmt.number(len(known) + len(p.get("missing_roles") or []), lang),
             # what the map adds: counts by kind (the items themselves are in the appendix)
-            "own": ", ".join(f"{t(f'maps.diff_kind.{k}', lang)}: {n}" for k, n in
-                             Counter(d["kind"] for d in m.get("difference", [])).items()) or "—",
+            "own": " · ".join(str(t(f"maps.own_count.{k}", lang, n=n)) for k, n in sorted(
+                Counter(d["kind"] for d in m.get("difference", [])).items(), key=lambda kn: kn[0] != "added")) or "—",
         })
     headers = {k: str(v) for k, v in t("maps.overview_headers", lang).items()}
     frame = pd.DataFrame(rows, columns=list(headers))

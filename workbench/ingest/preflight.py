@@ -14,27 +14,18 @@ the import runs as always: it never refuses what the import would accept.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from workbench.errors import Problem
 from workbench.ingest import outline, refusals
+from workbench.ingest.deal_headers import looks_like_deal_export
 from workbench.ingest.headers import Header, find_header
 from workbench.ingest.problems import _Collector
+from workbench.ingest.sources import display_name, plan_sales
 from workbench.io import readers
 from workbench.io.readers import ReadError, Source
 
 Preview = list[tuple[int, int, list[str]]]
-
-
-def display_name(engagement: Any, path: Path) -> str:
-    """A file as the user knows it: its path inside ``data/``, else inside the engagement."""
-    for base in (engagement.data_dir, engagement.root):
-        try:
-            return path.resolve().relative_to(base.resolve()).as_posix()
-        except ValueError:
-            continue
-    return path.name
 
 
 def file_header(source: Source, kind: str, explicit: dict[str, str], col: _Collector
@@ -64,9 +55,6 @@ def file_header(source: Source, kind: str, explicit: dict[str, str], col: _Colle
 def headerless_problems(engagement: Any) -> list[Problem] | None:
     """The problems the import would refuse the engagement's inputs with, when they are all
     sales files named in engagement.yaml and none has a header (see the module); else None."""
-    from workbench.ingest.deal_headers import looks_like_deal_export
-    from workbench.ingest.sources import plan_sales
-
     if any(engagement.input_path(other) is not None for other in ("customers", "deals", "deal_history")):
         return None
     specs, others = plan_sales(engagement)

@@ -16,10 +16,10 @@ from workbench.errors import Problem
 from workbench.ingest import outline, refusals
 from workbench.ingest.fields import CODED_FIELDS, CUSTOMER_FIELDS, NUMERIC_FIELDS, SALES_FIELDS
 from workbench.ingest.parse import _FileResult, _parse_body
-from workbench.ingest.preflight import display_name as _display_name
 from workbench.ingest.preflight import file_header
 from workbench.ingest.problems import _Collector
 from workbench.ingest.roles import settle
+from workbench.ingest.sources import display_name as _display_name
 from workbench.io import readers
 from workbench.io.readers import ReadError, Source
 

@@ -76,7 +76,8 @@ def _rel(eng: Any, path: Path) -> str:
         return path.as_posix()
 
 
-def _name(eng: Any, path: Path) -> str:
+def display_name(eng: Any, path: Path) -> str:
+    """A file as the user knows it: its path inside ``data/``, else inside the engagement."""
     for base in (eng.data_dir, eng.root):
         try:
             return path.resolve().relative_to(base.resolve()).as_posix()
@@ -107,7 +108,7 @@ def plan_sales(eng: Any, exclude: set[Path] | None = None) -> tuple[list[FileSpe
         if key in taken or (found_by and key in ignored):
             return
         taken.add(key)
-        out.append(FileSpec(path=path, name=_name(eng, path), rel=_rel(eng, path), sheet=sheet,
+        out.append(FileSpec(path=path, name=display_name(eng, path), rel=_rel(eng, path), sheet=sheet,
                             columns=dict(columns), found_by=found_by))
 
     if spec["file"]:
@@ -175,7 +176,7 @@ def describe(eng: Any, path: Path, reason: str, columns: dict[str, str] | None =
     reason: why it was not read (``layout`` / ``not_listed`` / ``no_rows``); refined to
     ``not_table`` or ``unreadable`` when the file does not open as a table.
     """
-    name, rel = _name(eng, path), _rel(eng, path)
+    name, rel = display_name(eng, path), _rel(eng, path)
     columns = dict(columns or {})
     found_reason, headers, sales, customers = _sniff(path, name, sheet, columns)
     reason = found_reason or reason

@@ -217,7 +217,7 @@ def _run_locked(eng: Engagement, month: str | None, lang: str, pdf: bool,
     from workbench.kernels import SharedKernel
 
     # The notebooks' kernel starts (and imports what they need) while this process reads
-    # the client's files; it is shut down as soon as the last notebook is done.
+    # the client's files; after the last notebook it writes the workbook, then it is shut down.
     kernel = SharedKernel(NOTEBOOKS_DIR)
     t0 = time.perf_counter()
     kernel.start()

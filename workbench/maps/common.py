@@ -61,6 +61,13 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:79] + "…"
 
 
+def segment_value(row: pd.Series, name: str) -> Any:
+    """One customer's value in a segments row: None when the column is absent or the value
+    missing (None, NaN, NA)."""
+    v = row.get(name)
+    return None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
+
+
 def _add_months(month: str, n: int) -> str:
     return str(pd.Period(month, "M") + n)
 

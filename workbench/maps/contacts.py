@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ from workbench import columns as C
 from workbench.errors import InputError, Problem
 from workbench.i18n import LANGUAGES, t
 from workbench.io.activitylog import ROW_COLUMN, normalise
+from workbench.maps.common import segment_value
 
 RESULTS = ("positive", "negative", "neutral")
 COMMITTEE_ROLES = ("champion", "decision_maker", "blocker", "influencer", "expert", "user")
@@ -252,11 +254,7 @@ def dossiers(segments: pd.DataFrame, key_accounts: Sequence[str], plan_months: S
     for cid in key_accounts:
         if cid not in seg.index:
             continue
-        row = seg.loc[cid]
-
-        def get(name: str, row: pd.Series = row) -> Any:
-            v = row.get(name) if name in seg.columns else None
-            return None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else v
+        get = partial(segment_value, seg.loc[cid])
 
         card = [(k, get(k)) for k in (C.INN, C.INDUSTRY, C.HEADCOUNT, C.REGION, C.FIRST_PURCHASE, C.LAST_PURCHASE,
                                       C.REVENUE, C.REVENUE_SHARE, C.ORDERS, "median_gap_days", C.POTENTIAL,

@@ -25,6 +25,7 @@ and it follows its group map (the report says so).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ import pandas as pd
 
 from workbench import columns as C
 from workbench.kpis import month_bounds
+from workbench.maps.common import segment_value
 
 CROSS_SELL_SHARE = 0.30
 MIN_PEERS = 5
@@ -108,11 +110,7 @@ def customer_profiles(segments: pd.DataFrame, ledger: pd.DataFrame, customer_ids
     for cid in ids:
         if cid not in seg.index:
             continue
-        row = seg.loc[cid]
-
-        def get(name: str, _row: pd.Series = row) -> Any:
-            v = _row.get(name) if name in seg.columns else None
-            return None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v
+        get = partial(segment_value, seg.loc[cid])
 
         orders = int(_num(get(C.ORDERS)) or 0)
         gap = _num(get("median_gap_days"))
